@@ -1,0 +1,366 @@
+"""Primitives the Array API standard lacks, in one place (layer 1).
+
+Every primitive follows the same three steps (as array-api-extra does):
+validate, delegate to a native fast path registered for the namespace, or
+fall back to the generic implementation written only against the standard.
+The generic versions are the reference: they run on ``array_api_strict``.
+
+Native fast paths live in ``toolbox.backends.native.<kind>`` and are imported
+only when an array of that kind arrives (NumPy arrays use the ``numba``
+module first when numba is active, see :func:`numba_active`).
+
+All functions take the namespace as the keyword-only argument ``xp``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from ..exceptions import IllConditionedWarning
+from ._dispatch import namespace_kind, numba_active
+
+__all__ = [
+    "GENERIC",
+    "bincount",
+    "chunk_rows",
+    "gram",
+    "logsumexp",
+    "native_kinds",
+    "segment_sum",
+    "smallest_k",
+    "solve_spd",
+    "sqeuclidean_distances",
+]
+
+#: Bytes a primitive may use for one chunk of temporaries.
+CHUNK_BYTES = 64 * 2**20
+
+_NATIVE_MODULES: dict[str, Any] = {}
+
+
+def _native_module(kind: str) -> Any:
+    if kind not in _NATIVE_MODULES:
+        try:
+            _NATIVE_MODULES[kind] = importlib.import_module(f"toolbox.backends.native.{kind}")
+        except ImportError:
+            _NATIVE_MODULES[kind] = None
+    return _NATIVE_MODULES[kind]
+
+
+def _native(name: str, xp: Any) -> Callable[..., Any] | None:
+    kind = namespace_kind(xp)
+    if kind == "numpy" and numba_active():
+        fn = getattr(_native_module("numba"), name, None)
+        if fn is not None:
+            return fn
+    if kind in ("numpy", "torch", "jax", "cupy"):
+        return getattr(_native_module(kind), name, None)
+    return None
+
+
+def native_kinds(name: str) -> list[str]:
+    """The backends that register a native fast path for primitive ``name``."""
+    return [k for k in ("numpy", "numba", "torch", "jax", "cupy")
+            if _native_module(k) is not None and hasattr(_native_module(k), name)]
+
+
+def chunk_rows(n_rows: int, row_bytes: int, budget: int = CHUNK_BYTES) -> int:
+    """Rows per chunk so that ``rows * row_bytes`` stays within ``budget`` (at least 1)."""
+    return max(1, min(n_rows, budget // max(row_bytes, 1)))
+
+
+def _itemsize(xp: Any, dtype: Any) -> int:
+    for size, name in ((8, "float64"), (4, "float32"), (8, "int64"), (4, "int32")):
+        if dtype == getattr(xp, name, None):
+            return size
+    return 8
+
+
+# --------------------------------------------------------------------------- #
+# segment_sum / bincount
+# --------------------------------------------------------------------------- #
+
+
+def _segment_sum_generic(values: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
+    # One-hot matrix product, chunked over rows: a true scatter-add written
+    # with the standard alone (repeated ids accumulate).
+    n = ids.shape[0]
+    seg = xp.arange(num_segments, dtype=ids.dtype, device=values.device)
+    vec = values.ndim == 1
+    v2 = values[:, None] if vec else values
+    step = chunk_rows(n, num_segments * _itemsize(xp, values.dtype))
+    out = None
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        onehot = xp.astype(ids[start:stop, None] == seg[None, :], values.dtype)
+        part = onehot.T @ v2[start:stop, ...]
+        out = part if out is None else out + part
+    if out is None:
+        out = xp.zeros((num_segments, v2.shape[1]), dtype=values.dtype, device=values.device)
+    return out[:, 0] if vec else out
+
+
+def segment_sum(values: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
+    """Scatter-add rows of ``values`` into ``num_segments`` bins.
+
+    Parameters
+    ----------
+    values : array, shape (n,) or (n, d), floating
+    ids : array of int, shape (n,)
+        Segment of each row; must lie in ``[0, num_segments)``. Repeated ids
+        accumulate (a true scatter-add).
+    num_segments : int
+        Number of output rows (a Python int, so the output shape is static).
+
+    Returns
+    -------
+    array, shape (num_segments,) or (num_segments, d), dtype of ``values``.
+    """
+    if ids.ndim != 1 or values.shape[0] != ids.shape[0] or values.ndim not in (1, 2):
+        raise ValueError(
+            f"segment_sum needs values of shape (n,) or (n, d) and ids of shape (n,); "
+            f"got {tuple(values.shape)} and {tuple(ids.shape)}."
+        )
+    num_segments = int(num_segments)
+    fn = _native("segment_sum", xp)
+    if fn is not None:
+        return fn(values, ids, num_segments, xp=xp)
+    return _segment_sum_generic(values, ids, num_segments, xp=xp)
+
+
+def bincount(x: Any, *, length: int, weights: Any = None, xp: Any) -> Any:
+    """Count (or sum ``weights`` of) each integer in ``x``, shape ``(length,)``.
+
+    Like ``numpy.bincount(x, weights, minlength=length)`` but with a static
+    output length: values must lie in ``[0, length)``. Without weights the
+    result has the namespace's default integer dtype; with weights, theirs.
+    """
+    if weights is None:
+        info = xp.__array_namespace_info__()
+        int_dtype = info.default_dtypes(device=x.device)["integral"]
+        # Counting as a float segment-sum is exact below 2**53 samples.
+        ones = xp.ones(x.shape, dtype=_float_for_counts(xp, x.device), device=x.device)
+        return xp.astype(segment_sum(ones, x, length, xp=xp), int_dtype)
+    if weights.shape != x.shape:
+        raise ValueError(f"bincount: weights shape {tuple(weights.shape)} != x shape {tuple(x.shape)}.")
+    return segment_sum(weights, x, length, xp=xp)
+
+
+def _float_for_counts(xp: Any, device: Any) -> Any:
+    return xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
+
+
+# --------------------------------------------------------------------------- #
+# smallest_k
+# --------------------------------------------------------------------------- #
+
+
+def _smallest_k_generic(x: Any, k: int, *, xp: Any) -> tuple[Any, Any]:
+    idx = xp.argsort(x, axis=-1, stable=True)[..., :k]
+    return xp.take_along_axis(x, idx, axis=-1), idx
+
+
+def smallest_k(x: Any, k: int, *, xp: Any) -> tuple[Any, Any]:
+    """The ``k`` smallest values along the last axis and their indices.
+
+    Parameters
+    ----------
+    x : array, shape (..., n)
+    k : int, 1 <= k <= n
+
+    Returns
+    -------
+    values : array, shape (..., k), sorted ascending
+    indices : array of int, shape (..., k)
+    """
+    n = x.shape[-1]
+    if not 1 <= k <= n:
+        raise ValueError(f"smallest_k: k={k} must be between 1 and the axis length {n}.")
+    fn = _native("smallest_k", xp)
+    if fn is not None:
+        return fn(x, int(k), xp=xp)
+    return _smallest_k_generic(x, int(k), xp=xp)
+
+
+# --------------------------------------------------------------------------- #
+# logsumexp
+# --------------------------------------------------------------------------- #
+
+
+def _logsumexp_generic(x: Any, axis: int | None, keepdims: bool, *, xp: Any) -> Any:
+    m = xp.max(x, axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        out = xp.squeeze(out, axis=axis) if axis is not None else xp.reshape(out, ())
+    return out
+
+
+def logsumexp(x: Any, *, axis: int | None = None, keepdims: bool = False, xp: Any) -> Any:
+    """``log(sum(exp(x), axis))`` without overflow; rows of all ``-inf`` give ``-inf``."""
+    fn = _native("logsumexp", xp)
+    if fn is not None:
+        return fn(x, axis, keepdims, xp=xp)
+    return _logsumexp_generic(x, axis, keepdims, xp=xp)
+
+
+# --------------------------------------------------------------------------- #
+# squared Euclidean distances
+# --------------------------------------------------------------------------- #
+
+
+def _sqeuclidean_generic(X: Any, Y: Any, Y_norm_sq: Any, *, xp: Any) -> Any:
+    if Y_norm_sq is None:
+        Y_norm_sq = xp.sum(Y * Y, axis=1)
+    n, m = X.shape[0], Y.shape[0]
+    step = chunk_rows(n, 3 * m * _itemsize(xp, X.dtype))
+    parts = []
+    for start in range(0, n, step):
+        Xc = X[start:start + step, ...]
+        d = xp.sum(Xc * Xc, axis=1)[:, None] - 2.0 * (Xc @ Y.T) + Y_norm_sq[None, :]
+        parts.append(xp.clip(d, 0.0, None) if hasattr(xp, "clip") else xp.maximum(d, 0.0))
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
+def sqeuclidean_distances(X: Any, Y: Any, *, Y_norm_sq: Any = None, xp: Any) -> Any:
+    """Squared Euclidean distances between the rows of ``X`` and ``Y``.
+
+    Uses ``|x|^2 - 2 x.y + |y|^2`` (one matrix product, BLAS-bound), clipped
+    at zero, computed in row chunks of ``X`` so temporaries stay within
+    :data:`CHUNK_BYTES`.
+
+    Parameters
+    ----------
+    X : array, shape (n, d), floating
+    Y : array, shape (m, d), same dtype
+    Y_norm_sq : array, shape (m,), optional
+        Precomputed ``sum(Y**2, axis=1)``, to reuse across calls.
+
+    Returns
+    -------
+    array, shape (n, m), dtype of X.
+    """
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+        raise ValueError(
+            f"sqeuclidean_distances needs X (n, d) and Y (m, d); got {tuple(X.shape)} and {tuple(Y.shape)}."
+        )
+    fn = _native("sqeuclidean_distances", xp)
+    if fn is not None:
+        return fn(X, Y, Y_norm_sq, xp=xp)
+    return _sqeuclidean_generic(X, Y, Y_norm_sq, xp=xp)
+
+
+# --------------------------------------------------------------------------- #
+# Gram matrix
+# --------------------------------------------------------------------------- #
+
+
+def _gram_generic(X: Any, *, xp: Any) -> Any:
+    return X.T @ X
+
+
+def gram(X: Any, *, xp: Any) -> Any:
+    """The Gram matrix ``X.T @ X``, shape (d, d), for X of shape (n, d)."""
+    if X.ndim != 2:
+        raise ValueError(f"gram needs a 2-D array; got shape {tuple(X.shape)}.")
+    fn = _native("gram", xp)
+    if fn is not None:
+        return fn(X, xp=xp)
+    return _gram_generic(X, xp=xp)
+
+
+# --------------------------------------------------------------------------- #
+# Symmetric positive-definite solve
+# --------------------------------------------------------------------------- #
+
+
+def _rcond_from_cholesky(L: Any, *, xp: Any) -> float:
+    diag = xp.linalg.diagonal(L)
+    dmin, dmax = float(xp.min(diag)), float(xp.max(diag))
+    if not (math.isfinite(dmin) and math.isfinite(dmax)) or dmax <= 0.0:
+        return 0.0
+    return (dmin / dmax) ** 2
+
+
+def _eps(xp: Any, dtype: Any) -> float:
+    return float(xp.finfo(dtype).eps)
+
+
+def _solve_psd_eigh(A: Any, B: Any, *, xp: Any) -> Any:
+    """Minimum-norm solution through the eigendecomposition (pseudo-inverse)."""
+    w, V = xp.linalg.eigh(A)
+    cutoff = float(xp.max(xp.abs(w))) * A.shape[0] * _eps(xp, A.dtype)
+    safe = xp.where(w > cutoff, w, xp.ones_like(w))
+    w_inv = xp.where(w > cutoff, 1.0 / safe, xp.zeros_like(w))
+    vec = B.ndim == 1
+    B2 = B[:, None] if vec else B
+    X = V @ (w_inv[:, None] * (V.T @ B2))
+    return X[:, 0] if vec else X
+
+
+def _cholesky_generic(A: Any, *, xp: Any) -> Any | None:
+    try:
+        L = xp.linalg.cholesky(A)
+    except Exception:  # each library raises its own LinAlgError
+        return None
+    return L
+
+
+def _cho_solve_generic(L: Any, B: Any, *, xp: Any) -> Any:
+    # The standard has no triangular solve; a general solve on the factors is
+    # the (slower) reference.
+    return xp.linalg.solve(L.T, xp.linalg.solve(L, B if B.ndim == 2 else B[:, None]))
+
+
+def solve_spd(A: Any, B: Any, *, xp: Any) -> Any:
+    """Solve ``A X = B`` for symmetric positive (semi-)definite ``A``.
+
+    Cholesky first. When the factorization fails or the matrix is
+    ill-conditioned (reciprocal condition estimate below ``n * eps``) an
+    :class:`~toolbox.exceptions.IllConditionedWarning` is issued and the
+    minimum-norm solution is computed from the eigendecomposition instead.
+
+    Parameters
+    ----------
+    A : array, shape (d, d), floating, symmetric
+    B : array, shape (d,) or (d, k)
+
+    Returns
+    -------
+    array, shape of ``B``.
+    """
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or B.shape[0] != A.shape[0]:
+        raise ValueError(f"solve_spd needs A (d, d) and B (d,) or (d, k); got {tuple(A.shape)} and {tuple(B.shape)}.")
+    native = _native("cholesky", xp)
+    cholesky = native if native is not None else _cholesky_generic
+    L = cholesky(A, xp=xp)
+    n = A.shape[0]
+    rcond = 0.0 if L is None else _rcond_from_cholesky(L, xp=xp)
+    if rcond < n * _eps(xp, A.dtype):
+        warnings.warn(
+            f"solve_spd: matrix of shape {tuple(A.shape)} is singular or ill-conditioned "
+            f"(reciprocal condition estimate {rcond:.2e}); using the eigendecomposition "
+            "for a minimum-norm solution.",
+            IllConditionedWarning,
+            stacklevel=2,
+        )
+        return _solve_psd_eigh(A, B, xp=xp)
+    native_solve = _native("cho_solve", xp)
+    out = (native_solve or _cho_solve_generic)(L, B, xp=xp)
+    return out[:, 0] if B.ndim == 1 and out.ndim == 2 else out
+
+
+#: The reference implementations, for tests and for comparing native paths.
+GENERIC: dict[str, Callable[..., Any]] = {
+    "segment_sum": _segment_sum_generic,
+    "smallest_k": _smallest_k_generic,
+    "logsumexp": _logsumexp_generic,
+    "sqeuclidean_distances": _sqeuclidean_generic,
+    "gram": _gram_generic,
+    "cholesky": _cholesky_generic,
+    "cho_solve": _cho_solve_generic,
+}
