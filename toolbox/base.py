@@ -1,0 +1,394 @@
+"""The estimator contract: validation on the data's own namespace, output mirroring (layer 2).
+
+Estimators build on scikit-learn's ``BaseEstimator`` and mixins, so ``clone``,
+``get_params``, ``Pipeline`` and ``GridSearchCV`` work with them. A public
+method calls :func:`validate_data` once; it resolves where the call computes
+(see :mod:`toolbox.backends`), converts the inputs there if an explicit backend
+asks for it, and checks them without copying them to NumPy. Results go back
+through :meth:`BaseEstimator._output`, which mirrors the caller's input type
+and device (or follows ``toolbox.set_config(output_type=...)``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sklearn.base
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.validation import check_is_fitted
+
+from ._config import get_config
+from .backends import (
+    Compute,
+    Origin,
+    check_same_library,
+    float_dtype,
+    framework_of,
+    origin_of,
+    resolve,
+    to_backend,
+)
+from .backends._convert import as_host_array
+
+__all__ = [
+    "BaseEstimator",
+    "ClassifierMixin",
+    "OneToOneFeatureMixin",
+    "RegressorMixin",
+    "TransformerMixin",
+    "Validated",
+    "check_array",
+    "check_is_fitted",
+    "validate_data",
+]
+
+ClassifierMixin = sklearn.base.ClassifierMixin
+RegressorMixin = sklearn.base.RegressorMixin
+TransformerMixin = sklearn.base.TransformerMixin
+OneToOneFeatureMixin = sklearn.base.OneToOneFeatureMixin
+
+
+def _estimator_name(estimator: Any) -> str:
+    return type(estimator).__name__ if estimator is not None else "this estimator"
+
+
+# --------------------------------------------------------------------------- #
+# Turning what the user passed into an array
+# --------------------------------------------------------------------------- #
+
+
+def _host_numeric(X: Any, name: str) -> np.ndarray:
+    """Lists, tuples, pandas objects and array-likes -> a numeric NumPy array."""
+    module = type(X).__module__
+    if module.startswith("scipy.sparse") or hasattr(X, "tocsr"):
+        raise TypeError(
+            f"Sparse data was passed for {name}, but dense data is required. "
+            "Use X.toarray() to convert to a dense array."
+        )
+    if module.startswith("pandas") and hasattr(X, "dtypes"):
+        dtypes = X.dtypes if hasattr(X.dtypes, "items") else {getattr(X, "name", 0): X.dtypes}
+        for col, dt in dtypes.items():
+            if getattr(dt, "kind", "O") not in "biuf":
+                raise TypeError(
+                    f"{name} column {col!r} has non-numeric dtype {dt}; toolbox estimators "
+                    "need numeric data. Encode it first (e.g. toolbox.preprocessing.OneHotEncoder)."
+                )
+        kinds = {dt.kind for dt in (dtypes.values() if hasattr(dtypes, "values") else [])}
+        target = np.float64 if (kinds & {"f"} or len(kinds) > 1) else None
+        return X.to_numpy(dtype=target, na_value=np.nan) if target is not None else X.to_numpy()
+    arr = as_host_array(X)
+    if arr.dtype.kind == "O":
+        arr = arr.astype(np.float64)  # raises "float() argument must be a string or a ... number"
+    if arr.dtype.kind in "US":
+        raise ValueError(f"{name} holds strings ({arr.dtype}); toolbox estimators need numeric data.")
+    return arr
+
+
+def _to_compute(x: Any, compute: Compute, name: str) -> Any:
+    if framework_of(x) is None:
+        x = _host_numeric(x, name)
+    return compute.asarray(x)
+
+
+# --------------------------------------------------------------------------- #
+# Checks, run on the array's own namespace
+# --------------------------------------------------------------------------- #
+
+
+def _check_finite(X: Any, *, xp: Any, name: str) -> None:
+    # One reduction first (cheap, no temporaries); the detailed scan only on failure.
+    total = xp.sum(X)
+    if bool(xp.isfinite(total)):
+        return
+    bad = ~xp.isfinite(X)
+    n_bad = int(xp.sum(xp.astype(bad, xp.int32)))
+    if n_bad == 0:  # the sum overflowed, every value is finite
+        return
+    n_nan = int(xp.sum(xp.astype(xp.isnan(X), xp.int32)))
+    flat = xp.reshape(bad, (-1,))
+    first = int(xp.argmax(xp.astype(flat, xp.int32)))
+    ncol = X.shape[1] if X.ndim == 2 else 1
+    where = f"row {first // ncol}, column {first % ncol}" if X.ndim == 2 else f"index {first}"
+    raise ValueError(
+        f"Input {name} contains {n_nan} NaN and {n_bad - n_nan} infinite value(s); the first is at "
+        f"{where}. Remove or impute them first (toolbox.impute.SimpleImputer)."
+    )
+
+
+def check_array(
+    X: Any,
+    *,
+    xp: Any,
+    device: Any = None,
+    name: str = "X",
+    estimator: Any = None,
+    ensure_2d: bool = True,
+    allow_nan: bool = False,
+    ensure_min_samples: int = 1,
+    ensure_min_features: int = 1,
+    cast_float: bool = True,
+) -> Any:
+    """Validate an array already in namespace ``xp``; return it cast to a float dtype.
+
+    Checks: dimensions (2-D unless ``ensure_2d=False``), no complex values,
+    at least ``ensure_min_samples`` rows and ``ensure_min_features`` columns,
+    finite values unless ``allow_nan``. Floating dtypes are kept (half
+    precision becomes float32); integers and booleans become the namespace's
+    default float. The input is never modified.
+    """
+    est = _estimator_name(estimator)
+    if xp.isdtype(X.dtype, "complex floating"):
+        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}.")
+    if ensure_2d:
+        if X.ndim == 0:
+            raise ValueError(
+                f"Expected 2D array, got scalar array instead for {name}. Reshape your data "
+                "either using array.reshape(-1, 1) if your data has a single feature or "
+                "array.reshape(1, -1) if it contains a single sample."
+            )
+        if X.ndim == 1:
+            raise ValueError(
+                f"Expected 2D array, got 1D array instead for {name} (shape {tuple(X.shape)}). "
+                "Reshape your data either using array.reshape(-1, 1) if your data has a single "
+                "feature or array.reshape(1, -1) if it contains a single sample."
+            )
+        if X.ndim > 2:
+            raise ValueError(f"Found array with dim {X.ndim} for {name}. {est} expected <= 2.")
+    n = X.shape[0] if X.ndim else 1
+    if ensure_min_samples and n < ensure_min_samples:
+        raise ValueError(
+            f"Found array with {n} sample(s) (shape={tuple(X.shape)}) while a minimum of "
+            f"{ensure_min_samples} is required by {est}."
+        )
+    if ensure_2d and ensure_min_features and X.shape[1] < ensure_min_features:
+        raise ValueError(
+            f"Found array with {X.shape[1]} feature(s) (shape={tuple(X.shape)}) while a minimum "
+            f"of {ensure_min_features} is required by {est}."
+        )
+    if cast_float:
+        dtype = float_dtype(X, xp=xp, device=device)
+        if X.dtype != dtype:
+            X = xp.astype(X, dtype)
+        if not allow_nan:
+            _check_finite(X, xp=xp, name=name)
+    return X
+
+
+def _check_feature_names(estimator: Any, X: Any, *, reset: bool) -> None:
+    """Record ``feature_names_in_`` from a DataFrame at fit; check them later (scikit-learn's rules)."""
+    names = None
+    cols = getattr(X, "columns", None)
+    if cols is not None and type(X).__module__.startswith("pandas"):
+        col_list = list(cols)
+        if col_list and all(isinstance(c, str) for c in col_list):
+            names = np.asarray(col_list, dtype=object)
+    if reset:
+        if names is not None:
+            estimator.feature_names_in_ = names
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return
+    fitted = getattr(estimator, "feature_names_in_", None)
+    est = _estimator_name(estimator)
+    if fitted is None and names is None:
+        return
+    if names is not None and fitted is None:
+        warnings.warn(f"X has feature names, but {est} was fitted without feature names", UserWarning,
+                      stacklevel=3)
+        return
+    if names is None:
+        warnings.warn(f"X does not have valid feature names, but {est} was fitted with feature names",
+                      UserWarning, stacklevel=3)
+        return
+    if len(fitted) != len(names) or np.any(fitted != names):
+        msg = "The feature names should match those that were passed during fit.\n"
+        unseen = sorted(set(names) - set(fitted))
+        missing = sorted(set(fitted) - set(names))
+        if unseen:
+            msg += "Feature names unseen at fit time:\n" + "".join(f"- {n}\n" for n in unseen)
+        if missing:
+            msg += "Feature names seen at fit time, yet now missing:\n" + "".join(f"- {n}\n" for n in missing)
+        if not unseen and not missing:
+            msg += "Feature names must be in the same order as they were in fit.\n"
+        raise ValueError(msg)
+
+
+@dataclass
+class Validated:
+    """What :func:`validate_data` returns.
+
+    ``X`` (and ``y``, ``sample_weight`` when given) live in ``compute.xp`` on
+    ``compute.device``; ``origin`` records the caller's library and device.
+    """
+
+    X: Any
+    y: Any
+    sample_weight: Any
+    compute: Compute
+    origin: Origin
+
+    @property
+    def xp(self) -> Any:
+        return self.compute.xp
+
+
+def _check_y(y: Any, *, compute: Compute, n_samples: int, y_numeric: bool, multi_output: bool,
+             estimator: Any) -> Any:
+    fw = framework_of(y)
+    if fw is None:
+        y = as_host_array(y)
+        if y.dtype.kind in "OUS" and not y_numeric:
+            # String or object labels stay on the host; the estimator encodes them.
+            pass
+        elif y.dtype.kind == "O":
+            y = y.astype(np.float64)
+    if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1 and not multi_output:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the shape "
+            "of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        y = y[:, 0]
+    if y.ndim == 0 or y.ndim > (2 if multi_output else 1):
+        raise ValueError(f"y should be a 1d array, got an array of shape {tuple(y.shape)} instead.")
+    if y.shape[0] != n_samples:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: X has {n_samples} "
+            f"samples but y has {y.shape[0]}."
+        )
+    if isinstance(y, np.ndarray) and y.dtype.kind in "OUS":
+        if y_numeric:
+            raise ValueError(f"{_estimator_name(estimator)} needs numeric targets; y has dtype {y.dtype}.")
+        return y
+    y = compute.asarray(y)
+    if y_numeric:
+        y = check_array(y, xp=compute.xp, device=compute.device, name="y", estimator=estimator,
+                        ensure_2d=False)
+    return y
+
+
+def _check_sample_weight(sample_weight: Any, *, compute: Compute, n_samples: int, dtype: Any) -> Any:
+    xp = compute.xp
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, (int, float, np.number)):
+        return xp.full((n_samples,), float(sample_weight), dtype=dtype, device=compute.device)
+    sw = _to_compute(sample_weight, compute, "sample_weight")
+    if sw.ndim != 1 or sw.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight.shape == {tuple(sw.shape)}, expected ({n_samples},): one weight per sample."
+        )
+    sw = xp.astype(sw, dtype) if sw.dtype != dtype else sw
+    _check_finite(sw, xp=xp, name="sample_weight")
+    return sw
+
+
+def validate_data(
+    estimator: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    reset: bool,
+    sample_weight: Any = None,
+    y_numeric: bool = False,
+    multi_output: bool = False,
+    allow_nan: bool = False,
+    ensure_min_samples: int = 1,
+) -> Validated:
+    """Resolve the backend for this call, convert and validate ``X`` (and ``y``, ``sample_weight``).
+
+    With ``reset=True`` (in ``fit``) ``n_features_in_`` and
+    ``feature_names_in_`` are recorded; otherwise they are checked.
+
+    Raises
+    ------
+    TypeError
+        Arrays from two libraries or two devices (host labels and weights,
+        NumPy or lists, may accompany arrays of another library).
+    ValueError
+        Wrong dimensions, empty input, NaN/inf (the message gives how many and
+        where the first is), inconsistent lengths, wrong number of features.
+    """
+    # Host labels and weights (NumPy, lists) may accompany arrays of any library.
+    others = {k: v for k, v in (("y", y), ("sample_weight", sample_weight))
+              if v is not None and not isinstance(v, np.ndarray)}
+    check_same_library(X=X, **others)
+    origin = origin_of(X)
+    compute = resolve(X)
+    _check_feature_names(estimator, X, reset=reset)
+    Xa = _to_compute(X, compute, "X")
+    Xa = check_array(Xa, xp=compute.xp, device=compute.device, name="X", estimator=estimator,
+                     allow_nan=allow_nan, ensure_min_samples=ensure_min_samples)
+    n_features = int(Xa.shape[1])
+    if reset:
+        estimator.n_features_in_ = n_features
+    else:
+        expected = getattr(estimator, "n_features_in_", None)
+        if expected is not None and n_features != expected:
+            raise ValueError(
+                f"X has {n_features} features, but {_estimator_name(estimator)} is expecting "
+                f"{expected} features as input."
+            )
+    n_samples = int(Xa.shape[0])
+    ya = None
+    if y is not None:
+        ya = _check_y(y, compute=compute, n_samples=n_samples, y_numeric=y_numeric,
+                      multi_output=multi_output, estimator=estimator)
+    sw = _check_sample_weight(sample_weight, compute=compute, n_samples=n_samples, dtype=Xa.dtype)
+    return Validated(Xa, ya, sw, compute, origin)
+
+
+# --------------------------------------------------------------------------- #
+# The base class
+# --------------------------------------------------------------------------- #
+
+
+def _is_fitted_array_attr(name: str, value: Any) -> bool:
+    return name.endswith("_") and not name.startswith("_") and framework_of(value) is not None
+
+
+class BaseEstimator(sklearn.base.BaseEstimator):
+    """scikit-learn's ``BaseEstimator`` plus toolbox's backend handling.
+
+    Fitted attributes (names ending in ``_``) live on the namespace and
+    device they were computed on; :meth:`to_backend` moves them.
+    """
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = True
+        return tags
+
+    def to_backend(self, name: str, device: Any = None) -> BaseEstimator:
+        """Move every fitted array attribute to backend ``name`` on ``device``; return self."""
+        check_is_fitted(self)
+        moved = {k: to_backend(v, name, device) for k, v in vars(self).items() if _is_fitted_array_attr(k, v)}
+        vars(self).update(moved)
+        return self
+
+    def _fitted(self, compute: Compute, *names: str, dtype: Any = None) -> tuple[Any, ...]:
+        """Fitted attributes ``names`` converted to ``compute`` (and ``dtype``); ``None`` stays ``None``."""
+        xp = compute.xp
+        out = []
+        for name in names:
+            value = getattr(self, name)
+            if value is not None:
+                value = compute.asarray(value)
+                if dtype is not None and value.dtype != dtype:
+                    value = xp.astype(value, dtype)
+            out.append(value)
+        return tuple(out)
+
+    @staticmethod
+    def _output(result: Any, origin: Origin) -> Any:
+        """Return ``result`` as the caller expects: mirroring the input, or per ``output_type``."""
+        mode = get_config()["output_type"]
+        if mode == "backend":
+            return result
+        if mode == "input":
+            return to_backend(result, origin.framework, origin.device)
+        return to_backend(result, mode)
