@@ -69,26 +69,28 @@ def _host_numeric(X: Any, name: str) -> np.ndarray:
             "Use X.toarray() to convert to a dense array."
         )
     if module.startswith("pandas") and hasattr(X, "dtypes"):
-        dtypes = X.dtypes if hasattr(X.dtypes, "items") else {getattr(X, "name", 0): X.dtypes}
-        for col, dt in dtypes.items():
+        items = list(X.dtypes.items()) if hasattr(X, "columns") else [(getattr(X, "name", None), X.dtype)]
+        for col, dt in items:
             if getattr(dt, "kind", "O") not in "biuf":
                 raise TypeError(
                     f"{name} column {col!r} has non-numeric dtype {dt}; toolbox estimators "
                     "need numeric data. Encode it first (e.g. toolbox.preprocessing.OneHotEncoder)."
                 )
-        kinds = {dt.kind for dt in (dtypes.values() if hasattr(dtypes, "values") else [])}
-        target = np.float64 if (kinds & {"f"} or len(kinds) > 1) else None
-        return X.to_numpy(dtype=target, na_value=np.nan) if target is not None else X.to_numpy()
+        kinds = {dt.kind for _, dt in items}
+        if len(kinds) == 1 and all(isinstance(dt, np.dtype) for _, dt in items):
+            return X.to_numpy()
+        # mixed kinds or pandas' nullable dtypes: floats, with NA as NaN
+        return X.to_numpy(dtype=np.float64, na_value=np.nan)
     arr = as_host_array(X)
     if arr.dtype.kind == "O":
         arr = arr.astype(np.float64)  # raises "float() argument must be a string or a ... number"
-    if arr.dtype.kind in "US":
-        raise ValueError(f"{name} holds strings ({arr.dtype}); toolbox estimators need numeric data.")
+    if arr.dtype.kind not in "biufc":
+        raise ValueError(f"{name} holds non-numeric values ({arr.dtype}); toolbox estimators need numeric data.")
     return arr
 
 
 def _to_compute(x: Any, compute: Compute, name: str) -> Any:
-    if framework_of(x) is None:
+    if framework_of(x) is None or (isinstance(x, np.ndarray) and x.dtype.kind not in "biufc"):
         x = _host_numeric(x, name)
     return compute.asarray(x)
 

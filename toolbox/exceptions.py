@@ -11,9 +11,9 @@ from typing import Any
 
 __all__ = [
     "BackendNotAvailableError",
-    "ConvergenceWarning",
+    "ConvergenceWarning",  # noqa: F822 (lazy, see __getattr__)
     "IllConditionedWarning",
-    "NotFittedError",
+    "NotFittedError",  # noqa: F822 (lazy, see __getattr__)
 ]
 
 

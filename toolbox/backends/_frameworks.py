@@ -15,7 +15,7 @@ import numpy as np
 
 from .._config import _check_installed
 
-__all__ = ["Framework", "framework_of", "get_framework", "FRAMEWORK_OF_BACKEND"]
+__all__ = ["FRAMEWORK_OF_BACKEND", "Framework", "framework_of", "get_framework"]
 
 #: Backend name -> framework name (``numba`` computes on NumPy arrays).
 FRAMEWORK_OF_BACKEND = {
@@ -134,6 +134,10 @@ class StrictFramework(Framework):
 
     def supports_float64(self, device: Any) -> bool:
         return "float64" in self.xp.__array_namespace_info__().dtypes(device=device)
+
+    def describe_device(self, device: Any) -> str:
+        text = str(device)  # "array_api_strict.Device('CPU_DEVICE')"
+        return text.split("'")[1] if text.count("'") == 2 else text
 
     def from_dlpack(self, x: Any, device: Any) -> Any:
         out = self.xp.from_dlpack(x)

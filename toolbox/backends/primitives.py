@@ -194,7 +194,9 @@ def smallest_k(x: Any, k: int, *, xp: Any) -> tuple[Any, Any]:
 def _logsumexp_generic(x: Any, axis: int | None, keepdims: bool, *, xp: Any) -> Any:
     m = xp.max(x, axis=axis, keepdims=True)
     m = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
-    out = xp.log(xp.sum(xp.exp(x - m), axis=axis, keepdims=True)) + m
+    s = xp.sum(xp.exp(x - m), axis=axis, keepdims=True)
+    positive = s > 0  # s == 0 only where every value is -inf: the answer is -inf, without log(0)
+    out = xp.where(positive, xp.log(xp.where(positive, s, xp.ones_like(s))) + m, xp.full_like(s, -math.inf))
     if not keepdims:
         out = xp.squeeze(out, axis=axis) if axis is not None else xp.reshape(out, ())
     return out

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Install everything the tests need, lint, and run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check toolbox tests examples scripts
+.venv/bin/python -m pytest -n 2 "$@"

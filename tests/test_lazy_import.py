@@ -1,0 +1,36 @@
+"""``import toolbox`` must not import any heavy framework."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ["torch", "jax", "cupy", "numba", "array_api_strict", "transformers", "huggingface_hub", "plotly", "optuna"]
+
+
+def test_import_toolbox_is_lazy():
+    code = (
+        "import sys, toolbox, toolbox.base, toolbox.backends, toolbox.preprocessing, toolbox.testing;"
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "", f"imported eagerly: {out.stdout.strip()}"
+
+
+def test_numpy_work_does_not_import_gpu_frameworks():
+    code = (
+        "import sys, numpy as np, toolbox as tb; from toolbox.preprocessing import StandardScaler;"
+        "tb.set_backend('numpy'); StandardScaler().fit_transform(np.ones((5, 2)));"
+        "print(' '.join(m for m in ['torch', 'jax', 'cupy', 'numba'] if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
+
+
+def test_plain_import_is_light():
+    code = "import sys, toolbox; print(' '.join(m for m in ['sklearn', 'scipy', 'pandas'] if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""

@@ -1,0 +1,229 @@
+"""Each primitive against a NumPy reference, on every backend; native and generic paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from toolbox.backends import Generator, jit, primitives
+from toolbox.exceptions import IllConditionedWarning
+
+
+def _close(b, got, want, rtol=None):
+    np.testing.assert_allclose(b.to_numpy(got), want, rtol=rtol or b.rtol(), atol=1e-12 if b.float64 else 1e-5)
+
+
+# --------------------------------------------------------------------------- segment_sum / bincount
+
+
+@pytest.mark.parametrize("d", [None, 3])
+def test_segment_sum_accumulates_repeated_ids(xp, rng, d):
+    ids = np.array([0, 2, 2, 2, 4, 0, 4, 4, 4])  # repeated ids, an empty segment (1, 3)
+    shape = (ids.size,) if d is None else (ids.size, d)
+    vals = rng.normal(size=shape)
+    want = np.zeros((5, *shape[1:]))
+    np.add.at(want, ids, vals)
+    got = primitives.segment_sum(xp.asarray(vals), xp.asarray(ids), 5, xp=xp.xp)
+    assert tuple(got.shape) == want.shape
+    _close(xp, got, want)
+
+
+def test_segment_sum_generic_matches_native(xp, rng, monkeypatch):
+    monkeypatch.setattr(primitives, "CHUNK_BYTES", 64)  # force many chunks
+    ids = rng.integers(0, 7, size=500)
+    vals = rng.normal(size=(500, 4))
+    want = np.zeros((7, 4))
+    np.add.at(want, ids, vals)
+    got = primitives.GENERIC["segment_sum"](xp.asarray(vals), xp.asarray(ids), 7, xp=xp.xp)
+    _close(xp, got, want)
+
+
+def test_segment_sum_many_segments(xp, rng):
+    ids = rng.integers(0, 1000, size=3000)
+    vals = rng.normal(size=(3000, 2))
+    want = np.zeros((1000, 2))
+    np.add.at(want, ids, vals)
+    _close(xp, primitives.segment_sum(xp.asarray(vals), xp.asarray(ids), 1000, xp=xp.xp), want)
+
+
+def test_bincount(xp, rng):
+    x = rng.integers(0, 6, size=200)
+    w = rng.random(200)
+    counts = primitives.bincount(xp.asarray(x), length=8, xp=xp.xp)
+    np.testing.assert_array_equal(xp.to_numpy(counts), np.bincount(x, minlength=8))
+    assert xp.xp.isdtype(counts.dtype, "integral")
+    _close(xp, primitives.bincount(xp.asarray(x), length=8, weights=xp.asarray(w), xp=xp.xp),
+           np.bincount(x, w, minlength=8))
+
+
+def test_segment_sum_rejects_bad_shapes(xp):
+    with pytest.raises(ValueError, match="segment_sum needs values"):
+        primitives.segment_sum(xp.asarray(np.ones((3, 2))), xp.asarray(np.zeros(4, dtype=int)), 2, xp=xp.xp)
+
+
+# --------------------------------------------------------------------------- smallest_k
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_smallest_k(xp, rng, k):
+    x = rng.normal(size=(6, 10))
+    vals, idx = primitives.smallest_k(xp.asarray(x), k, xp=xp.xp)
+    order = np.argsort(x, axis=-1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(xp.to_numpy(idx), order)
+    _close(xp, vals, np.take_along_axis(x, order, axis=-1))
+    gvals, gidx = primitives.GENERIC["smallest_k"](xp.asarray(x), k, xp=xp.xp)
+    np.testing.assert_array_equal(xp.to_numpy(gidx), order)
+    _close(xp, gvals, np.take_along_axis(x, order, axis=-1))
+
+
+def test_smallest_k_bad_k(xp):
+    with pytest.raises(ValueError, match="k=5 must be between 1 and the axis length 4"):
+        primitives.smallest_k(xp.asarray(np.ones((2, 4))), 5, xp=xp.xp)
+
+
+# --------------------------------------------------------------------------- logsumexp
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_logsumexp(xp, rng, axis, keepdims):
+    from scipy.special import logsumexp as ref
+
+    x = rng.normal(size=(4, 5)) * 300  # exp overflows without the shift
+    x[1, :] = -np.inf  # an all -inf row gives -inf, not nan
+    got = primitives.logsumexp(xp.asarray(x), axis=axis, keepdims=keepdims, xp=xp.xp)
+    want = ref(x, axis=axis, keepdims=keepdims)
+    assert tuple(got.shape) == np.shape(want)
+    np.testing.assert_allclose(xp.to_numpy(got), want, rtol=xp.rtol())
+    gen = primitives.GENERIC["logsumexp"](xp.asarray(x), axis, keepdims, xp=xp.xp)
+    np.testing.assert_allclose(xp.to_numpy(gen), want, rtol=xp.rtol())
+
+
+# --------------------------------------------------------------------------- distances, gram
+
+
+def test_sqeuclidean_distances(xp, rng, monkeypatch):
+    X, Y = rng.normal(size=(50, 7)), rng.normal(size=(9, 7))
+    want = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
+    got = primitives.sqeuclidean_distances(xp.asarray(X), xp.asarray(Y), xp=xp.xp)
+    _close(xp, got, want, rtol=1e-7 if xp.float64 else 1e-3)
+    monkeypatch.setattr(primitives, "CHUNK_BYTES", 100)  # one or two rows a chunk
+    got = primitives.sqeuclidean_distances(xp.asarray(X), xp.asarray(Y), xp=xp.xp)
+    _close(xp, got, want, rtol=1e-7 if xp.float64 else 1e-3)
+    same = primitives.sqeuclidean_distances(xp.asarray(X), xp.asarray(X), xp=xp.xp)
+    assert float(xp.xp.min(same)) >= 0.0  # clipped: no negative rounding error
+
+
+def test_sqeuclidean_distances_shape_error(xp):
+    with pytest.raises(ValueError, match=r"X \(n, d\) and Y \(m, d\)"):
+        primitives.sqeuclidean_distances(xp.asarray(np.ones((2, 3))), xp.asarray(np.ones((2, 4))), xp=xp.xp)
+
+
+def test_gram(xp, rng):
+    X = rng.normal(size=(40, 6))
+    _close(xp, primitives.gram(xp.asarray(X), xp=xp.xp), X.T @ X, rtol=1e-9 if xp.float64 else 1e-4)
+
+
+# --------------------------------------------------------------------------- solve_spd
+
+
+@pytest.mark.parametrize("k", [None, 3])
+def test_solve_spd(xp, rng, k):
+    M = rng.normal(size=(30, 6))
+    A = M.T @ M + 0.5 * np.eye(6)
+    B = rng.normal(size=(6,) if k is None else (6, k))
+    got = primitives.solve_spd(xp.asarray(A), xp.asarray(B), xp=xp.xp)
+    assert tuple(got.shape) == B.shape
+    _close(xp, got, np.linalg.solve(A, B), rtol=1e-8 if xp.float64 else 1e-3)
+
+
+def test_solve_spd_singular_falls_back_with_warning(xp, rng):
+    M = rng.normal(size=(30, 3))
+    M = np.hstack([M, M[:, :1]])  # a repeated column: A is singular
+    A = M.T @ M
+    b = M.T @ rng.normal(size=30)
+    with pytest.warns(IllConditionedWarning, match="ill-conditioned"):
+        got = primitives.solve_spd(xp.asarray(A), xp.asarray(b), xp=xp.xp)
+    want = np.linalg.pinv(A) @ b  # the minimum-norm solution
+    np.testing.assert_allclose(xp.to_numpy(got), want, rtol=1e-6 if xp.float64 else 1e-2, atol=1e-6)
+
+
+def test_generic_cholesky_solve_matches(xp, rng):
+    M = rng.normal(size=(20, 4))
+    A = M.T @ M + np.eye(4)
+    b = rng.normal(size=(4, 2))
+    L = primitives.GENERIC["cholesky"](xp.asarray(A), xp=xp.xp)
+    got = primitives.GENERIC["cho_solve"](L, xp.asarray(b), xp=xp.xp)
+    _close(xp, got, np.linalg.solve(A, b), rtol=1e-8 if xp.float64 else 1e-3)
+
+
+# --------------------------------------------------------------------------- RNG
+
+
+def test_generator_reproducible(xp):
+    a, b = Generator(7, xp=xp.xp, device=xp.device), Generator(7, xp=xp.xp, device=xp.device)
+    for method, args in [("random", ((5, 2),)), ("normal", ((4,),)), ("integers", (10, (6,))),
+                         ("permutation", (9,))]:
+        x, y = getattr(a, method)(*args), getattr(b, method)(*args)
+        np.testing.assert_array_equal(xp.to_numpy(x), xp.to_numpy(y))
+    c = Generator(8, xp=xp.xp, device=xp.device)
+    assert not np.array_equal(xp.to_numpy(Generator(7, xp=xp.xp, device=xp.device).random((5,))),
+                              xp.to_numpy(c.random((5,))))
+
+
+def test_generator_values(xp):
+    g = Generator(0, xp=xp.xp, device=xp.device)
+    u = xp.to_numpy(g.random((2000,)))
+    assert u.min() >= 0 and u.max() < 1 and abs(u.mean() - 0.5) < 0.05
+    z = xp.to_numpy(g.normal((2000,)))
+    assert abs(z.mean()) < 0.1 and abs(z.std() - 1) < 0.1
+    i = xp.to_numpy(g.integers(5, (500,)))
+    assert set(np.unique(i)) == {0, 1, 2, 3, 4}
+    p = xp.to_numpy(g.permutation(50))
+    np.testing.assert_array_equal(np.sort(p), np.arange(50))
+    # a stream advances: two draws differ
+    assert not np.array_equal(xp.to_numpy(g.random((5,))), xp.to_numpy(g.random((5,))))
+
+
+def test_generator_default_dtype_and_device(xp):
+    g = Generator(0, xp=xp.xp, device=xp.device)
+    x = g.random((3,))
+    info = xp.xp.__array_namespace_info__()
+    assert x.dtype == info.default_dtypes(device=xp.device)["real floating"]
+    assert g.random((3,), dtype=xp.xp.float32).dtype == xp.xp.float32
+
+
+def test_check_random_state():
+    from toolbox.backends import check_random_state
+
+    assert check_random_state(3) == 3
+    assert isinstance(check_random_state(None), int)
+    assert check_random_state(np.random.RandomState(0)) == check_random_state(np.random.RandomState(0))
+    with pytest.raises(ValueError, match="random_state must be"):
+        check_random_state("seed")
+
+
+# --------------------------------------------------------------------------- jit
+
+
+def test_jit_hook(xp):
+    calls = []
+
+    @jit(static_argnames=("power",))
+    def f(x, *, power, xp):
+        calls.append(1)  # runs once per trace on JAX, every call elsewhere
+        return xp.sum(x**power)
+
+    x = xp.asarray(np.arange(4.0))
+    assert float(f(x, power=2, xp=xp.xp)) == 14.0
+    assert float(f(x, power=2, xp=xp.xp)) == 14.0
+    if xp.name == "jax":
+        assert len(calls) == 1  # compiled once, then reused
+    else:
+        assert len(calls) == 2
+
+
+def test_native_paths_registered():
+    kinds = primitives.native_kinds("segment_sum")
+    assert {"numpy", "numba", "torch", "jax"} <= set(kinds)
+    assert "torch" in primitives.native_kinds("smallest_k")
