@@ -395,16 +395,19 @@ class BaseEstimator(sklearn.base.BaseEstimator):
 
 
 def _score_inputs(estimator: Any, X: Any, y: Any, sample_weight: Any) -> tuple[Any, Any, Any, Any]:
-    """Predict on X and bring y_pred, y and sample_weight into one namespace for scoring."""
+    """Predict on ``X``; return ``(xp, y_true, y_pred, sample_weight)`` in one namespace.
+
+    Host labels follow the predictions to their device, except non-numeric
+    labels (strings), for which the predictions come to the host instead.
+    """
     y_pred = estimator.predict(X)
-    if isinstance(y, np.ndarray) and not isinstance(y_pred, np.ndarray) and y.dtype.kind in "OUS":
+    y = y if framework_of(y) is not None else np.asarray(y)
+    if isinstance(y, np.ndarray) and y.dtype.kind in "OUSb" and not isinstance(y_pred, np.ndarray):
         y_pred = to_backend(y_pred, "numpy")
     compute = resolve(y_pred)
-    y_true = _to_compute(y, compute, "y") if not (isinstance(y, np.ndarray) and y.dtype.kind in "OUS") else y
-    sw = None
-    if sample_weight is not None:
-        sw = _to_compute(sample_weight, compute, "sample_weight")
-    return compute.xp, y_true, compute.asarray(y_pred) if framework_of(y_pred) else y_pred, sw
+    y_true = compute.asarray(y) if framework_of(y) is not compute.framework else y
+    sw = None if sample_weight is None else _to_compute(sample_weight, compute, "sample_weight")
+    return compute.xp, y_true, y_pred, sw
 
 
 class ClassifierMixin(sklearn.base.ClassifierMixin):
@@ -413,34 +416,34 @@ class ClassifierMixin(sklearn.base.ClassifierMixin):
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy of ``self.predict(X)`` against ``y`` (weighted by ``sample_weight``)."""
         xp, y_true, y_pred, sw = _score_inputs(self, X, y, sample_weight)
-        if isinstance(y_true, np.ndarray) and y_true.dtype.kind in "OUS":
-            correct = np.asarray(y_pred) == y_true
-            return float(np.average(correct, weights=None if sw is None else np.asarray(to_backend(sw, "numpy"))))
         if y_true.shape != y_pred.shape:
             y_true = xp.reshape(y_true, y_pred.shape)
-        correct = xp.astype(y_true == y_pred, xp.float64 if hasattr(xp, "float64") else xp.float32)
-        if sw is None:
-            return float(xp.mean(correct))
-        sw = xp.astype(sw, correct.dtype)
-        return float(xp.sum(correct * sw) / xp.sum(sw))
+        correct = y_true == y_pred
+        if sw is None:  # an exact fraction, whatever the float precision of the device
+            return int(xp.sum(xp.astype(correct, xp.int32))) / int(correct.shape[0])
+        return float(xp.sum(xp.where(correct, sw, xp.zeros_like(sw))) / xp.sum(sw))
 
 
 class RegressorMixin(sklearn.base.RegressorMixin):
     """scikit-learn's RegressorMixin with ``score`` (R^2) computed on the data's device."""
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Coefficient of determination R^2 of ``self.predict(X)`` against ``y``."""
+        """Coefficient of determination R^2 of ``self.predict(X)`` against ``y`` (averaged over outputs)."""
         xp, y_true, y_pred, sw = _score_inputs(self, X, y, sample_weight)
         y_true = xp.astype(y_true, y_pred.dtype) if y_true.dtype != y_pred.dtype else y_true
         if y_true.ndim == 1 and y_pred.ndim == 2:
             y_pred = xp.reshape(y_pred, y_true.shape)
-        w = xp.ones_like(y_true) if sw is None else xp.astype(sw, y_true.dtype)
+        if sw is None:
+            w = xp.ones((y_true.shape[0],), dtype=y_true.dtype, device=y_true.device)
+        else:
+            w = xp.astype(sw, y_true.dtype)
         if y_true.ndim == 2:
-            w = w[:, None] if sw is not None else w
+            w = w[:, None]
         mean = xp.sum(w * y_true, axis=0) / xp.sum(w, axis=0)
         ss_res = xp.sum(w * (y_true - y_pred) ** 2, axis=0)
         ss_tot = xp.sum(w * (y_true - mean) ** 2, axis=0)
-        r2 = xp.where(ss_tot > 0, 1.0 - ss_res / xp.where(ss_tot > 0, ss_tot, xp.ones_like(ss_tot)),
+        # scikit-learn's convention: a constant target scores 1 when predicted exactly, else 0
+        safe_tot = xp.where(ss_tot > 0, ss_tot, xp.ones_like(ss_tot))
+        r2 = xp.where(ss_tot > 0, 1.0 - ss_res / safe_tot,
                       xp.where(ss_res > 0, xp.zeros_like(ss_res), xp.ones_like(ss_res)))
         return float(xp.mean(r2))
-

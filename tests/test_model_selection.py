@@ -1,0 +1,268 @@
+"""Splitters, cross-validation and search: folds on the data's device, results equal to scikit-learn's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import datasets
+from sklearn import model_selection as skms
+from sklearn.linear_model import Ridge as SkRidge
+
+from toolbox._labels import decode_labels, encode_labels
+from toolbox.backends import framework_of, primitives
+from toolbox.base import BaseEstimator, ClassifierMixin, RegressorMixin, check_is_fitted, validate_data
+from toolbox.model_selection import (
+    GridSearchCV,
+    KFold,
+    RandomizedSearchCV,
+    StratifiedKFold,
+    cross_val_score,
+    cross_validate,
+    get_scorer_names,
+    train_test_split,
+)
+
+
+class _Ridge(RegressorMixin, BaseEstimator):
+    """Ridge without intercept, written against the standard (a test double)."""
+
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def fit(self, X, y):
+        v = validate_data(self, X, y, reset=True, y_numeric=True)
+        xp = v.xp
+        A = primitives.gram(v.X, xp=xp) + self.alpha * xp.eye(v.X.shape[1], dtype=v.X.dtype, device=v.X.device)
+        self.coef_ = primitives.solve_spd(A, v.X.T @ xp.astype(v.y, v.X.dtype), xp=xp)
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self)
+        v = validate_data(self, X, reset=False)
+        (coef,) = self._fitted(v.compute, "coef_", dtype=v.X.dtype)
+        return self._output(v.X @ coef, v.origin)
+
+
+class _Centroid(ClassifierMixin, BaseEstimator):
+    """Nearest class centroid (a test double exercising label encoding and on-device scoring)."""
+
+    def __init__(self, shrink=0.0):
+        self.shrink = shrink
+
+    def fit(self, X, y):
+        v = validate_data(self, X, y, reset=True)
+        xp = v.xp
+        self.classes_, codes = encode_labels(v.y, compute=v.compute)
+        k = int(self.classes_.shape[0])
+        sums = primitives.segment_sum(v.X, codes, k, xp=xp)
+        counts = xp.astype(primitives.bincount(codes, length=k, xp=xp), v.X.dtype)
+        self.centroids_ = (1 - self.shrink) * sums / counts[:, None] + self.shrink * xp.mean(v.X, axis=0)
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self)
+        v = validate_data(self, X, reset=False)
+        (c,) = self._fitted(v.compute, "centroids_", dtype=v.X.dtype)
+        idx = xp_argmin(primitives.sqeuclidean_distances(v.X, c, xp=v.xp), v.xp)
+        out = decode_labels(idx, self.classes_, xp=v.xp)
+        return out if isinstance(out, np.ndarray) else self._output(out, v.origin)
+
+
+def xp_argmin(d, xp):
+    return xp.argmin(d, axis=1)
+
+
+def _np(xp, a):
+    return xp.to_numpy(a)
+
+
+# --------------------------------------------------------------------------- splitters
+
+
+@pytest.mark.parametrize("n, k", [(10, 3), (23, 5), (7, 7)])
+def test_kfold_equals_sklearn(xp, n, k):
+    X = xp.asarray(np.zeros((n, 2)))
+    ours = list(KFold(k).split(X))
+    ref = list(skms.KFold(k).split(np.zeros((n, 2))))
+    assert len(ours) == len(ref) == k
+    for (tr, te), (rtr, rte) in zip(ours, ref):
+        assert framework_of(tr) is framework_of(X)
+        np.testing.assert_array_equal(_np(xp, tr), rtr)
+        np.testing.assert_array_equal(_np(xp, te), rte)
+
+
+def test_kfold_shuffle_is_a_partition(xp):
+    X = xp.asarray(np.zeros((31, 1)))
+    tests = [_np(xp, te) for _, te in KFold(4, shuffle=True, random_state=0).split(X)]
+    np.testing.assert_array_equal(np.sort(np.concatenate(tests)), np.arange(31))
+    again = [_np(xp, te) for _, te in KFold(4, shuffle=True, random_state=0).split(X)]
+    assert all(np.array_equal(a, b) for a, b in zip(tests, again))
+    assert not np.array_equal(tests[0], np.arange(8))
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_stratified_kfold_equals_sklearn(xp, k):
+    y = datasets.load_iris().target[::2].copy()
+    rng = np.random.default_rng(0)
+    y = y[rng.permutation(len(y))]
+    X = np.zeros((len(y), 2))
+    ref = list(skms.StratifiedKFold(k).split(X, y))
+    ours = list(StratifiedKFold(k).split(xp.asarray(X), xp.asarray(y)))
+    for (tr, te), (rtr, rte) in zip(ours, ref):
+        np.testing.assert_array_equal(_np(xp, tr), rtr)
+        np.testing.assert_array_equal(_np(xp, te), rte)
+
+
+def test_stratified_kfold_string_labels_and_shuffle(xp):
+    y = np.array(["b", "a", "c"] * 10 + ["a"] * 6)
+    X = xp.asarray(np.zeros((len(y), 1)))
+    ref = list(skms.StratifiedKFold(3).split(np.zeros((len(y), 1)), y))
+    for (_, te), (_, rte) in zip(StratifiedKFold(3).split(X, y), ref):
+        np.testing.assert_array_equal(_np(xp, te), rte)
+    seen = []
+    for _, te in StratifiedKFold(3, shuffle=True, random_state=1).split(X, y):
+        labels = y[_np(xp, te)]
+        assert {c: int(np.sum(labels == c)) in ({"a": (5, 6)}.get(c, (3, 4))) for c in "abc"} == dict.fromkeys("abc", True)
+        seen.append(_np(xp, te))
+    np.testing.assert_array_equal(np.sort(np.concatenate(seen)), np.arange(len(y)))
+
+
+def test_splitter_errors():
+    with pytest.raises(ValueError, match="n_splits=1"):
+        KFold(1)
+    with pytest.raises(ValueError, match="Setting a random_state has no effect"):
+        KFold(3, random_state=0)
+    with pytest.raises(ValueError, match="Cannot have number of splits n_splits=5 greater than the number of samples"):
+        list(KFold(5).split(np.zeros((3, 1))))
+    with pytest.raises(ValueError, match="n_splits=4 cannot be greater than the number of members in each class"):
+        list(StratifiedKFold(4).split(np.zeros((4, 1)), np.array([0, 0, 1, 1])))
+    with pytest.raises(ValueError, match=r"StratifiedKFold\.split needs y"):
+        list(StratifiedKFold(2).split(np.zeros((4, 1)), None))
+
+
+# --------------------------------------------------------------------------- train_test_split
+
+
+def test_train_test_split_sizes_and_devices(xp):
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.arange(20)
+    Xtr, Xte, ytr, yte = train_test_split(xp.asarray(X), y, test_size=0.25, random_state=0)
+    assert framework_of(Xtr) is framework_of(xp.asarray(X)) and isinstance(ytr, np.ndarray)
+    assert Xtr.shape == (15, 2) and Xte.shape == (5, 2)
+    # rows stay paired with their labels, and together they cover every sample once
+    np.testing.assert_array_equal(_np(xp, Xtr)[:, 0] / 2, ytr)
+    np.testing.assert_array_equal(np.sort(np.concatenate([ytr, yte])), y)
+    again = train_test_split(xp.asarray(X), y, test_size=0.25, random_state=0)
+    np.testing.assert_array_equal(_np(xp, again[0]), _np(xp, Xtr))
+    Xtr, Xte = train_test_split(xp.asarray(X), shuffle=False, train_size=12)
+    np.testing.assert_array_equal(_np(xp, Xtr), X[:12])
+    np.testing.assert_array_equal(_np(xp, Xte), X[12:])
+
+
+def test_train_test_split_stratify(xp):
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    X = xp.asarray(np.arange(100.0)[:, None])
+    _, Xte, ytr, yte = train_test_split(X, xp.asarray(y), test_size=0.2, stratify=xp.asarray(y), random_state=3)
+    np.testing.assert_array_equal(np.bincount(_np(xp, yte)), [10, 6, 4])
+    np.testing.assert_array_equal(np.bincount(_np(xp, ytr)), [40, 24, 16])
+    np.testing.assert_array_equal(y[_np(xp, Xte)[:, 0].astype(int)], _np(xp, yte))
+
+
+def test_train_test_split_errors():
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        train_test_split(np.zeros((5, 1)), np.zeros(4))
+    with pytest.raises(ValueError, match=r"test_size=1.5 should be a float in the \(0, 1\) range"):
+        train_test_split(np.zeros((5, 1)), test_size=1.5)
+    with pytest.raises(ValueError, match="least populated class in y has only 1 member"):
+        train_test_split(np.zeros((5, 1)), stratify=np.array([0, 0, 0, 0, 1]))
+    with pytest.raises(ValueError, match="At least one array required"):
+        train_test_split()
+
+
+# --------------------------------------------------------------------------- cross-validation and search
+
+
+def test_cross_val_score_equals_sklearn(xp):
+    X, y = datasets.load_diabetes(return_X_y=True)
+    ours = cross_val_score(_Ridge(alpha=0.1), xp.asarray(X), xp.asarray(y), cv=4)
+    ref = skms.cross_val_score(SkRidge(alpha=0.1, fit_intercept=False), X, y, cv=4)
+    np.testing.assert_allclose(ours, ref, rtol=1e-6 if xp.float64 else 1e-3)
+
+
+def test_cross_validate_classifier_uses_stratified_folds(xp):
+    X, y = datasets.load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    out = cross_validate(_Centroid(), xp.asarray(X), names, cv=5, return_train_score=True,
+                         return_estimator=True, return_indices=True)
+    assert set(out) >= {"fit_time", "score_time", "test_score", "train_score", "estimator", "indices"}
+    assert out["test_score"].shape == (5,) and np.all(out["test_score"] > 0.8)
+    ref_folds = list(skms.StratifiedKFold(5).split(X, names))
+    np.testing.assert_array_equal(_np(xp, out["indices"]["test"][0]), ref_folds[0][1])
+    multi = cross_validate(_Centroid(), xp.asarray(X), y, cv=3, scoring=["accuracy", "f1_macro"])
+    assert {"test_accuracy", "test_f1_macro"} <= set(multi)
+
+
+def test_fit_failures():
+    X, y = datasets.load_iris(return_X_y=True)
+    with pytest.warns(Warning, match="Estimator fit failed"):
+        gs = GridSearchCV(_Centroid(), {"shrink": [0.0, "bad"]}, cv=3, error_score=-1.0).fit(X, y)
+    np.testing.assert_array_equal(gs.cv_results_["mean_test_score"][1], -1.0)
+    assert gs.best_params_ == {"shrink": 0.0}
+    with pytest.raises(ValueError, match="All the 3 fits failed"), pytest.warns(Warning):
+        cross_validate(_Centroid(shrink="bad"), X, y, cv=3)
+    with pytest.raises(TypeError):
+        cross_validate(_Centroid(shrink="bad"), X, y, cv=3, error_score="raise")
+
+
+def test_grid_search_matches_sklearn(xp):
+    X, y = datasets.load_diabetes(return_X_y=True)
+    grid = {"alpha": [0.01, 1.0, 100.0]}
+    gs = GridSearchCV(_Ridge(), grid, cv=3, return_train_score=True).fit(xp.asarray(X), xp.asarray(y))
+    ref = skms.GridSearchCV(SkRidge(fit_intercept=False), grid, cv=3).fit(X, y)
+    assert gs.best_params_ == ref.best_params_
+    np.testing.assert_array_equal(gs.cv_results_["rank_test_score"], ref.cv_results_["rank_test_score"])
+    np.testing.assert_allclose(gs.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"],
+                               rtol=1e-6 if xp.float64 else 1e-3)
+    assert gs.best_index_ == ref.best_index_ and "split2_train_score" in gs.cv_results_
+    pred = gs.predict(xp.asarray(X))
+    assert framework_of(pred) is framework_of(xp.asarray(X))
+    assert gs.n_features_in_ == 10
+
+
+def test_randomized_search_and_classifier_search(xp):
+    X, y = datasets.load_wine(return_X_y=True)
+    rs = RandomizedSearchCV(_Centroid(), {"shrink": [0.0, 0.1, 0.5, 0.9]}, n_iter=3, cv=3, random_state=0,
+                            scoring="accuracy").fit(xp.asarray(X), y)
+    assert len(rs.cv_results_["params"]) == 3
+    assert rs.best_params_["shrink"] in (0.0, 0.1, 0.5, 0.9)
+    np.testing.assert_array_equal(rs.classes_, [0, 1, 2])
+    assert 0 <= rs.score(xp.asarray(X), y) <= 1
+
+
+def test_search_errors():
+    X, y = datasets.load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match="'bogus' is not a valid scoring value"):
+        GridSearchCV(_Centroid(), {"shrink": [0.0]}, scoring="bogus").fit(X, y)
+    with pytest.raises(ValueError, match="refit must be False or the name of the metric"):
+        GridSearchCV(_Centroid(), {"shrink": [0.0]}, scoring=["accuracy", "f1_macro"]).fit(X, y)
+    gs = GridSearchCV(_Centroid(), {"shrink": [0.0]}, refit=False, cv=3).fit(X, y)
+    with pytest.raises(AttributeError, match="refit=False"):
+        gs.predict(X)
+    assert "accuracy" in get_scorer_names() and "neg_mean_squared_error" in get_scorer_names()
+
+
+def test_mixins_score_on_device(xp):
+    X, y = datasets.load_iris(return_X_y=True)
+    clf = _Centroid().fit(xp.asarray(X), xp.asarray(y))
+    from sklearn.neighbors import NearestCentroid
+
+    ref = NearestCentroid().fit(X, y).score(X, y)
+    assert abs(clf.score(xp.asarray(X), xp.asarray(y)) - ref) < 1e-12
+    Xd, yd = datasets.load_diabetes(return_X_y=True)
+    reg = _Ridge(alpha=1.0).fit(xp.asarray(Xd), xp.asarray(yd))
+    ref = SkRidge(alpha=1.0, fit_intercept=False).fit(Xd, yd).score(Xd, yd)
+    np.testing.assert_allclose(reg.score(xp.asarray(Xd), xp.asarray(yd)), ref, rtol=1e-6 if xp.float64 else 1e-3)
+    w = np.linspace(0.5, 2.0, len(yd))
+    ref_w = SkRidge(alpha=1.0, fit_intercept=False).fit(Xd, yd).score(Xd, yd, sample_weight=w)
+    np.testing.assert_allclose(reg.score(xp.asarray(Xd), xp.asarray(yd), sample_weight=w), ref_w,
+                               rtol=1e-6 if xp.float64 else 1e-3)

@@ -1,0 +1,86 @@
+"""Scorers: turn a ``scoring`` argument into ``scorer(estimator, X, y) -> float``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["check_scoring", "get_scorer", "get_scorer_names"]
+
+# name -> (metric function name in toolbox.metrics, sign, response method, extra kwargs)
+_SCORERS: dict[str, tuple[str, float, str, dict[str, Any]]] = {
+    "accuracy": ("accuracy_score", 1.0, "predict", {}),
+    "balanced_accuracy": ("recall_score", 1.0, "predict", {"average": "macro"}),
+    "precision": ("precision_score", 1.0, "predict", {}),
+    "recall": ("recall_score", 1.0, "predict", {}),
+    "f1": ("f1_score", 1.0, "predict", {}),
+    "roc_auc": ("roc_auc_score", 1.0, "proba_or_decision", {}),
+    "roc_auc_ovr": ("roc_auc_score", 1.0, "predict_proba", {"multi_class": "ovr"}),
+    "roc_auc_ovr_weighted": ("roc_auc_score", 1.0, "predict_proba", {"multi_class": "ovr", "average": "weighted"}),
+    "neg_log_loss": ("log_loss", -1.0, "predict_proba", {}),
+    "r2": ("r2_score", 1.0, "predict", {}),
+    "neg_mean_squared_error": ("mean_squared_error", -1.0, "predict", {}),
+    "neg_root_mean_squared_error": ("mean_squared_error", -1.0, "predict", {"_sqrt": True}),
+    "neg_mean_absolute_error": ("mean_absolute_error", -1.0, "predict", {}),
+}
+for _avg in ("micro", "macro", "weighted"):
+    for _m in ("precision", "recall", "f1"):
+        _SCORERS[f"{_m}_{_avg}"] = (f"{_m}_score", 1.0, "predict", {"average": _avg})
+
+
+def get_scorer_names() -> list[str]:
+    """Names accepted by :func:`get_scorer`."""
+    return sorted(_SCORERS)
+
+
+class _Scorer:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._metric, self._sign, self._response, self._kwargs = _SCORERS[name]
+
+    def __repr__(self) -> str:
+        return f"make_scorer({self._metric}{', greater_is_better=False' if self._sign < 0 else ''})"
+
+    def __call__(self, estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> float:
+        import math
+
+        from .. import metrics
+
+        kwargs = dict(self._kwargs)
+        root = kwargs.pop("_sqrt", False)
+        response = self._response
+        if response == "proba_or_decision":
+            response = "predict_proba" if hasattr(estimator, "predict_proba") else "decision_function"
+        y_score = getattr(estimator, response)(X)
+        if self._metric == "roc_auc_score" and response == "predict_proba" and "multi_class" not in kwargs:
+            y_score = y_score[:, 1]  # binary: probability of the positive class
+        if self._metric == "log_loss":
+            kwargs["labels"] = estimator.classes_
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        value = getattr(metrics, self._metric)(y, y_score, **kwargs)
+        return self._sign * (math.sqrt(value) if root else value)
+
+
+def get_scorer(scoring: str | Callable[..., float]) -> Callable[..., float]:
+    """A scorer for a name (see :func:`get_scorer_names`) or the callable itself."""
+    if callable(scoring):
+        return scoring
+    if scoring not in _SCORERS:
+        raise ValueError(f"{scoring!r} is not a valid scoring value. Valid options are "
+                         f"{get_scorer_names()}, a callable(estimator, X, y), or None.")
+    return _Scorer(scoring)
+
+
+def _passthrough(estimator: Any, X: Any, y: Any) -> float:
+    return float(estimator.score(X, y))
+
+
+def check_scoring(estimator: Any, scoring: Any = None) -> Callable[..., float]:
+    """The scorer to use: ``estimator.score`` when ``scoring`` is None."""
+    if scoring is None:
+        if not hasattr(estimator, "score"):
+            raise TypeError(f"If no scoring is specified, the estimator passed should have a 'score' "
+                            f"method. The estimator {estimator!r} does not.")
+        return _passthrough
+    return get_scorer(scoring)

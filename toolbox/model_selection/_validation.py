@@ -1,0 +1,135 @@
+"""Cross-validation: fit and score an estimator on each fold, with the data on its device."""
+
+from __future__ import annotations
+
+import numbers
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.exceptions import FitFailedWarning
+
+from ._scoring import check_scoring
+from ._split import _take, check_cv
+
+__all__ = ["cross_val_score", "cross_validate"]
+
+
+def _scorers(estimator: Any, scoring: Any) -> dict[str, Any]:
+    if scoring is None or callable(scoring) or isinstance(scoring, str):
+        return {"score": check_scoring(estimator, scoring)}
+    if isinstance(scoring, dict):
+        return {name: check_scoring(estimator, s) for name, s in scoring.items()}
+    if isinstance(scoring, (list, tuple, set)):
+        return {name: check_scoring(estimator, name) for name in scoring}
+    raise ValueError(f"scoring must be None, a string, a callable, a list or a dict; got {scoring!r}.")
+
+
+def _fit_and_score(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
+                   params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
+                   fit_params: dict[str, Any] | None) -> dict[str, Any]:
+    est = clone(estimator)
+    if params:
+        est.set_params(**params)
+    fit_params = {k: _take(v, train) if _is_sample_aligned(v, X) else v for k, v in (fit_params or {}).items()}
+    X_train, X_test = _take(X, train), _take(X, test)
+    y_train, y_test = _take(y, train), _take(y, test)
+    result: dict[str, Any] = {"estimator": est}
+    start = time.perf_counter()
+    try:
+        if y_train is None:
+            est.fit(X_train, **fit_params)
+        else:
+            est.fit(X_train, y_train, **fit_params)
+    except Exception as exc:
+        if error_score == "raise":
+            raise
+        if not isinstance(error_score, numbers.Number):
+            raise ValueError("error_score must be the string 'raise' or a numeric value.") from exc
+        warnings.warn(f"Estimator fit failed. The score on this train-test partition for these "
+                      f"parameters will be set to {error_score}. Details: {type(exc).__name__}: {exc}",
+                      FitFailedWarning, stacklevel=3)
+        result["fit_time"] = time.perf_counter() - start
+        result["score_time"] = 0.0
+        result["test"] = {name: float(error_score) for name in scorers}
+        if return_train_score:
+            result["train"] = {name: float(error_score) for name in scorers}
+        result["failed"] = True
+        return result
+    result["fit_time"] = time.perf_counter() - start
+    start = time.perf_counter()
+    result["test"] = {name: float(s(est, X_test, y_test)) for name, s in scorers.items()}
+    result["score_time"] = time.perf_counter() - start
+    if return_train_score:
+        result["train"] = {name: float(s(est, X_train, y_train)) for name, s in scorers.items()}
+    result["failed"] = False
+    return result
+
+
+def _is_sample_aligned(value: Any, X: Any) -> bool:
+    shape = getattr(value, "shape", None)
+    return shape is not None and len(shape) >= 1 and shape[0] == getattr(X, "shape", (None,))[0]
+
+
+def cross_validate(estimator: Any, X: Any, y: Any = None, *, groups: Any = None, scoring: Any = None,
+                   cv: Any = None, n_jobs: Any = None, verbose: int = 0, params: dict[str, Any] | None = None,
+                   return_train_score: bool = False, return_estimator: bool = False,
+                   return_indices: bool = False, error_score: Any = np.nan) -> dict[str, Any]:
+    """Evaluate ``estimator`` by cross-validation; folds are index arrays on ``X``'s device.
+
+    Parameters
+    ----------
+    estimator : estimator with ``fit``
+    X : array of shape (n_samples, n_features), any backend
+    y : array of shape (n_samples,) or None
+    scoring : None, str, callable, list or dict
+        None uses ``estimator.score``; see :func:`get_scorer_names`.
+    cv : None, int, splitter or iterable
+        An int gives (Stratified)KFold as scikit-learn does; default 5.
+    params : dict, optional
+        Passed to ``fit``; per-sample arrays (e.g. ``sample_weight``) are split with the folds.
+    n_jobs, verbose : accepted for compatibility; folds run one after another.
+
+    Returns
+    -------
+    dict with NumPy arrays ``fit_time``, ``score_time``, ``test_score`` (or
+    ``test_<name>`` per metric), optionally ``train_*``, ``estimator``, ``indices``.
+    """
+    splitter = check_cv(cv, y, classifier=is_classifier(estimator))
+    scorers = _scorers(estimator, scoring)
+    splits = list(splitter.split(X, y, groups))
+    results = [
+        _fit_and_score(estimator, X, y, train, test, scorers, params=None, fit_params=params,
+                       return_train_score=return_train_score, error_score=error_score)
+        for train, test in splits
+    ]
+    if all(r["failed"] for r in results):
+        raise ValueError(f"All the {len(results)} fits failed. Check the estimator and the data; use "
+                         "error_score='raise' to see the first error.")
+    out: dict[str, Any] = {
+        "fit_time": np.array([r["fit_time"] for r in results]),
+        "score_time": np.array([r["score_time"] for r in results]),
+    }
+    single = list(scorers) == ["score"]
+    for name in scorers:
+        key = "score" if single else name
+        out[f"test_{key}"] = np.array([r["test"][name] for r in results])
+        if return_train_score:
+            out[f"train_{key}"] = np.array([r["train"][name] for r in results])
+    if return_estimator:
+        out["estimator"] = [r["estimator"] for r in results]
+    if return_indices:
+        out["indices"] = {"train": [s[0] for s in splits], "test": [s[1] for s in splits]}
+    return out
+
+
+def cross_val_score(estimator: Any, X: Any, y: Any = None, *, groups: Any = None, scoring: Any = None,
+                    cv: Any = None, n_jobs: Any = None, verbose: int = 0, params: dict[str, Any] | None = None,
+                    error_score: Any = np.nan) -> np.ndarray:
+    """Cross-validated scores, one per fold (a NumPy array of floats)."""
+    if scoring is not None and not (isinstance(scoring, str) or callable(scoring)):
+        raise ValueError("cross_val_score takes a single scoring; use cross_validate for several.")
+    return cross_validate(estimator, X, y, groups=groups, scoring=scoring, cv=cv, params=params,
+                          error_score=error_score)["test_score"]
