@@ -404,10 +404,11 @@ def _score_inputs(estimator: Any, X: Any, y: Any, sample_weight: Any) -> tuple[A
     y = y if framework_of(y) is not None else np.asarray(y)
     if isinstance(y, np.ndarray) and y.dtype.kind in "OUSb" and not isinstance(y_pred, np.ndarray):
         y_pred = to_backend(y_pred, "numpy")
-    compute = resolve(y_pred)
-    y_true = compute.asarray(y) if framework_of(y) is not compute.framework else y
-    sw = None if sample_weight is None else _to_compute(sample_weight, compute, "sample_weight")
-    return compute.xp, y_true, y_pred, sw
+    fw = framework_of(y_pred)  # score where the predictions are, whatever the active backend
+    where = Compute(fw.xp, fw.device_of(y_pred), fw.name, fw)
+    y_true = y if framework_of(y) is fw else where.asarray(y)
+    sw = None if sample_weight is None else _to_compute(sample_weight, where, "sample_weight")
+    return fw.xp, y_true, y_pred, sw
 
 
 class ClassifierMixin(sklearn.base.ClassifierMixin):
