@@ -237,14 +237,13 @@ class Validated:
 
 def _check_y(y: Any, *, compute: Compute, n_samples: int, y_numeric: bool, multi_output: bool,
              estimator: Any) -> Any:
-    fw = framework_of(y)
-    if fw is None:
+    if framework_of(y) is None:
         y = as_host_array(y)
-        if y.dtype.kind in "OUS" and not y_numeric:
-            # String or object labels stay on the host; the estimator encodes them.
-            pass
-        elif y.dtype.kind == "O":
+    if isinstance(y, np.ndarray) and y.dtype.kind == "O" and y_numeric:
+        try:  # numbers stored as objects; string or object labels otherwise stay on the host
             y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1 and not multi_output:
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please change the shape "

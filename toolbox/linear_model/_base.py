@@ -1,0 +1,181 @@
+"""Shared pieces of the linear models: parameter checks, centering, the linear predictor."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+
+from ..backends import primitives
+from ..base import check_is_fitted, validate_data
+
+__all__: list[str] = []
+
+
+# --------------------------------------------------------------------------- #
+# Parameter checks (clear messages naming the parameter and what is allowed)
+# --------------------------------------------------------------------------- #
+
+
+def _check_real(value: Any, name: str, *, estimator: Any, low: float | None = None,
+                low_open: bool = False, high: float | None = None, allow_inf: bool = False) -> float:
+    """``value`` as a float, or a ValueError naming ``name`` and the allowed range."""
+    est = type(estimator).__name__
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(
+            f"{est}: {name} must be a real number, got {value!r} of type {type(value).__name__}."
+        )
+    value = float(value)
+    if math.isnan(value) or (math.isinf(value) and not allow_inf):
+        raise ValueError(f"{est}: {name} must be a finite number, got {value!r}.")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{est}: {name} must be {'>' if low_open else '>='} {low:g}, got {value!r}.")
+    if high is not None and value > high:
+        raise ValueError(f"{est}: {name} must be <= {high:g}, got {value!r}.")
+    return value
+
+
+def _check_int(value: Any, name: str, *, estimator: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ValueError(f"{type(estimator).__name__}: {name} must be an integer >= {low}, got {value!r}.")
+    return int(value)
+
+
+def _check_option(value: Any, name: str, options: tuple[Any, ...], *, estimator: Any) -> Any:
+    if value not in options:
+        allowed = ", ".join(repr(o) for o in options)
+        raise ValueError(f"{type(estimator).__name__}: {name} must be one of {allowed}; got {value!r}.")
+    return value
+
+
+def _reject_positive(estimator: Any) -> None:
+    if getattr(estimator, "positive", False):
+        raise NotImplementedError(
+            f"{type(estimator).__name__}(positive=True) is not implemented in toolbox; use "
+            "toolbox.linear_model.Lasso(positive=True) / ElasticNet(positive=True) for non-negative "
+            "coefficients, or scikit-learn."
+        )
+
+
+def _validate_fit(estimator: Any, X: Any, y: Any, sample_weight: Any, *, regressor: bool) -> Any:
+    """``validate_data`` for ``fit``: y is required, sample weights need a positive sum."""
+    if y is None:
+        raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
+    if regressor and isinstance(y, np.ndarray) and y.dtype.kind == "O":
+        # toolbox.base._check_y refuses NumPy object arrays for numeric targets even when they
+        # hold numbers; convert those here (strings still get validate_data's clear error).
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    v = validate_data(estimator, X, y, reset=True, sample_weight=sample_weight, y_numeric=regressor,
+                      multi_output=regressor)
+    if v.sample_weight is not None:
+        total = float(v.xp.sum(v.sample_weight))
+        if not total > 0:
+            raise ValueError(
+                f"{type(estimator).__name__}: sample_weight must contain at least one non-zero (positive) "
+                f"weight; the weights sum to {total!r}."
+            )
+    return v
+
+
+# --------------------------------------------------------------------------- #
+# Centering and weighting
+# --------------------------------------------------------------------------- #
+
+
+def _preprocess(X: Any, y: Any, sample_weight: Any, *, fit_intercept: bool, xp: Any
+                ) -> tuple[Any, Any, Any, Any]:
+    """Center ``X`` and ``y`` (weighted means) and scale rows by ``sqrt(sample_weight)``.
+
+    After this, the weighted least-squares problem with intercept is the plain
+    problem ``min ||ys - Xs w||^2`` on the returned arrays. ``X`` is copied at
+    most once; it is never modified.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features), floating
+    y : array of shape (n_samples,) or (n_samples, n_targets), dtype of X
+    sample_weight : array of shape (n_samples,) or None
+
+    Returns
+    -------
+    Xs, ys : arrays of the input shapes
+    X_offset : array of shape (n_features,) or None (without intercept)
+    y_offset : array of shape () or (n_targets,) or None
+    """
+    if fit_intercept:
+        if sample_weight is None:
+            X_offset = xp.mean(X, axis=0)
+            y_offset = xp.mean(y, axis=0)
+        else:
+            total = xp.sum(sample_weight)
+            X_offset = (sample_weight @ X) / total
+            y_offset = (sample_weight @ y) / total
+        X = X - X_offset
+        y = y - y_offset
+    else:
+        X_offset = y_offset = None
+    if sample_weight is not None:
+        root = xp.sqrt(sample_weight)
+        X = X * root[:, None]
+        y = y * (root if y.ndim == 1 else root[:, None])
+    return X, y, X_offset, y_offset
+
+
+def _intercept(coef: Any, X_offset: Any, y_offset: Any, *, single: bool, xp: Any, dtype: Any,
+               device: Any) -> Any:
+    """``y_offset - X_offset @ coef.T``: a Python float for one target, else an array (n_targets,)."""
+    if X_offset is None:
+        return 0.0 if single else xp.zeros(coef.shape[0], dtype=dtype, device=device)
+    value = y_offset - coef @ X_offset
+    return float(value) if single else value
+
+
+def _gram_and_cross(Xs: Any, ys: Any, *, xp: Any) -> tuple[Any, Any]:
+    """``Xs.T @ Xs`` (primitive ``gram``, BLAS) and ``Xs.T @ ys``."""
+    return primitives.gram(Xs, xp=xp), Xs.T @ ys
+
+
+# --------------------------------------------------------------------------- #
+# Prediction
+# --------------------------------------------------------------------------- #
+
+
+class LinearModel:
+    """``predict`` for regressors with ``coef_`` (n_features,) or (n_targets, n_features)
+    and ``intercept_`` (a float, or an array of shape (n_targets,))."""
+
+    def _decision(self, X: Any) -> tuple[Any, Any]:
+        check_is_fitted(self)
+        v = validate_data(self, X, reset=False)
+        (coef,) = self._fitted(v.compute, "coef_", dtype=v.X.dtype)  # type: ignore[attr-defined]
+        out = v.X @ coef if coef.ndim == 1 else v.X @ coef.T
+        if isinstance(self.intercept_, float):  # type: ignore[attr-defined]
+            out = out + self.intercept_  # type: ignore[attr-defined]
+        else:
+            (b,) = self._fitted(v.compute, "intercept_", dtype=v.X.dtype)  # type: ignore[attr-defined]
+            out = out + b
+        return out, v
+
+    def predict(self, X: Any) -> Any:
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        array of shape (n_samples,) or (n_samples, n_targets)
+            Same library and device as ``X``, in ``X``'s floating dtype.
+        """
+        out, v = self._decision(X)
+        return self._output(out, v.origin)  # type: ignore[attr-defined]
+
+
+def _as_target_matrix(y: Any, dtype: Any, *, xp: Any) -> Any:
+    return xp.astype(y, dtype) if y.dtype != dtype else y
