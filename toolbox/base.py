@@ -118,6 +118,19 @@ def _check_finite(X: Any, *, xp: Any, name: str) -> None:
     )
 
 
+def _check_no_inf(X: Any, *, xp: Any, name: str) -> None:
+    """NaN allowed (missing values), infinity not: scikit-learn's ``allow-nan`` rule."""
+    inf = xp.isinf(X)
+    if not bool(xp.any(inf)):
+        return
+    n_inf = int(xp.sum(xp.astype(inf, xp.int32)))
+    first = int(xp.argmax(xp.astype(xp.reshape(inf, (-1,)), xp.int32)))
+    ncol = X.shape[1] if X.ndim == 2 else 1
+    where = f"row {first // ncol}, column {first % ncol}" if X.ndim == 2 else f"index {first}"
+    raise ValueError(f"Input {name} contains {n_inf} infinite value(s); the first is at {where}. "
+                     "NaN marks missing values here, but infinity is not allowed.")
+
+
 def check_array(
     X: Any,
     *,
@@ -174,6 +187,8 @@ def check_array(
             X = xp.astype(X, dtype)
         if not allow_nan:
             _check_finite(X, xp=xp, name=name)
+        else:
+            _check_no_inf(X, xp=xp, name=name)
     return X
 
 
@@ -346,8 +361,13 @@ def validate_data(
 # --------------------------------------------------------------------------- #
 
 
-def _is_fitted_array_attr(name: str, value: Any) -> bool:
-    return name.endswith("_") and not name.startswith("_") and framework_of(value) is not None
+def _move(value: Any, name: str, device: Any) -> Any:
+    """Convert numeric arrays (also inside lists and tuples) to backend ``name``; leave the rest."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(_move(v, name, device) for v in value)
+    if framework_of(value) is None or (isinstance(value, np.ndarray) and value.dtype.kind not in "biuf"):
+        return value  # scalars, strings, object arrays (e.g. string class labels) stay as they are
+    return to_backend(value, name, device)
 
 
 class BaseEstimator(sklearn.base.BaseEstimator):
@@ -365,8 +385,8 @@ class BaseEstimator(sklearn.base.BaseEstimator):
     def to_backend(self, name: str, device: Any = None) -> BaseEstimator:
         """Move every fitted array attribute to backend ``name`` on ``device``; return self."""
         check_is_fitted(self)
-        moved = {k: to_backend(v, name, device) for k, v in vars(self).items() if _is_fitted_array_attr(k, v)}
-        vars(self).update(moved)
+        vars(self).update({k: _move(v, name, device) for k, v in vars(self).items()
+                           if k.endswith("_") and not k.startswith("_")})
         return self
 
     def _fitted(self, compute: Compute, *names: str, dtype: Any = None) -> tuple[Any, ...]:

@@ -1,5 +1,15 @@
-"""Preprocessing: scalers and encoders (layer 3), named as in scikit-learn."""
+"""Preprocessing: scalers, encoders and feature generation (layer 3), named as in scikit-learn."""
 
-from ._data import StandardScaler
+from ._data import MinMaxScaler, RobustScaler, StandardScaler
+from ._encoders import OneHotEncoder
+from ._label import LabelEncoder
+from ._polynomial import PolynomialFeatures
 
-__all__ = ["StandardScaler"]
+__all__ = [
+    "LabelEncoder",
+    "MinMaxScaler",
+    "OneHotEncoder",
+    "PolynomialFeatures",
+    "RobustScaler",
+    "StandardScaler",
+]

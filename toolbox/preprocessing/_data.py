@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from scipy.special import ndtri
 
 from ..base import (
     BaseEstimator,
@@ -12,7 +15,7 @@ from ..base import (
     validate_data,
 )
 
-__all__ = ["StandardScaler"]
+__all__ = ["MinMaxScaler", "RobustScaler", "StandardScaler"]
 
 
 def _scale_from_var(var: Any, mean: Any, n_samples: float, *, xp: Any) -> Any:
@@ -128,4 +131,267 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Xt = Xt * scale
         if self.with_mean:
             Xt = Xt + mean
+        return self._output(Xt, v.origin)
+
+
+def _handle_zeros_in_scale(scale: Any, *, xp: Any) -> Any:
+    """Scale 1 for (near-)constant features, as scikit-learn's ``_handle_zeros_in_scale``."""
+    eps = float(xp.finfo(scale.dtype).eps)
+    return xp.where(scale < 10 * eps, xp.ones_like(scale), scale)
+
+
+class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Scale each feature to ``feature_range`` (default [0, 1]).
+
+    ``X_scaled = X * scale_ + min_`` with ``scale_ = (max - min) / (data_max_ - data_min_)``,
+    computed on the input's own backend and device. A drop-in for
+    :class:`sklearn.preprocessing.MinMaxScaler`.
+
+    Parameters
+    ----------
+    feature_range : tuple (min, max), default=(0, 1)
+        Desired range of the transformed data.
+    copy : bool, default=True
+        Accepted for compatibility; toolbox never modifies its input.
+    clip : bool, default=False
+        Clip transformed values of held-out data to ``feature_range``.
+
+    Attributes
+    ----------
+    min_ : array of shape (n_features,)
+        Per-feature adjustment for the minimum: ``feature_range[0] - data_min_ * scale_``.
+    scale_ : array of shape (n_features,)
+        Per-feature relative scaling; constant features get ``feature_range[1] - feature_range[0]``.
+    data_min_ : array of shape (n_features,)
+    data_max_ : array of shape (n_features,)
+    data_range_ : array of shape (n_features,)
+        ``data_max_ - data_min_``.
+    n_samples_seen_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        Only when fitted on a DataFrame with string column names.
+
+    Notes
+    -----
+    Unlike scikit-learn's, this scaler rejects NaN (impute first with
+    ``toolbox.impute.SimpleImputer``) and does not accept sparse input.
+    """
+
+    _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
+        "feature_range": [tuple],
+        "copy": ["boolean"],
+        "clip": ["boolean"],
+    }
+
+    def __init__(self, feature_range: tuple[float, float] = (0, 1), *, copy: bool = True,
+                 clip: bool = False) -> None:
+        self.feature_range = feature_range
+        self.copy = copy
+        self.clip = clip
+
+    def _reset(self) -> None:
+        for attr in ("scale_", "min_", "n_samples_seen_", "data_min_", "data_max_", "data_range_"):
+            self.__dict__.pop(attr, None)
+
+    def _check_range(self) -> tuple[float, float]:
+        self._validate_params()
+        lo, hi = self.feature_range
+        if lo >= hi:
+            raise ValueError(
+                f"Minimum of desired feature range must be smaller than maximum. Got {self.feature_range}."
+            )
+        return float(lo), float(hi)
+
+    def fit(self, X: Any, y: Any = None) -> MinMaxScaler:
+        """Compute the per-feature minimum and maximum of ``X`` (n_samples, n_features)."""
+        self._reset()
+        return self.partial_fit(X, y)
+
+    def partial_fit(self, X: Any, y: Any = None) -> MinMaxScaler:
+        """Update the per-feature minimum and maximum with a batch ``X``."""
+        lo, hi = self._check_range()
+        first = not hasattr(self, "n_samples_seen_")
+        v = validate_data(self, X, reset=first)
+        self._update(v, lo, hi, first)
+        return self
+
+    def _update(self, v: Any, lo: float, hi: float, first: bool) -> None:
+        xp, X = v.xp, v.X
+        data_min = xp.min(X, axis=0)
+        data_max = xp.max(X, axis=0)
+        if first:
+            self.n_samples_seen_ = int(X.shape[0])
+        else:
+            old_min, old_max = self._fitted(v.compute, "data_min_", "data_max_", dtype=X.dtype)
+            data_min = xp.minimum(old_min, data_min)
+            data_max = xp.maximum(old_max, data_max)
+            self.n_samples_seen_ += int(X.shape[0])
+        data_range = data_max - data_min
+        self.scale_ = (hi - lo) / _handle_zeros_in_scale(data_range, xp=xp)
+        self.min_ = lo - data_min * self.scale_
+        self.data_min_ = data_min
+        self.data_max_ = data_max
+        self.data_range_ = data_range
+
+    def _scale(self, X: Any, compute: Any) -> Any:
+        xp = compute.xp
+        scale, min_ = self._fitted(compute, "scale_", "min_", dtype=X.dtype)
+        Xt = X * scale
+        Xt += min_  # in place on our own temporary (JAX rebinds): one pass less over memory
+        if self.clip:
+            Xt = xp.clip(Xt, float(self.feature_range[0]), float(self.feature_range[1]))
+        return Xt
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit to ``X`` and return it scaled (validates ``X`` once)."""
+        self._reset()
+        lo, hi = self._check_range()
+        v = validate_data(self, X, reset=True)
+        self._update(v, lo, hi, True)
+        return self._output(self._scale(v.X, v.compute), v.origin)
+
+    def transform(self, X: Any) -> Any:
+        """Scale ``X`` (n_samples, n_features) to ``feature_range``; same library, device, float dtype."""
+        check_is_fitted(self, "n_samples_seen_")
+        v = validate_data(self, X, reset=False)
+        return self._output(self._scale(v.X, v.compute), v.origin)
+
+    def inverse_transform(self, X: Any) -> Any:
+        """Undo :meth:`transform`: ``(X - min_) / scale_``."""
+        check_is_fitted(self, "n_samples_seen_")
+        v = validate_data(self, X, reset=False)
+        scale, min_ = self._fitted(v.compute, "scale_", "min_", dtype=v.X.dtype)
+        return self._output((v.X - min_) / scale, v.origin)
+
+
+def _quantiles_of_sorted(S: Any, qs: tuple[float, ...], *, xp: Any) -> list[Any]:
+    """Quantiles ``qs`` (percent) of each row of ``S`` (n_features, n_samples), sorted along axis 1.
+
+    NumPy's default ("linear") method: position ``q/100 * (n - 1)``, linear
+    interpolation between its neighbours, written like NumPy's ``_lerp``.
+    Positions are Python numbers, so every index is static.
+    """
+    n = S.shape[1]
+    out = []
+    for q in qs:
+        pos = q / 100.0 * (n - 1)
+        lo = min(math.floor(pos), n - 1)
+        hi = min(lo + 1, n - 1)
+        t = pos - lo
+        a, b = S[:, lo], S[:, hi]
+        out.append(a + (b - a) * t if t < 0.5 else b - (b - a) * (1.0 - t))
+    return out
+
+
+class RobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Scale features with statistics that are robust to outliers.
+
+    ``z = (x - center_) / scale_`` with the median as ``center_`` and the
+    interquartile range (or ``quantile_range``) as ``scale_``. Quantiles come
+    from one sort of ``X`` along the samples axis and linear interpolation
+    (NumPy's default method), on the input's own backend and device. A
+    drop-in for :class:`sklearn.preprocessing.RobustScaler`.
+
+    Parameters
+    ----------
+    with_centering : bool, default=True
+        Subtract the median.
+    with_scaling : bool, default=True
+        Divide by the quantile range.
+    quantile_range : tuple (q_min, q_max), 0.0 <= q_min <= q_max <= 100.0, default=(25.0, 75.0)
+        Quantiles (in percent) whose difference is ``scale_``.
+    copy : bool, default=True
+        Accepted for compatibility; toolbox never modifies its input.
+    unit_variance : bool, default=False
+        Divide ``scale_`` further so that normally distributed features get unit variance.
+
+    Attributes
+    ----------
+    center_ : array of shape (n_features,) or None
+        Per-feature median; None when ``with_centering=False``.
+    scale_ : array of shape (n_features,) or None
+        Per-feature quantile range (1 for constant features); None when ``with_scaling=False``.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        Only when fitted on a DataFrame with string column names.
+
+    Notes
+    -----
+    Unlike scikit-learn's, this scaler rejects NaN (impute first) and sparse input.
+    """
+
+    _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
+        "with_centering": ["boolean"],
+        "with_scaling": ["boolean"],
+        "quantile_range": [tuple],
+        "copy": ["boolean"],
+        "unit_variance": ["boolean"],
+    }
+
+    def __init__(self, *, with_centering: bool = True, with_scaling: bool = True,
+                 quantile_range: tuple[float, float] = (25.0, 75.0), copy: bool = True,
+                 unit_variance: bool = False) -> None:
+        self.with_centering = with_centering
+        self.with_scaling = with_scaling
+        self.quantile_range = quantile_range
+        self.copy = copy
+        self.unit_variance = unit_variance
+
+    def fit(self, X: Any, y: Any = None) -> RobustScaler:
+        """Compute the median and quantile range of each feature of ``X`` (n_samples, n_features)."""
+        self._fit(X)
+        return self
+
+    def _fit(self, X: Any) -> Any:
+        self._validate_params()
+        q_min, q_max = self.quantile_range
+        if not 0 <= q_min <= q_max <= 100:
+            raise ValueError(f"Invalid quantile range: {self.quantile_range}")
+        v = validate_data(self, X, reset=True)
+        self._fit_validated(v.X, float(q_min), float(q_max), xp=v.xp)
+        return v
+
+    def _fit_validated(self, X: Any, q_min: float, q_max: float, *, xp: Any) -> None:
+        self.center_ = self.scale_ = None
+        if not (self.with_centering or self.with_scaling):
+            return
+        S = xp.sort(X.T, axis=1)  # features as rows: each sort runs along contiguous-ish memory
+        if self.with_centering:
+            (self.center_,) = _quantiles_of_sorted(S, (50.0,), xp=xp)
+        if self.with_scaling:
+            lo, hi = _quantiles_of_sorted(S, (q_min, q_max), xp=xp)
+            scale = _handle_zeros_in_scale(hi - lo, xp=xp)
+            if self.unit_variance:
+                scale = scale / float(ndtri(q_max / 100.0) - ndtri(q_min / 100.0))
+            self.scale_ = scale
+
+    def _apply(self, X: Any, compute: Any) -> Any:
+        center, scale = self._fitted(compute, "center_", "scale_", dtype=X.dtype)
+        if self.with_centering:
+            X = X - center
+        if self.with_scaling:
+            X = X / scale
+        return X
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit to ``X`` and return it scaled (validates ``X`` once)."""
+        v = self._fit(X)
+        return self._output(self._apply(v.X, v.compute), v.origin)
+
+    def transform(self, X: Any) -> Any:
+        """Center and scale ``X`` (n_samples, n_features); same library, device and float dtype."""
+        check_is_fitted(self)
+        v = validate_data(self, X, reset=False)
+        return self._output(self._apply(v.X, v.compute), v.origin)
+
+    def inverse_transform(self, X: Any) -> Any:
+        """Undo :meth:`transform`: ``X * scale_ + center_``."""
+        check_is_fitted(self)
+        v = validate_data(self, X, reset=False)
+        Xt = v.X
+        center, scale = self._fitted(v.compute, "center_", "scale_", dtype=Xt.dtype)
+        if self.with_scaling:
+            Xt = Xt * scale
+        if self.with_centering:
+            Xt = Xt + center
         return self._output(Xt, v.origin)

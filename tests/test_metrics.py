@@ -1,0 +1,400 @@
+"""toolbox.metrics against sklearn.metrics on every backend."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import datasets
+from sklearn import metrics as skm
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.preprocessing import StandardScaler
+
+from toolbox import metrics as tm
+from toolbox.backends import framework_of
+
+
+@functools.cache
+def _iris():
+    """Iris labels, predicted labels and probabilities (a weak model, so there are errors)."""
+    X, y = datasets.load_iris(return_X_y=True)
+    clf = LogisticRegression(C=0.05, max_iter=500).fit(X[:, :2], y)
+    return y, clf.predict(X[:, :2]), clf.predict_proba(X[:, :2])
+
+
+@functools.cache
+def _cancer():
+    """Breast-cancer labels, predictions and scores (rounded: many ties)."""
+    X, y = datasets.load_breast_cancer(return_X_y=True)
+    Xs = StandardScaler().fit_transform(X[:, :3])
+    clf = LogisticRegression().fit(Xs, y)
+    return y, clf.predict(Xs), np.round(clf.predict_proba(Xs)[:, 1], 2)
+
+
+@functools.cache
+def _wine():
+    X, y = datasets.load_wine(return_X_y=True)
+    Xs = StandardScaler().fit_transform(X[:, :2])
+    clf = LogisticRegression(C=0.1).fit(Xs, y)
+    return y, clf.predict(Xs), clf.predict_proba(Xs)
+
+
+@functools.cache
+def _diabetes():
+    X, y = datasets.load_diabetes(return_X_y=True)
+    Y = np.column_stack([y, np.sqrt(y) * 10])
+    return Y, Ridge(alpha=1.0).fit(X, Y).predict(X)
+
+
+def _weights(n, seed=0):
+    return np.random.default_rng(seed).random(n)
+
+
+def _close(xp, got, want, dtype=None):
+    rtol = xp.rtol(dtype)
+    got = xp.to_numpy(got) if framework_of(got) is not None else np.asarray(got, dtype=float)
+    want = np.asarray(want, dtype=float)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * max(1.0, float(np.nanmax(np.abs(want)))))
+
+
+CLASSIFICATION = {"iris": _iris, "cancer": _cancer, "wine": _wine}
+
+
+# --------------------------------------------------------------------------- #
+# accuracy, confusion matrix
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("data", CLASSIFICATION)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_accuracy(xp, data, weighted):
+    y, pred, _ = CLASSIFICATION[data]()
+    sw = _weights(len(y)) if weighted else None
+    swb = None if sw is None else xp.asarray(sw)
+    for normalize in (True, False):
+        got = tm.accuracy_score(xp.asarray(y), xp.asarray(pred), normalize=normalize, sample_weight=swb)
+        assert isinstance(got, float)
+        _close(xp, got, skm.accuracy_score(y, pred, normalize=normalize, sample_weight=sw))
+    # host labels with device predictions
+    _close(xp, tm.accuracy_score(y, xp.asarray(pred)), skm.accuracy_score(y, pred))
+
+
+@pytest.mark.parametrize("data", ["iris", "cancer"])
+def test_confusion_matrix(xp, data):
+    y, pred, _ = CLASSIFICATION[data]()
+    sw = _weights(len(y), 1)
+    yb, pb = xp.asarray(y), xp.asarray(pred)
+    cm = tm.confusion_matrix(yb, pb)
+    assert framework_of(cm) is framework_of(yb)
+    assert xp.xp.isdtype(cm.dtype, "integral")
+    np.testing.assert_array_equal(xp.to_numpy(cm), skm.confusion_matrix(y, pred))
+    _close(xp, tm.confusion_matrix(yb, pb, sample_weight=xp.asarray(sw)), skm.confusion_matrix(y, pred, sample_weight=sw))
+    labels = [1, 0, 7]
+    for normalize in (None, "true", "pred", "all"):
+        _close(
+            xp,
+            tm.confusion_matrix(yb, pb, labels=labels, sample_weight=xp.asarray(sw), normalize=normalize),
+            skm.confusion_matrix(y, pred, labels=labels, sample_weight=sw, normalize=normalize),
+        )
+
+
+def test_confusion_matrix_string_labels_give_numpy(xp):
+    names = np.array(["setosa", "versicolor", "virginica"])
+    y, pred, _ = _iris()
+    cm = tm.confusion_matrix(names[y], names[pred], labels=["virginica", "setosa", "versicolor"])
+    assert isinstance(cm, np.ndarray)
+    np.testing.assert_array_equal(
+        cm, skm.confusion_matrix(names[y], names[pred], labels=["virginica", "setosa", "versicolor"])
+    )
+    with pytest.warns(UserWarning, match="A single label was found"):
+        tm.confusion_matrix(["a", "a"], ["a", "a"])
+
+
+# --------------------------------------------------------------------------- #
+# precision, recall, F
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("data", ["iris", "wine"])
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", None])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_prf_multiclass(xp, data, average, weighted):
+    y, pred, _ = CLASSIFICATION[data]()
+    sw = _weights(len(y), 2) if weighted else None
+    swb = None if sw is None else xp.asarray(sw)
+    yb, pb = xp.asarray(y), xp.asarray(pred)
+    for name in ("precision_score", "recall_score", "f1_score"):
+        got = getattr(tm, name)(yb, pb, average=average, sample_weight=swb)
+        want = getattr(skm, name)(y, pred, average=average, sample_weight=sw)
+        if average is None:
+            assert framework_of(got) is framework_of(yb)
+        else:
+            assert isinstance(got, float)
+        _close(xp, got, want)
+    _close(xp, tm.fbeta_score(yb, pb, beta=0.5, average=average, sample_weight=swb),
+           skm.fbeta_score(y, pred, beta=0.5, average=average, sample_weight=sw))
+    p, r, f, s = tm.precision_recall_fscore_support(yb, pb, average=None, sample_weight=swb, labels=[2, 0])
+    want = skm.precision_recall_fscore_support(y, pred, average=None, sample_weight=sw, labels=[2, 0])
+    for g, w in zip((p, r, f, s), want):
+        _close(xp, g, w)
+
+
+def test_prf_binary(xp):
+    y, pred, _ = _cancer()
+    yb, pb = xp.asarray(y), xp.asarray(pred)
+    for name in ("precision_score", "recall_score", "f1_score"):
+        for pos_label in (0, 1):
+            _close(xp, getattr(tm, name)(yb, pb, pos_label=pos_label),
+                   getattr(skm, name)(y, pred, pos_label=pos_label))
+    _close(xp, tm.f1_score(y, pb), skm.f1_score(y, pred))  # host labels, device predictions
+    labels = np.array(["benign", "malignant"])
+    _close(xp, tm.f1_score(labels[y], labels[pred], pos_label="malignant"),
+           skm.f1_score(labels[y], labels[pred], pos_label="malignant"))
+
+
+@pytest.mark.parametrize("zero_division", ["warn", 0.0, 1.0, np.nan])
+def test_prf_zero_division(xp, zero_division):
+    y = np.array([0, 1, 2, 2, 1])
+    pred = np.array([0, 2, 2, 2, 0])  # class 1 is never predicted; label 3 never occurs
+    yb, pb = xp.asarray(y), xp.asarray(pred)
+    for average in ("macro", "weighted", None):
+        for name in ("precision_score", "recall_score", "f1_score"):
+            kwargs = {"average": average, "zero_division": zero_division, "labels": [0, 1, 2, 3]}
+            with warnings.catch_warnings(record=True) as got_w:
+                warnings.simplefilter("always")
+                got = getattr(tm, name)(yb, pb, **kwargs)
+            with warnings.catch_warnings(record=True) as want_w:
+                warnings.simplefilter("always")
+                want = getattr(skm, name)(y, pred, **kwargs)
+            _close(xp, got, want)
+            got_msgs = sorted(str(w.message) for w in got_w if issubclass(w.category, UndefinedMetricWarning))
+            want_msgs = sorted(str(w.message) for w in want_w if issubclass(w.category, UndefinedMetricWarning))
+            assert got_msgs == want_msgs
+
+
+def test_prf_bad_input():
+    y, pred, _ = _iris()
+    with pytest.raises(ValueError, match="Target is multiclass but average='binary'"):
+        tm.f1_score(y, pred)
+    with pytest.raises(ValueError, match=r"pos_label=5 is not a valid label. It should be one of \[0, 1\]"):
+        tm.precision_score([0, 1, 1], [1, 1, 0], pos_label=5)
+    with pytest.raises(ValueError, match="average has to be one of"):
+        tm.recall_score(y, pred, average="median")
+    with pytest.raises(ValueError, match="zero_division must be"):
+        tm.recall_score(y, pred, average="macro", zero_division=2)
+    with pytest.warns(UserWarning, match="pos_label .* is ignored"):
+        tm.f1_score(y, pred, average="macro", pos_label=2)
+
+
+# --------------------------------------------------------------------------- #
+# ROC AUC
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_roc_auc_binary_with_ties(xp, weighted):
+    y, _, score = _cancer()
+    sw = _weights(len(y), 3) if weighted else None
+    s = xp.asarray(score)
+    got = tm.roc_auc_score(xp.asarray(y), s, sample_weight=None if sw is None else xp.asarray(sw))
+    assert isinstance(got, float)
+    # reference on the scores as the backend holds them (float32 may merge or split ties)
+    _close(xp, got, skm.roc_auc_score(y, xp.to_numpy(s), sample_weight=sw))
+    labels = np.array(["no", "yes"])
+    _close(xp, tm.roc_auc_score(labels[y], s), skm.roc_auc_score(labels[y], xp.to_numpy(s)))
+
+
+def test_roc_auc_all_tied_and_perfect(xp):
+    y = np.array([0, 1, 0, 1, 1])
+    _close(xp, tm.roc_auc_score(xp.asarray(y), xp.asarray(np.full(5, 0.3))), 0.5)
+    _close(xp, tm.roc_auc_score(xp.asarray(y), xp.asarray(y * 2.0)), 1.0)
+    with pytest.warns(UndefinedMetricWarning, match="Only one class is present in y_true"):
+        assert np.isnan(tm.roc_auc_score(xp.asarray(np.ones(4)), xp.asarray(np.arange(4.0))))
+
+
+@pytest.mark.parametrize("data", ["iris", "wine"])
+@pytest.mark.parametrize("average", ["macro", "weighted", "micro", None])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_roc_auc_ovr(xp, data, average, weighted):
+    y, _, proba = CLASSIFICATION[data]()
+    sw = _weights(len(y), 4) if weighted else None
+    P = xp.asarray(proba)
+    got = tm.roc_auc_score(xp.asarray(y), P, multi_class="ovr", average=average,
+                           sample_weight=None if sw is None else xp.asarray(sw))
+    want = skm.roc_auc_score(y, xp.to_numpy(P), multi_class="ovr", average=average, sample_weight=sw)
+    if average is None:
+        assert framework_of(got) is framework_of(P)
+    _close(xp, got, want)
+
+
+def test_roc_auc_ovr_labels_and_errors(xp):
+    y, _, proba = _iris()
+    names = np.array(["a", "b", "c"])
+    P = xp.asarray(proba)
+    _close(xp, tm.roc_auc_score(names[y], P, multi_class="ovr", labels=["a", "b", "c"]),
+           skm.roc_auc_score(names[y], xp.to_numpy(P), multi_class="ovr", labels=["a", "b", "c"]))
+    with pytest.raises(ValueError, match=r"multi_class must be in \('ovo', 'ovr'\)"):
+        tm.roc_auc_score(xp.asarray(y), P)
+    with pytest.raises(ValueError, match=r"should sum up to 1\.0 over classes"):
+        tm.roc_auc_score(xp.asarray(y), P * 2, multi_class="ovr")
+    with pytest.raises(ValueError, match="Number of classes in y_true not equal to the number of columns"):
+        tm.roc_auc_score(xp.asarray(y[y < 2]), P[:100, ...], multi_class="ovr")
+    with pytest.raises(ValueError, match="Parameter 'labels' must be ordered"):
+        tm.roc_auc_score(names[y], P, multi_class="ovr", labels=["b", "a", "c"])
+    with pytest.raises(NotImplementedError, match="ovo"):
+        tm.roc_auc_score(xp.asarray(y), P, multi_class="ovo")
+    with pytest.raises(ValueError, match="y_score should be a 1d array"):
+        tm.roc_auc_score(xp.asarray(y[y < 2]), P[:100, :2])
+
+
+# --------------------------------------------------------------------------- #
+# log loss
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("data", CLASSIFICATION)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_log_loss(xp, data, weighted):
+    y, _, proba = CLASSIFICATION[data]()
+    sw = _weights(len(y), 5) if weighted else None
+    P = xp.asarray(proba)
+    swb = None if sw is None else xp.asarray(sw)
+    for normalize in (True, False):
+        got = tm.log_loss(xp.asarray(y), P, normalize=normalize, sample_weight=swb)
+        assert isinstance(got, float)
+        _close(xp, got, skm.log_loss(y, xp.to_numpy(P), normalize=normalize, sample_weight=sw))
+
+
+def test_log_loss_binary_clipping_and_labels(xp):
+    y = np.array([0, 1, 1, 0, 1])
+    p = np.array([0.0, 1.0, 0.8, 0.3, 0.0])  # exact 0/1: clipped to [eps, 1 - eps] of the dtype
+    pb = xp.asarray(p)
+    _close(xp, tm.log_loss(xp.asarray(y), pb), skm.log_loss(y, xp.to_numpy(pb)))
+    p32 = xp.asarray(p.astype(np.float32))
+    _close(xp, tm.log_loss(xp.asarray(y), p32), skm.log_loss(y, p.astype(np.float32)), dtype=xp.xp.float32)
+    P = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
+    _close(xp, tm.log_loss(xp.asarray(np.array([0, 1, 0])), xp.asarray(P), labels=[0, 1, 2]),
+           skm.log_loss([0, 1, 0], P, labels=[0, 1, 2]))
+    _close(xp, tm.log_loss(["a", "b", "a"], xp.asarray(P), labels=["a", "b", "c"]),
+           skm.log_loss(["a", "b", "a"], P, labels=["a", "b", "c"]))
+
+
+def test_log_loss_bad_input(xp):
+    P = xp.asarray(np.array([[0.7, 0.3], [0.4, 0.6]]))
+    y = xp.asarray(np.array([0, 1]))
+    with pytest.raises(ValueError, match="y_prob contains values greater than 1"):
+        tm.log_loss(y, P * 2)
+    with pytest.raises(ValueError, match=r"y_true contains only one label \(0\)"):
+        tm.log_loss(xp.asarray(np.array([0, 0])), P)
+    with pytest.raises(ValueError, match="y_true and y_prob contain different number of classes: 2 vs 3"):
+        tm.log_loss(y, xp.asarray(np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])))
+    with pytest.raises(ValueError, match="not belonging to the passed labels"):
+        tm.log_loss(xp.asarray(np.array([0, 5])), P, labels=[0, 1])
+    with pytest.warns(UserWarning, match="do not sum to one"):
+        tm.log_loss(y, P * 0.5)
+    with pytest.warns(FutureWarning, match="`y_pred` was renamed to `y_proba`"):
+        tm.log_loss(y, y_pred=P)
+
+
+# --------------------------------------------------------------------------- #
+# regression
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("name", ["r2_score", "mean_squared_error", "mean_absolute_error"])
+@pytest.mark.parametrize("multioutput", ["uniform_average", "raw_values", [0.3, 0.7]])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_regression(xp, name, multioutput, weighted):
+    Y, pred = _diabetes()
+    sw = _weights(len(Y), 6) if weighted else None
+    Yb, Pb = xp.asarray(Y), xp.asarray(pred)
+    got = getattr(tm, name)(Yb, Pb, multioutput=multioutput, sample_weight=None if sw is None else xp.asarray(sw))
+    want = getattr(skm, name)(Y, pred, multioutput=multioutput, sample_weight=sw)
+    if multioutput == "raw_values":
+        assert framework_of(got) is framework_of(Pb)
+    else:
+        assert isinstance(got, float)
+    _close(xp, got, want)
+    # single output, host y_true with device predictions
+    _close(xp, getattr(tm, name)(Y[:, 0], Pb[:, 0]), getattr(skm, name)(Y[:, 0], pred[:, 0]))
+
+
+def test_r2_variance_weighted_and_constant_targets(xp):
+    Y, pred = _diabetes()
+    _close(xp, tm.r2_score(xp.asarray(Y), xp.asarray(pred), multioutput="variance_weighted"),
+           skm.r2_score(Y, pred, multioutput="variance_weighted"))
+    const = np.full(6, 3.0)
+    _close(xp, tm.r2_score(xp.asarray(const), xp.asarray(const)), 1.0)
+    _close(xp, tm.r2_score(xp.asarray(const), xp.asarray(const + 1)), 0.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = tm.r2_score(xp.asarray(const), xp.asarray(const + 1), force_finite=False)
+    assert got == -np.inf
+    with pytest.warns(UndefinedMetricWarning, match="not well-defined with less than two samples"):
+        assert np.isnan(tm.r2_score(xp.asarray(np.array([1.0])), xp.asarray(np.array([2.0]))))
+
+
+def test_regression_bad_input():
+    with pytest.raises(ValueError, match=r"different number of output \(2!=1\)"):
+        tm.mean_squared_error(np.ones((3, 2)), np.ones(3))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        tm.mean_absolute_error(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="Allowed 'multioutput' string values are"):
+        tm.mean_squared_error(np.ones(3), np.ones(3), multioutput="variance_weighted")
+    with pytest.raises(ValueError, match="There must be equally many custom weights"):
+        tm.r2_score(np.ones((3, 2)), np.ones((3, 2)), multioutput=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="NaN"):
+        tm.r2_score(np.array([1.0, np.nan]), np.ones(2))
+    with pytest.raises(ValueError, match="non-numeric"):
+        tm.mean_squared_error(np.array(["a", "b"]), np.ones(2))
+
+
+# --------------------------------------------------------------------------- #
+# shared: classification input checks, mixing libraries, inputs untouched
+# --------------------------------------------------------------------------- #
+
+
+def test_classification_bad_input():
+    with pytest.raises(ValueError, match="Classification metrics can't handle a mix of continuous and binary"):
+        tm.accuracy_score(np.array([0.1, 0.7, 0.3]), np.array([0, 1, 0]))
+    with pytest.raises(ValueError, match="continuous is not supported"):
+        tm.f1_score(np.array([0.1, 0.7]), np.array([0.2, 0.6]))
+    with pytest.raises(ValueError, match="Labels in y_true and y_pred should be of the same type"):
+        tm.accuracy_score(np.array(["a", "b"]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        tm.confusion_matrix([0, 1, 1], [0, 1])
+    with pytest.raises(ValueError, match="binary and multiclass targets"):
+        tm.accuracy_score(np.ones((3, 2)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="At least one label specified must be in y_true"):
+        tm.confusion_matrix([0, 1], [0, 1], labels=[5])
+    with pytest.raises(ValueError, match=r"sample_weight\.shape"):
+        tm.accuracy_score([0, 1], [0, 1], sample_weight=[1.0, 2.0, 3.0])
+
+
+@pytest.mark.skipif(not (importlib.util.find_spec("torch") and importlib.util.find_spec("jax")),
+                    reason="needs torch and jax")
+def test_two_device_libraries_raise():
+    import jax.numpy as jnp
+    import torch
+
+    with pytest.raises(TypeError, match="Arrays from different libraries"):
+        tm.accuracy_score(torch.asarray([0, 1]), jnp.asarray([0, 1]))
+    with pytest.raises(TypeError, match="Arrays from different libraries"):
+        tm.r2_score(torch.asarray([0.0, 1.0]), torch.asarray([0.0, 1.0]), sample_weight=jnp.asarray([1.0, 1.0]))
+
+
+def test_inputs_not_modified(xp):
+    y, pred, proba = _iris()
+    yb, pb, Pb = xp.asarray(y), xp.asarray(pred), xp.asarray(proba)
+    before = [xp.to_numpy(a).copy() for a in (yb, pb, Pb)]
+    tm.f1_score(yb, pb, average="macro")
+    tm.confusion_matrix(yb, pb, normalize="true")
+    tm.roc_auc_score(yb, Pb, multi_class="ovr")
+    tm.log_loss(yb, Pb)
+    tm.r2_score(Pb, Pb * 0.5)
+    for a, b in zip((yb, pb, Pb), before):
+        np.testing.assert_array_equal(xp.to_numpy(a), b)

@@ -1,0 +1,495 @@
+"""Classification metrics computed on the device of their inputs."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import UndefinedMetricWarning
+
+from ..backends import framework_of, to_backend
+from ..backends.primitives import bincount
+from ..base import _to_compute, check_array
+from ._base import (
+    Call,
+    as_1d,
+    check_lengths,
+    encode_targets,
+    equal_targets,
+    is_host_labels,
+    labels_as_array,
+    resolve_call,
+    sample_weight_of,
+)
+
+__all__ = [
+    "accuracy_score",
+    "confusion_matrix",
+    "f1_score",
+    "fbeta_score",
+    "log_loss",
+    "precision_recall_fscore_support",
+    "precision_score",
+    "recall_score",
+]
+
+
+def _prepare(y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Call, Any, Any, Any]:
+    call = resolve_call(y_pred=y_pred, y_true=y_true, sample_weight=sample_weight)
+    y_true, y_pred = as_1d(y_true, "y_true"), as_1d(y_pred, "y_pred")
+    n = check_lengths(y_true=y_true, y_pred=y_pred)
+    sw = sample_weight_of(sample_weight, call, n)
+    return call, y_true, y_pred, sw
+
+
+# --------------------------------------------------------------------------- #
+# accuracy
+# --------------------------------------------------------------------------- #
+
+
+def accuracy_score(y_true: Any, y_pred: Any, *, normalize: bool = True, sample_weight: Any = None) -> float:
+    """Fraction (or number, ``normalize=False``) of correctly classified samples.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Labels (any backend; NumPy for strings).
+    normalize : bool, default=True
+        Return the fraction; otherwise the (weighted) count of correct samples.
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float
+    """
+    call, y_true, y_pred, sw = _prepare(y_true, y_pred, sample_weight)
+    xp = call.xp
+    correct = xp.astype(equal_targets({"y_true": y_true, "y_pred": y_pred}, call), call.float_dtype)
+    if sw is None:
+        return float(xp.mean(correct) if normalize else xp.sum(correct))
+    sw = xp.astype(sw, correct.dtype)
+    total = xp.sum(correct * sw)
+    if not normalize:
+        return float(total)
+    wsum = float(xp.sum(sw))
+    if wsum == 0.0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    return float(total) / wsum
+
+
+# --------------------------------------------------------------------------- #
+# confusion matrix
+# --------------------------------------------------------------------------- #
+
+
+def _label_positions(call: Call, enc: Any, labels: Any) -> tuple[Any, int]:
+    """Index of each encoded class in ``labels`` (``len(labels)`` when absent), and ``len(labels)``."""
+    xp = call.xp
+    host_labels = np.asarray(to_backend(labels, "numpy")).tolist()
+    where = {}
+    for i, v in enumerate(host_labels):
+        where.setdefault(v, i)
+    n_labels = len(host_labels)
+    pos = [where.get(c, n_labels) for c in enc.host_classes()]
+    return xp.asarray(pos, device=call.compute.device), n_labels
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, *, labels: Any = None, sample_weight: Any = None,
+                     normalize: str | None = None) -> Any:
+    """Confusion matrix ``C[i, j]``: samples of true class ``i`` predicted as class ``j``.
+
+    Computed with one ``bincount`` of ``true * n_labels + pred`` on the inputs' device.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    labels : array-like of shape (n_classes,), default=None
+        Order of the rows/columns; samples with other labels are ignored.
+        Default: the sorted union of ``y_true`` and ``y_pred``.
+    sample_weight : array-like of shape (n_samples,), default=None
+    normalize : {'true', 'pred', 'all'}, default=None
+        Normalize over rows, columns or the whole matrix.
+
+    Returns
+    -------
+    array of shape (n_classes, n_classes)
+        The library and device of the inputs (NumPy for string labels); integer
+        counts without weights (or with integer weights), floats otherwise.
+    """
+    if normalize not in (None, "true", "pred", "all"):
+        raise ValueError(f"normalize must be one of {{'true', 'pred', 'all', None}}, got {normalize!r}.")
+    int_weights = sample_weight is not None and np.asarray(
+        to_backend(sample_weight, "numpy") if framework_of(sample_weight) else sample_weight
+    ).dtype.kind in "iub"
+    call, y_true, y_pred, sw = _prepare(y_true, y_pred, sample_weight)
+    xp = call.xp
+    extra = None
+    if labels is not None:
+        labels = labels_as_array(labels, call)
+        if labels.shape[0] == 0:
+            raise ValueError("'labels' should contain at least one label.")
+        extra = labels
+    enc = encode_targets({"y_true": y_true, "y_pred": y_pred}, call, extra=extra)
+    yt, yp = enc.codes
+    if labels is None:
+        n_labels = enc.n_classes
+        t, p = yt, yp
+    else:
+        pos, n_labels = _label_positions(call, enc, labels)
+        t, p = xp.take(pos, yt, axis=0), xp.take(pos, yp, axis=0)
+        if not bool(xp.any(t < n_labels)):
+            raise ValueError("At least one label specified must be in y_true")
+    m = n_labels + 1  # an extra bin for samples whose labels are not in `labels`
+    flat = t * m + p
+    if sw is None:
+        cm = bincount(flat, length=m * m, xp=xp)
+    else:
+        cm = bincount(flat, length=m * m, weights=sw, xp=xp)
+    cm = xp.reshape(cm, (m, m))[:n_labels, :n_labels]
+    if int_weights:
+        cm = xp.astype(xp.round(cm), xp.int64 if call.float_dtype == getattr(xp, "float64", None) else xp.int32)
+    if normalize is not None:
+        cmf = xp.astype(cm, call.float_dtype)
+        if normalize == "true":
+            den = xp.sum(cmf, axis=1, keepdims=True)
+        elif normalize == "pred":
+            den = xp.sum(cmf, axis=0, keepdims=True)
+        else:
+            den = xp.sum(cmf)
+        cm = xp.where(den == 0, xp.zeros_like(cmf), cmf / xp.where(den == 0, xp.ones_like(den), den))
+    if n_labels == 1:
+        warnings.warn(
+            "A single label was found in 'y_true' and 'y_pred'. For the confusion matrix to have the "
+            "correct shape, use the 'labels' parameter to pass all known labels.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if enc.host and all(is_host_labels(y) or isinstance(y, np.ndarray) for y in (y_true, y_pred)):
+        return np.asarray(to_backend(cm, "numpy"))
+    return call.output(cm)
+
+
+# --------------------------------------------------------------------------- #
+# precision, recall, F-score
+# --------------------------------------------------------------------------- #
+
+
+def _check_zero_division(zero_division: Any) -> float:
+    if isinstance(zero_division, str) and zero_division == "warn":
+        return 0.0
+    if isinstance(zero_division, (int, float)) and not isinstance(zero_division, bool):
+        if zero_division in (0, 1):
+            return float(zero_division)
+        if math.isnan(zero_division):
+            return math.nan
+    raise ValueError(
+        f"zero_division must be 'warn', 0.0, 1.0 or np.nan, got {zero_division!r}."
+    )
+
+
+def _warn_prf(average: Any, modifier: str, msg_start: str, result_size: int) -> None:
+    axis0, axis1 = "sample", "label"
+    if average == "samples":
+        axis0, axis1 = axis1, axis0
+    msg = (
+        f"{msg_start} ill-defined and being set to 0.0 {{0}} no {modifier} {axis0}s. Use `zero_division` "
+        "parameter to control this behavior."
+    )
+    msg = msg.format("due to") if result_size == 1 else msg.format(f"in {axis1}s with")
+    warnings.warn(msg, UndefinedMetricWarning, stacklevel=4)
+
+
+def _prf_divide(num: Any, den: Any, metric: str, modifier: str, average: Any, warn_for: Any,
+                zero_division: Any, *, xp: Any) -> Any:
+    zero = den == 0
+    out = num / xp.where(zero, xp.ones_like(den), den)
+    if not bool(xp.any(zero)):
+        return out
+    out = xp.where(zero, xp.full_like(out, _check_zero_division(zero_division)), out)
+    if zero_division == "warn" and metric in warn_for:
+        _warn_prf(average, modifier, f"{metric.capitalize()} is", int(out.shape[0]))
+    return out
+
+
+def _nanaverage(a: Any, weights: Any, *, xp: Any) -> float:
+    """Average ignoring NaN (scikit-learn's ``_nanaverage``); all weights zero -> plain mean."""
+    ok = ~xp.isnan(a)
+    n_ok = int(xp.sum(xp.astype(ok, xp.int32)))
+    if a.shape[0] == 0 or n_ok == 0:
+        return math.nan
+    vals = xp.where(ok, a, xp.zeros_like(a))
+    if weights is not None:
+        w = xp.where(ok, xp.astype(weights, a.dtype), xp.zeros_like(a))
+        wsum = float(xp.sum(w))
+        if wsum != 0.0:
+            return float(xp.sum(vals * w)) / wsum
+    return float(xp.sum(vals)) / n_ok
+
+
+def precision_recall_fscore_support(y_true: Any, y_pred: Any, *, beta: float = 1.0, labels: Any = None,
+                                    pos_label: Any = 1, average: str | None = None,
+                                    warn_for: Any = ("precision", "recall", "f-score"),
+                                    sample_weight: Any = None, zero_division: Any = "warn") -> tuple:
+    """Precision, recall, F-beta score and support of each class (or their average).
+
+    Per-class true-positive, predicted and true counts come from three
+    ``bincount`` calls on the inputs' device.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    beta : float, default=1.0
+        Weight of recall in the F-score.
+    labels : array-like, default=None
+        Labels to include (and their order when ``average=None``).
+    pos_label : int, float, bool or str, default=1
+        The positive class when ``average='binary'``.
+    average : {'binary', 'micro', 'macro', 'weighted'} or None, default=None
+        None returns per-label arrays.
+    warn_for : tuple of str
+        Metrics that warn when ill-defined and ``zero_division='warn'``.
+    sample_weight : array-like of shape (n_samples,), default=None
+    zero_division : {'warn', 0.0, 1.0, np.nan}, default='warn'
+        Value for ill-defined ratios ('warn' gives 0 and warns).
+
+    Returns
+    -------
+    precision, recall, fbeta : float, or arrays of shape (n_labels,) when ``average=None``
+    support : None, or array of shape (n_labels,) when ``average=None``
+    """
+    _check_zero_division(zero_division)
+    if beta < 0:
+        raise ValueError(f"beta should be >= 0 in the F-beta score, got {beta}.")
+    options = (None, "micro", "macro", "weighted", "samples")
+    if average not in options and average != "binary":
+        raise ValueError("average has to be one of " + str((*options, "binary")))
+    if average == "samples":
+        raise ValueError("Samplewise metrics are not available outside of multilabel classification.")
+    call, y_true, y_pred, sw = _prepare(y_true, y_pred, sample_weight)
+    xp = call.xp
+    enc = encode_targets({"y_true": y_true, "y_pred": y_pred}, call)
+    present = enc.host_classes()
+    y_type = "binary" if len(present) <= 2 else "multiclass"
+    if average == "binary":
+        if y_type == "multiclass":
+            raise ValueError(
+                "Target is multiclass but average='binary'. Please choose another average setting, one of "
+                "[None, 'micro', 'macro', 'weighted']."
+            )
+        if pos_label not in present and len(present) >= 2:
+            raise ValueError(f"pos_label={pos_label} is not a valid label. It should be one of {present}")
+        labels = [pos_label]
+    elif pos_label not in (None, 1):
+        warnings.warn(
+            f"Note that pos_label (set to {pos_label!r}) is ignored when average != 'binary' (got "
+            f"{average!r}). You may use labels=[pos_label] to specify a single positive class.",
+            UserWarning,
+            stacklevel=3,
+        )
+    yt, yp = enc.codes
+    k = enc.n_classes
+    fdt = call.float_dtype
+    w = xp.ones(yt.shape, dtype=fdt, device=call.compute.device) if sw is None else xp.astype(sw, fdt)
+    tp = bincount(yt, length=k, weights=w * xp.astype(yt == yp, fdt), xp=xp)
+    pred = bincount(yp, length=k, weights=w, xp=xp)
+    true = bincount(yt, length=k, weights=w, xp=xp)
+    if labels is not None:
+        host_labels = np.asarray(to_backend(labels, "numpy") if framework_of(labels) else labels).tolist()
+        if not isinstance(host_labels, list):
+            host_labels = [host_labels]
+        sel = [i if i >= 0 else k for i in enc.index_of(host_labels)]
+        idx = xp.asarray(sel, device=call.compute.device)
+        pad = xp.zeros((1,), dtype=fdt, device=call.compute.device)
+        tp, pred, true = (xp.take(xp.concat([s, pad]), idx, axis=0) for s in (tp, pred, true))
+    if average == "micro":
+        tp, pred, true = (xp.reshape(xp.sum(s), (1,)) for s in (tp, pred, true))
+    precision = _prf_divide(tp, pred, "precision", "predicted", average, warn_for, zero_division, xp=xp)
+    recall = _prf_divide(tp, true, "recall", "true", average, warn_for, zero_division, xp=xp)
+    if math.isinf(beta):
+        f = recall
+    elif beta == 0:
+        f = precision
+    else:
+        b2 = float(beta) ** 2
+        f = _prf_divide((1 + b2) * tp, b2 * true + pred, "f-score", "true nor predicted", average, warn_for,
+                        zero_division, xp=xp)
+    if average is not None:
+        weights = true if average == "weighted" else None
+        return (_nanaverage(precision, weights, xp=xp), _nanaverage(recall, weights, xp=xp),
+                _nanaverage(f, weights, xp=xp), None)
+    support = true if sw is not None else xp.astype(xp.round(true), xp.int64 if fdt == getattr(xp, "float64", None)
+                                                     else xp.int32)
+    return call.output(precision), call.output(recall), call.output(f), call.output(support)
+
+
+def fbeta_score(y_true: Any, y_pred: Any, *, beta: float, labels: Any = None, pos_label: Any = 1,
+                average: str | None = "binary", sample_weight: Any = None, zero_division: Any = "warn") -> Any:
+    """F-beta score: ``(1 + beta^2) tp / ((1 + beta^2) tp + beta^2 fn + fp)``.
+
+    Same parameters as :func:`precision_recall_fscore_support`; returns a float,
+    or an array of shape (n_labels,) when ``average=None``.
+    """
+    _, _, f, _ = precision_recall_fscore_support(
+        y_true, y_pred, beta=beta, labels=labels, pos_label=pos_label, average=average,
+        warn_for=("f-score",), sample_weight=sample_weight, zero_division=zero_division,
+    )
+    return f
+
+
+def f1_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: Any = 1, average: str | None = "binary",
+             sample_weight: Any = None, zero_division: Any = "warn") -> Any:
+    """F1 score, the harmonic mean of precision and recall.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    labels : array-like, default=None
+    pos_label : int, float, bool or str, default=1
+    average : {'binary', 'micro', 'macro', 'weighted'} or None, default='binary'
+    sample_weight : array-like of shape (n_samples,), default=None
+    zero_division : {'warn', 0.0, 1.0, np.nan}, default='warn'
+
+    Returns
+    -------
+    float, or array of shape (n_labels,) when ``average=None`` (the inputs' library).
+    """
+    return fbeta_score(y_true, y_pred, beta=1, labels=labels, pos_label=pos_label, average=average,
+                       sample_weight=sample_weight, zero_division=zero_division)
+
+
+def precision_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: Any = 1,
+                    average: str | None = "binary", sample_weight: Any = None, zero_division: Any = "warn") -> Any:
+    """Precision ``tp / (tp + fp)``; parameters and return as :func:`f1_score`."""
+    p, _, _, _ = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, pos_label=pos_label, average=average, warn_for=("precision",),
+        sample_weight=sample_weight, zero_division=zero_division,
+    )
+    return p
+
+
+def recall_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: Any = 1,
+                 average: str | None = "binary", sample_weight: Any = None, zero_division: Any = "warn") -> Any:
+    """Recall ``tp / (tp + fn)``; parameters and return as :func:`f1_score`."""
+    _, r, _, _ = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, pos_label=pos_label, average=average, warn_for=("recall",),
+        sample_weight=sample_weight, zero_division=zero_division,
+    )
+    return r
+
+
+# --------------------------------------------------------------------------- #
+# log loss
+# --------------------------------------------------------------------------- #
+
+
+def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample_weight: Any = None,
+             labels: Any = None, y_pred: Any = "deprecated") -> float:
+    """Cross-entropy of predicted probabilities ``y_proba`` against labels ``y_true``.
+
+    Probabilities are clipped to ``[eps, 1 - eps]`` with ``eps`` the machine
+    precision of their dtype (as scikit-learn 1.9 does) and are not renormalized
+    (a warning says when rows do not sum to one).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Probabilities of the sorted classes; 1-D means the positive (larger) class of a binary problem.
+    normalize : bool, default=True
+        Mean over samples; otherwise the sum.
+    sample_weight : array-like of shape (n_samples,), default=None
+    labels : array-like, default=None
+        All class labels, when ``y_true`` does not contain every class.
+    y_pred : deprecated
+        Old name of ``y_proba`` (scikit-learn 1.9 renamed it).
+
+    Returns
+    -------
+    float
+    """
+    if not (isinstance(y_pred, str) and y_pred == "deprecated"):
+        if y_proba is not None:
+            raise ValueError("Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba` instead.")
+        warnings.warn(
+            "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed in 1.11. Use `y_proba` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        y_proba = y_pred
+    if y_proba is None:
+        raise ValueError("log_loss needs the predicted probabilities y_proba.")
+    call = resolve_call(y_proba=y_proba, y_true=y_true, sample_weight=sample_weight)
+    xp = call.xp
+    P = check_array(_to_compute(y_proba, call.compute, "y_proba"), xp=xp, device=call.compute.device,
+                    name="y_proba", ensure_2d=False)
+    y_true = as_1d(y_true, "y_true")
+    n = check_lengths(y_true=y_true, y_proba=P)
+    sw = sample_weight_of(sample_weight, call, n, dtype=P.dtype)
+    pmax, pmin = float(xp.max(P)), float(xp.min(P))
+    if pmax > 1:
+        raise ValueError(f"y_prob contains values greater than 1: {pmax}")
+    if pmin < 0:
+        raise ValueError(f"y_prob contains values lower than 0: {pmin}")
+    extra = None
+    if labels is not None:
+        extra = labels_as_array(labels, call)
+    enc = encode_targets({"y_true": y_true}, call, extra=extra)
+    k = enc.n_classes
+    if labels is not None:
+        given = np.asarray(to_backend(extra, "numpy")).tolist()
+        classes = enc.host_classes()
+        allowed = set(enc.index_of(given))
+        outside = [i for i in range(k) if i not in allowed]
+        if outside:  # classes of y_true that are not in labels
+            out_idx = xp.asarray(outside, dtype=enc.codes[0].dtype, device=call.compute.device)
+            is_out = xp.any(enc.codes[0][:, None] == out_idx[None, :], axis=1)
+            if bool(xp.any(is_out)):
+                raise ValueError(
+                    f"y_true contains values {set(classes[i] for i in outside)} not belonging to the passed "
+                    f"labels {given}."
+                )
+            k = len(allowed)
+        if len(given) == len(classes) and given != classes:
+            warnings.warn(
+                f"Labels passed were {given}. But this function assumes labels are ordered lexicographically. "
+                f"Pass the ordered labels={classes} and ensure that the columns of y_prob correspond to "
+                "this ordering.",
+                UserWarning,
+                stacklevel=2,
+            )
+    if k == 1:
+        if labels is None:
+            raise ValueError(
+                f"y_true contains only one label ({enc.host_classes()[0]}). Please provide the list of all "
+                "expected class labels explicitly through the labels argument."
+            )
+        raise ValueError(f"The labels array needs to contain at least two labels, got {enc.host_classes()}.")
+    if P.ndim == 1:
+        P = P[:, None]
+    if P.shape[1] == 1:
+        P = xp.concat([1 - P, P], axis=1)
+    eps = float(xp.finfo(P.dtype).eps)
+    if not bool(xp.all(xp.abs(xp.sum(P, axis=1) - 1) <= math.sqrt(eps) * 1.0)):
+        warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
+                      stacklevel=2)
+    if k != P.shape[1]:
+        if labels is None:
+            raise ValueError(
+                f"y_true and y_prob contain different number of classes: {k} vs {P.shape[1]}. Please provide the "
+                f"true labels explicitly through the labels argument. Classes found in y_true: {enc.host_classes()}"
+            )
+        raise ValueError(
+            f"The number of classes in labels is different from that in y_prob. Classes found in labels: "
+            f"{enc.host_classes()}"
+        )
+    P = xp.clip(P, eps, 1 - eps)
+    Y = enc.codes[0][:, None] == xp.arange(k, dtype=enc.codes[0].dtype, device=call.compute.device)[None, :]
+    loss = -xp.sum(xp.where(Y, xp.log(P), xp.zeros_like(P)), axis=1)
+    if sw is None:
+        return float(xp.mean(loss) if normalize else xp.sum(loss))
+    total = xp.sum(loss * sw)
+    if not normalize:
+        return float(total)
+    return float(total) / float(xp.sum(sw))
