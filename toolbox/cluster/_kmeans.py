@@ -1,0 +1,511 @@
+"""K-means clustering (Lloyd's algorithm, greedy k-means++ seeding), written once against the Array API."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any
+
+import sklearn.base
+from sklearn.utils import check_random_state as _sk_random_state
+
+from ..backends import Generator, jit, origin_of, primitives
+from ..base import (
+    BaseEstimator,
+    TransformerMixin,
+    _to_compute,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+from ..exceptions import ConvergenceWarning
+
+__all__ = ["KMeans"]
+
+
+# --------------------------------------------------------------------------- #
+# Helpers (internal; every one takes the namespace as keyword-only ``xp``)
+# --------------------------------------------------------------------------- #
+
+
+def _itemsize(X: Any, *, xp: Any) -> int:
+    return 4 if X.dtype == xp.float32 else 8
+
+
+def _chunk(n: int, row_items: int, itemsize: int) -> int:
+    """Rows per chunk so that ``row_items`` temporaries per row stay within the primitives' budget."""
+    return primitives.chunk_rows(n, row_items * itemsize)
+
+
+def _row_sq_norms(X: Any, *, xp: Any) -> Any:
+    """``sum(X**2, axis=1)``, in row chunks (no full-size temporary)."""
+    n, d = X.shape
+    step = _chunk(n, d, _itemsize(X, xp=xp))
+    parts = []
+    for start in range(0, n, step):
+        Xc = X[start:start + step, ...]
+        parts.append(xp.sum(Xc * Xc, axis=1))
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
+def _scaled_centers_t(centers: Any, *, xp: Any) -> tuple[Any, Any]:
+    """``(-2 * centers).T`` as a row-major (d, k) array, and ``|c|^2`` of shape (k,).
+
+    The flatten/reshape round trip materializes the transpose row-major: NumPy's
+    BLAS runs ``X @ M`` about three times faster for such a ``M`` than for a
+    transposed view.
+    """
+    k, d = centers.shape
+    m2_t = xp.reshape(xp.reshape(-2.0 * centers.T, (-1,)), (d, k))
+    return m2_t, xp.sum(centers * centers, axis=1)
+
+
+def _assign_chunk(Xc: Any, m2_t: Any, c_sq: Any, *, xp: Any) -> Any:
+    """Index (int32) of the nearest centre for each row of a chunk.
+
+    ``argmin_j |c_j|^2 - 2 x.c_j`` (``|x|^2`` does not change the argmin), as
+    scikit-learn's Lloyd kernel; ``m2_t``, ``c_sq`` from :func:`_scaled_centers_t`.
+    """
+    return xp.astype(xp.argmin(Xc @ m2_t + c_sq[None, :], axis=1), xp.int32)
+
+
+def _assign_chunk_size(X: Any, k: int, *, xp: Any) -> int:
+    # per row: the (k,) distance block and its temporaries, plus one weighted
+    # copy of the row for the centre update
+    return _chunk(X.shape[0], 2 * k + X.shape[1], _itemsize(X, xp=xp))
+
+
+@jit(static_argnames=("chunk",))
+def _assign(X: Any, centers: Any, *, chunk: int, xp: Any) -> Any:
+    """Nearest centre of every row of ``X``: int32 array of shape (n,), computed chunk by chunk."""
+    m2_t, c_sq = _scaled_centers_t(centers, xp=xp)
+    parts = [_assign_chunk(X[s:s + chunk, ...], m2_t, c_sq, xp=xp) for s in range(0, X.shape[0], chunk)]
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
+def _dist_to_assigned(X: Any, centers: Any, labels: Any, *, xp: Any) -> Any:
+    """Exact ``|x_i - c_{label_i}|^2`` for every row, shape (n,), in row chunks."""
+    n, d = X.shape
+    step = _chunk(n, 2 * d, _itemsize(X, xp=xp))
+    parts = []
+    for s in range(0, n, step):
+        diff = X[s:s + step, ...] - xp.take(centers, labels[s:s + step], axis=0)
+        parts.append(xp.sum(diff * diff, axis=1))
+    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
+def _inertia(X: Any, w: Any, centers: Any, labels: Any, *, xp: Any) -> Any:
+    """Exact ``sum_i w_i |x_i - c_{label_i}|^2`` (0-d array)."""
+    r = _dist_to_assigned(X, centers, labels, xp=xp)
+    return xp.sum(r) if w is None else xp.sum(r * w)
+
+
+def _average(sums: Any, wsum: Any, *, xp: Any) -> Any:
+    """New centres ``sums / wsum``; an empty cluster sits on the heaviest one (as scikit-learn does)."""
+    nonempty = wsum > 0
+    safe = xp.where(nonempty, wsum, xp.ones_like(wsum))
+    centers = sums / safe[:, None]
+    heaviest = xp.reshape(xp.argmax(wsum), (1,))
+    fallback = xp.take(centers, heaviest, axis=0)
+    return xp.where(nonempty[:, None], centers, fallback)
+
+
+@jit(static_argnames=("chunk",))
+def _lloyd_step(X: Any, w: Any, centers: Any, labels_old: Any, *, chunk: int, xp: Any) -> tuple[Any, ...]:
+    """One Lloyd iteration: assignment, then scatter-add of the (weighted) points; static shapes.
+
+    Returns labels, per-cluster sums and weights, the new centres (empty
+    clusters not yet relocated), the summed squared centre shift, the number
+    of changed labels and the number of empty clusters.
+    """
+    n = X.shape[0]
+    k = centers.shape[0]
+    m2_t, c_sq = _scaled_centers_t(centers, xp=xp)
+    labels = []
+    sums = None
+    wsum = None
+    for start in range(0, n, chunk):
+        Xc = X[start:start + chunk, ...]
+        lab = _assign_chunk(Xc, m2_t, c_sq, xp=xp)
+        if w is None:
+            s = primitives.segment_sum(Xc, lab, k, xp=xp)
+            ws = primitives.segment_sum(xp.ones_like(lab, dtype=X.dtype), lab, k, xp=xp)
+        else:
+            wc = w[start:start + chunk]
+            s = primitives.segment_sum(Xc * wc[:, None], lab, k, xp=xp)
+            ws = primitives.segment_sum(wc, lab, k, xp=xp)
+        sums = s if sums is None else sums + s
+        wsum = ws if wsum is None else wsum + ws
+        labels.append(lab)
+    labels = labels[0] if len(labels) == 1 else xp.concat(labels, axis=0)
+    new_centers = _average(sums, wsum, xp=xp)
+    shift = xp.sum((new_centers - centers) ** 2)
+    n_changed = xp.sum(xp.astype(labels != labels_old, xp.int32))
+    n_empty = xp.sum(xp.astype(wsum == 0, xp.int32))
+    return labels, sums, wsum, new_centers, shift, n_changed, n_empty
+
+
+@jit
+def _relocate_empty(X: Any, w: Any, labels: Any, sums: Any, wsum: Any, centers: Any, *,
+                    xp: Any) -> tuple[Any, Any]:
+    """Move each empty cluster onto one of the points farthest from their centres (static shapes).
+
+    As scikit-learn's ``_relocate_empty_clusters_dense``: the j-th empty cluster
+    takes the j-th farthest point, which leaves its old cluster. Nothing moves
+    when every point sits on its centre. Returns the new centres and squared shift.
+    """
+    k = wsum.shape[0]
+    empty = wsum == 0
+    mind = _dist_to_assigned(X, centers, labels, xp=xp)
+    _, far = primitives.smallest_k(-mind, k, xp=xp)  # the k farthest points, farthest first
+    rank = xp.cumulative_sum(xp.astype(empty, xp.int32)) - 1
+    src = xp.take(far, xp.clip(rank, min=0, max=k - 1), axis=0)
+    xs = xp.take(X, src, axis=0)
+    ws = xp.ones_like(src, dtype=X.dtype) if w is None else xp.take(w, src, axis=0)
+    move = empty & (xp.max(mind) > 0)
+    moved = xp.where(move[:, None], xs * ws[:, None], xp.zeros_like(xs))
+    moved_w = xp.where(move, ws, xp.zeros_like(ws))
+    old = xp.take(labels, src, axis=0)
+    sums = xp.where(move[:, None], moved, sums) - primitives.segment_sum(moved, old, k, xp=xp)
+    wsum = xp.where(move, moved_w, wsum) - primitives.segment_sum(moved_w, old, k, xp=xp)
+    new_centers = _average(sums, wsum, xp=xp)
+    return new_centers, xp.sum((new_centers - centers) ** 2)
+
+
+def _lloyd(X: Any, w: Any, centers: Any, *, max_iter: int, tol: float,
+           xp: Any) -> tuple[Any, Any, Any, int]:
+    """One run of Lloyd's algorithm from ``centers``; scikit-learn's stopping rules.
+
+    Stops when no label changes ("strict convergence") or when the summed
+    squared centre shift is at most ``tol`` (absolute). Returns labels (int32),
+    inertia (0-d array), centres and the number of iterations.
+    """
+    k = centers.shape[0]
+    chunk = _assign_chunk_size(X, k, xp=xp)
+    labels_old = xp.full((X.shape[0],), -1, dtype=xp.int32, device=X.device)
+    labels = labels_old
+    strict = False
+    i = 0
+    for i in range(max_iter):  # noqa: B007 (i is the iteration count afterwards)
+        labels, sums, wsum, new_centers, shift, n_changed, n_empty = _lloyd_step(
+            X, w, centers, labels_old, chunk=chunk, xp=xp
+        )
+        if int(n_empty) > 0:
+            new_centers, shift = _relocate_empty(X, w, labels, sums, wsum, centers, xp=xp)
+        centers = new_centers
+        if int(n_changed) == 0:
+            strict = True
+            break
+        if float(shift) <= tol:
+            break
+        labels_old = labels
+    if not strict:
+        # labels consistent with the final centres, as scikit-learn does
+        labels = _assign(X, centers, chunk=chunk, xp=xp)
+    return labels, _inertia(X, w, centers, labels, xp=xp), centers, i + 1
+
+
+@jit
+def _kpp_step(X: Any, x_sq: Any, w: Any, closest: Any, pot: Any, u: Any, *, xp: Any) -> tuple[Any, Any, Any]:
+    """One greedy k-means++ step: sample candidates by D^2 weight, keep the one lowering the potential most."""
+    n = X.shape[0]
+    cum = xp.cumulative_sum(w * closest)
+    cand = xp.clip(xp.searchsorted(cum, u * pot), max=n - 1)
+    dist = primitives.sqeuclidean_distances(xp.take(X, cand, axis=0), X, Y_norm_sq=x_sq, xp=xp)
+    dist = xp.minimum(dist, closest[None, :])
+    pots = dist @ w
+    best = xp.reshape(xp.argmin(pots), (1,))
+    return xp.take(dist, best, axis=0)[0, :], xp.take(pots, best, axis=0)[0], xp.take(cand, best, axis=0)
+
+
+def _kmeans_plusplus(X: Any, x_sq: Any, w: Any, n_clusters: int, gen: Generator, *, xp: Any) -> Any:
+    """Greedy k-means++ seeding (Arthur & Vassilvitskii; scikit-learn's ``2 + log(k)`` local trials).
+
+    Weighted sampling is a cumulative sum and ``searchsorted`` on uniform draws.
+    Returns the initial centres, shape (n_clusters, n_features).
+    """
+    n = X.shape[0]
+    n_trials = 2 + int(math.log(n_clusters))
+    if w is None:
+        w = xp.ones((n,), dtype=X.dtype, device=X.device)
+    cum_w = xp.cumulative_sum(w)
+    u = gen.random((1,), dtype=X.dtype) * cum_w[-1]
+    first = xp.clip(xp.searchsorted(cum_w, u, side="right"), max=n - 1)
+    closest = primitives.sqeuclidean_distances(xp.take(X, first, axis=0), X, Y_norm_sq=x_sq, xp=xp)[0, :]
+    pot = xp.sum(closest * w)
+    chosen = [first]
+    for _ in range(1, n_clusters):
+        u = gen.random((n_trials,), dtype=X.dtype)
+        closest, pot, idx = _kpp_step(X, x_sq, w, closest, pot, u, xp=xp)
+        chosen.append(idx)
+    return xp.take(X, xp.concat(chosen, axis=0), axis=0)
+
+
+def _random_init(X: Any, w: Any, n_clusters: int, gen: Generator, *, xp: Any) -> Any:
+    """``n_clusters`` distinct rows drawn with probability proportional to ``w``, without replacement.
+
+    Efraimidis-Spirakis keys ``-log(U) / w``: the smallest ``n_clusters`` keys
+    form a weighted sample without replacement (zero weights are never drawn
+    while positive ones remain).
+    """
+    u = gen.random((X.shape[0],), dtype=X.dtype)
+    keys = -xp.log(1.0 - u)
+    if w is not None:
+        pos = w > 0
+        keys = xp.where(pos, keys / xp.where(pos, w, xp.ones_like(w)), xp.full_like(keys, math.inf))
+    _, idx = primitives.smallest_k(keys, n_clusters, xp=xp)
+    return xp.take(X, idx, axis=0)
+
+
+# --------------------------------------------------------------------------- #
+# The estimator
+# --------------------------------------------------------------------------- #
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, sklearn.base.ClusterMixin,
+             BaseEstimator):
+    """K-means clustering, on the input's own backend and device.
+
+    A drop-in for :class:`sklearn.cluster.KMeans`: Lloyd's algorithm with
+    scikit-learn's stopping rules, greedy k-means++ seeding, ``n_init``
+    restarts keeping the lowest inertia.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of clusters (at most ``n_samples``).
+    init : {"k-means++", "random"}, callable or array of shape (n_clusters, n_features), default="k-means++"
+        Seeding. ``"k-means++"``: greedy k-means++ with ``2 + log(n_clusters)``
+        local trials per centre. ``"random"``: ``n_clusters`` distinct rows,
+        drawn with probability proportional to ``sample_weight``. An array (any
+        library) gives the initial centres. A callable is called as
+        ``init(X, n_clusters, random_state=RandomState)`` with ``X`` on the
+        computing backend (centred when ``copy_x=True``, as in scikit-learn).
+    n_init : "auto" or int, default="auto"
+        Number of runs from different seeds; the one with the lowest inertia is
+        kept. ``"auto"``: 1 for ``"k-means++"`` and array init, 10 for
+        ``"random"`` and callables.
+    max_iter : int, default=300
+        Maximum Lloyd iterations per run.
+    tol : float, default=1e-4
+        Convergence tolerance on the summed squared centre shift, relative to
+        the mean per-feature variance of ``X``.
+    verbose : int, default=0
+        Accepted for compatibility; nothing is printed.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the backend's random stream (:class:`toolbox.backends.Generator`).
+        The same seed gives the same result on the same backend; streams
+        differ between backends and from scikit-learn's.
+    copy_x : bool, default=True
+        ``True``: cluster a centred copy of ``X`` (more accurate distances, one
+        copy of ``X``, as scikit-learn). ``False``: no copy, distances on ``X``
+        as given. The caller's array is never modified either way.
+    algorithm : {"lloyd", "elkan"}, default="lloyd"
+        ``"elkan"`` is accepted as an alias and runs Lloyd's algorithm, whose
+        dense matrix products suit every backend better than Elkan's bounds.
+
+    Attributes
+    ----------
+    cluster_centers_ : array of shape (n_clusters, n_features)
+        Centres, on the backend and device ``fit`` ran on.
+    labels_ : array of int32, shape (n_samples,)
+        Cluster of each training sample.
+    inertia_ : float
+        Sum of (weighted) squared distances of the samples to their centre.
+    n_iter_ : int
+        Lloyd iterations of the kept run.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        Only when fitted on a DataFrame with string column names.
+
+    Notes
+    -----
+    Empty clusters are relocated as scikit-learn does: each takes one of the
+    points farthest from their current centre. Results equal scikit-learn's
+    for the same initial centres; seeded runs (k-means++, random) differ in
+    their random draws, so labels may differ while inertia stays comparable.
+    """
+
+    def __init__(self, n_clusters: int = 8, *, init: Any = "k-means++", n_init: Any = "auto",
+                 max_iter: int = 300, tol: float = 1e-4, verbose: int = 0, random_state: Any = None,
+                 copy_x: bool = True, algorithm: str = "lloyd") -> None:
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+
+    # ------------------------------------------------------------------ #
+
+    def _check_params(self) -> None:
+        name = type(self).__name__
+        if not _is_int(self.n_clusters) or self.n_clusters < 1:
+            raise ValueError(f"The 'n_clusters' parameter of {name} must be an int >= 1; got {self.n_clusters!r}.")
+        init = self.init
+        if isinstance(init, str) and init not in ("k-means++", "random"):
+            raise ValueError(
+                f"The 'init' parameter of {name} must be 'k-means++', 'random', a callable or an array "
+                f"of shape (n_clusters, n_features); got {init!r}."
+            )
+        if not (self.n_init == "auto" or (_is_int(self.n_init) and self.n_init >= 1)):
+            raise ValueError(f"The 'n_init' parameter of {name} must be 'auto' or an int >= 1; got {self.n_init!r}.")
+        if not _is_int(self.max_iter) or self.max_iter < 1:
+            raise ValueError(f"The 'max_iter' parameter of {name} must be an int >= 1; got {self.max_iter!r}.")
+        if not isinstance(self.tol, numbers.Real) or isinstance(self.tol, bool) or not self.tol >= 0:
+            raise ValueError(f"The 'tol' parameter of {name} must be a float >= 0; got {self.tol!r}.")
+        if self.algorithm not in ("lloyd", "elkan"):
+            raise ValueError(f"The 'algorithm' parameter of {name} must be 'lloyd' or 'elkan'; got {self.algorithm!r}.")
+
+    def _n_runs(self, init_is_array: bool) -> int:
+        if self.n_init == "auto":
+            return 1 if init_is_array or (isinstance(self.init, str) and self.init == "k-means++") else 10
+        if init_is_array and self.n_init != 1:
+            warnings.warn(
+                f"Explicit initial center position passed: performing only one init in {type(self).__name__} "
+                f"instead of n_init={self.n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            return 1
+        return int(self.n_init)
+
+    def _validate_centers(self, centers: Any, v: Any, n_features: int) -> Any:
+        xp = v.xp
+        centers = _to_compute(centers, v.compute, "init")
+        centers = check_array(centers, xp=xp, device=v.compute.device, name="init", estimator=self)
+        if centers.shape[0] != self.n_clusters:
+            raise ValueError(
+                f"The shape of the initial centers {tuple(centers.shape)} does not match the number of "
+                f"clusters {self.n_clusters}."
+            )
+        if centers.shape[1] != n_features:
+            raise ValueError(
+                f"The shape of the initial centers {tuple(centers.shape)} does not match the number of "
+                f"features of the data {n_features}."
+            )
+        return xp.astype(centers, v.X.dtype) if centers.dtype != v.X.dtype else centers
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> KMeans:
+        """Compute k-means clustering of ``X`` (n_samples, n_features).
+
+        ``sample_weight`` (n_samples,) weights each sample in the centre updates,
+        the inertia and the k-means++/random seeding (not an array init).
+        """
+        self._check_params()
+        v = validate_data(self, X, reset=True, sample_weight=sample_weight)
+        xp, X, w = v.xp, v.X, v.sample_weight
+        n, d = int(X.shape[0]), int(X.shape[1])
+        k = self.n_clusters
+        if n < k:
+            raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
+        if w is not None and not float(xp.sum(w)) > 0:
+            raise ValueError("sample_weight sums to zero or less; KMeans needs weights with a positive sum.")
+        init = self.init
+        init_is_array = not isinstance(init, str) and not callable(init)
+        if init_is_array:
+            init = self._validate_centers(init, v, d)
+        n_runs = self._n_runs(init_is_array)
+
+        mean = xp.mean(X, axis=0)
+        if self.copy_x:
+            Xw = X - mean  # centred copy: more accurate |x|^2 - 2x.c + |c|^2
+            if init_is_array:
+                init = init - mean
+        else:
+            Xw = X
+        x_sq = _row_sq_norms(Xw, xp=xp)
+        if self.tol == 0:
+            tol = 0.0
+        else:
+            mean_var = float(xp.sum(x_sq)) / n
+            if not self.copy_x:
+                mean_var -= float(xp.sum(mean * mean))
+            tol = max(mean_var, 0.0) / d * float(self.tol)
+
+        gen = Generator(self.random_state, xp=xp, device=v.compute.device)
+        best = None
+        for _ in range(n_runs):
+            if init_is_array:
+                centers = init
+            elif init == "k-means++":
+                centers = _kmeans_plusplus(Xw, x_sq, w, k, gen, xp=xp)
+            elif init == "random":
+                centers = _random_init(Xw, w, k, gen, xp=xp)
+            else:
+                centers = self._validate_centers(init(Xw, k, random_state=_sk_random_state(gen.seed)), v, d)
+            labels, inertia, centers, n_iter = _lloyd(Xw, w, centers, max_iter=self.max_iter, tol=tol,
+                                                      xp=xp)
+            inertia = float(inertia)
+            if best is None or inertia < best[1]:
+                best = (labels, inertia, centers, n_iter)
+        labels, inertia, centers, n_iter = best
+        if self.copy_x:
+            centers = centers + mean
+
+        counts = primitives.bincount(labels, length=k, xp=xp)
+        distinct = int(xp.sum(xp.astype(counts > 0, xp.int32)))
+        if distinct < k:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct}) found smaller than n_clusters ({k}). "
+                "Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.cluster_centers_ = centers
+        self._n_features_out = k
+        self.labels_ = labels
+        self.inertia_ = inertia
+        self.n_iter_ = n_iter
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
+        """Fit, then return the cluster index of each sample, int32 of shape (n_samples,)."""
+        self.fit(X, sample_weight=sample_weight)
+        return self._output(self.labels_, origin_of(X))
+
+    def _centers_for(self, v: Any) -> Any:
+        (centers,) = self._fitted(v.compute, "cluster_centers_", dtype=v.X.dtype)
+        return centers
+
+    def predict(self, X: Any) -> Any:
+        """Index of the closest centre for each row of ``X``: int32 array of shape (n_samples,)."""
+        check_is_fitted(self)
+        v = validate_data(self, X, reset=False)
+        xp = v.xp
+        centers = self._centers_for(v)
+        labels = _assign(v.X, centers, chunk=_assign_chunk_size(v.X, centers.shape[0], xp=xp), xp=xp)
+        return self._output(labels, v.origin)
+
+    def transform(self, X: Any) -> Any:
+        """Euclidean distances to each centre, shape (n_samples, n_clusters), the dtype of ``X``."""
+        check_is_fitted(self)
+        v = validate_data(self, X, reset=False)
+        centers = self._centers_for(v)
+        return self._output(v.xp.sqrt(primitives.sqeuclidean_distances(v.X, centers, xp=v.xp)), v.origin)
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
+        """Fit, then return the distances of ``X`` to the centres, shape (n_samples, n_clusters)."""
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Opposite of the (weighted) inertia of ``X`` with respect to the fitted centres."""
+        check_is_fitted(self)
+        v = validate_data(self, X, reset=False, sample_weight=sample_weight)
+        xp = v.xp
+        centers = self._centers_for(v)
+        labels = _assign(v.X, centers, chunk=_assign_chunk_size(v.X, centers.shape[0], xp=xp), xp=xp)
+        return -float(_inertia(v.X, v.sample_weight, centers, labels, xp=xp))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
