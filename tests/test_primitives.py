@@ -107,7 +107,7 @@ def test_sqeuclidean_distances(xp, rng, monkeypatch):
     want = ((X[:, None, :] - Y[None, :, :]) ** 2).sum(-1)
     got = primitives.sqeuclidean_distances(xp.asarray(X), xp.asarray(Y), xp=xp.xp)
     _close(xp, got, want, rtol=1e-7 if xp.float64 else 1e-3)
-    monkeypatch.setattr(primitives, "CHUNK_BYTES", 100)  # one or two rows a chunk
+    monkeypatch.setattr(primitives, "CHUNK_BYTES", 3 * 9 * 8 * 7)  # 7 rows a chunk: 50 is no multiple
     got = primitives.sqeuclidean_distances(xp.asarray(X), xp.asarray(Y), xp=xp.xp)
     _close(xp, got, want, rtol=1e-7 if xp.float64 else 1e-3)
     same = primitives.sqeuclidean_distances(xp.asarray(X), xp.asarray(X), xp=xp.xp)

@@ -9,6 +9,15 @@ import pytest
 
 MODULES = [
     "toolbox",
+    "toolbox.cluster",
+    "toolbox.decomposition",
+    "toolbox.discriminant_analysis",
+    "toolbox.impute",
+    "toolbox.linear_model",
+    "toolbox.metrics",
+    "toolbox.model_selection",
+    "toolbox.naive_bayes",
+    "toolbox.neighbors",
     "toolbox.backends",
     "toolbox.backends.primitives",
     "toolbox.backends.random",

@@ -1,8 +1,10 @@
 """Class labels for classifiers: find them once, encode them on the device (layer 2).
 
-``classes_`` keep the user's labels: a NumPy array when ``y`` came as NumPy or
-a list (strings included), otherwise an array of ``y``'s library on its
-device. Encoded targets are integer arrays of the computing namespace, so
+``classes_`` keep the user's labels: a NumPy array when ``y`` reaches the
+encoder as NumPy (strings included), otherwise an array of ``y``'s library on
+its device. Note that ``validate_data`` moves *numeric* host labels to the
+computing device under an explicit backend, so there ``classes_`` live on
+that device too. Encoded targets are integer arrays of the computing namespace, so
 fitting never goes back to the host once the classes are known.
 """
 

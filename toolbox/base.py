@@ -433,6 +433,23 @@ def _score_inputs(estimator: Any, X: Any, y: Any, sample_weight: Any) -> tuple[A
 class ClassifierMixin(sklearn.base.ClassifierMixin):
     """scikit-learn's ClassifierMixin with ``score`` (accuracy) computed on the data's device."""
 
+    def _output_labels(self, idx: Any, compute: Compute, origin: Origin) -> Any:
+        """Class labels for integer indices ``idx`` (shape (n,)), returned as any output is.
+
+        Numeric ``classes_`` are brought to ``compute`` and the labels mirror the
+        caller's input; non-numeric (string) labels can only live on the host and
+        come back as NumPy.
+        """
+        from ._labels import decode_labels
+
+        classes = self.classes_
+        if not (isinstance(classes, np.ndarray) and classes.dtype.kind not in "biuf"):
+            (classes,) = self._fitted(compute, "classes_")
+        labels = decode_labels(idx, classes, xp=compute.xp)
+        if isinstance(labels, np.ndarray) and labels.dtype.kind not in "biuf":
+            return labels
+        return self._output(labels, origin)
+
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy of ``self.predict(X)`` against ``y`` (weighted by ``sample_weight``)."""
         xp, y_true, y_pred, sw = _score_inputs(self, X, y, sample_weight)

@@ -222,9 +222,9 @@ def _sqeuclidean_generic(X: Any, Y: Any, Y_norm_sq: Any, *, xp: Any) -> Any:
     step = chunk_rows(n, 3 * m * _itemsize(xp, X.dtype))
     parts = []
     for start in range(0, n, step):
-        Xc = X[start:start + step, ...]
+        Xc = X[start:min(start + step, n), ...]
         d = xp.sum(Xc * Xc, axis=1)[:, None] - 2.0 * (Xc @ Y.T) + Y_norm_sq[None, :]
-        parts.append(xp.clip(d, 0.0, None) if hasattr(xp, "clip") else xp.maximum(d, 0.0))
+        parts.append(xp.clip(d, 0.0, None))
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
 

@@ -44,7 +44,7 @@ def _row_sq_norms(X: Any, *, xp: Any) -> Any:
     step = _chunk(n, d, _itemsize(X, xp=xp))
     parts = []
     for start in range(0, n, step):
-        Xc = X[start:start + step, ...]
+        Xc = X[start:min(start + step, n), ...]
         parts.append(xp.sum(Xc * Xc, axis=1))
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 

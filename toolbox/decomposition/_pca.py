@@ -41,8 +41,9 @@ def _centered_gram(X: Any, mean: Any, *, xp: Any) -> Any:
     """
     step = _row_chunk(X, X.shape[1], xp=xp)
     C = None
-    for start in range(0, X.shape[0], step):
-        part = primitives.gram(X[start:start + step, ...] - mean, xp=xp)
+    n = X.shape[0]
+    for start in range(0, n, step):
+        part = primitives.gram(X[start:min(start + step, n), ...] - mean, xp=xp)
         C = part if C is None else C + part
     return C
 

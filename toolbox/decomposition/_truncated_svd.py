@@ -42,8 +42,9 @@ def _centered_sq_sum(X: Any, mean: Any, *, xp: Any) -> Any:
     """
     step = _row_chunk(X, 2 * X.shape[1], xp=xp)
     total = None
-    for start in range(0, X.shape[0], step):
-        Xc = X[start:start + step, ...]
+    n = X.shape[0]
+    for start in range(0, n, step):
+        Xc = X[start:min(start + step, n), ...]
         if mean is not None:
             Xc = Xc - mean
         part = xp.sum(Xc * Xc, axis=0)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .._labels import decode_labels, encode_labels
+from .._labels import encode_labels
 from ..backends import primitives, to_backend
 from ..base import BaseEstimator, ClassifierMixin, check_is_fitted, validate_data
 from . import _logistic_loss
@@ -264,10 +264,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Z, v = self._scores(X)
         xp = v.xp
         idx = xp.astype(Z[:, 0] > 0, xp.int32) if Z.shape[1] == 1 else xp.argmax(Z, axis=1)
-        labels = decode_labels(idx, self.classes_, xp=xp)
-        if isinstance(labels, np.ndarray) and labels.dtype.kind not in "biuf":
-            return labels
-        return self._output(labels, v.origin)
+        return self._output_labels(idx, v.compute, v.origin)
 
     def _log_proba(self, Z: Any, *, xp: Any) -> Any:
         if Z.shape[1] == 1:

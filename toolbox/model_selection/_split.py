@@ -327,7 +327,7 @@ def _first_index(codes: Any, k: int, compute: Compute) -> np.ndarray:
     best = None
     step = chunk_rows(n, 8 * k)
     for start in range(0, n, step):
-        c = codes[start:start + step]
+        c = codes[start:min(start + step, n)]
         pos = _arange(int(c.shape[0]), compute) + start
         cand = xp.min(xp.where(c[:, None] == classes[None, :], pos[:, None], n), axis=0)
         best = cand if best is None else xp.minimum(best, cand)
