@@ -164,3 +164,21 @@ def test_sklearn_interop():
 
     fitted = StandardScaler().fit(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(fitted)).transform(X), fitted.transform(X))
+
+
+def test_classifier_fitted_on_one_library_predicts_on_another():
+    torch = pytest.importorskip("torch")
+    from sklearn.datasets import load_iris
+
+    from toolbox.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    clf = LogisticRegression().fit(torch.asarray(X), torch.asarray(y))
+    assert isinstance(clf.classes_, torch.Tensor)
+    pred = clf.predict(X)  # NumPy data: the model's arrays follow it, labels mirror the input
+    assert isinstance(pred, np.ndarray)
+    np.testing.assert_array_equal(pred, clf.predict(torch.asarray(X)).numpy())
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    clf = LogisticRegression().fit(torch.asarray(X), names)
+    assert clf.predict(torch.asarray(X)).dtype.kind == "U"  # string labels come back as NumPy
+    assert clf.score(torch.asarray(X), names) > 0.9
