@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-.venv/bin/ruff check toolbox tests examples scripts
+.venv/bin/ruff check toolbox tests examples scripts benchmarks
 .venv/bin/python -m pytest -n 2 "$@"
