@@ -58,8 +58,8 @@ TASKS = [
          lambda Xtr, ytr, Xte, yte: float(np.sum(_np(PCA(10).fit(Xtr).explained_variance_ratio_))),
          lambda Xtr, ytr, Xte, yte: float(np.sum(sklearn.decomposition.PCA(10).fit(Xtr).explained_variance_ratio_))),
     Task("KMeans(10, n_init=1, same init).fit", "inertia",
-         lambda Xtr, ytr, Xte, yte: KMeans(10, init=Xtr[:10], n_init=1).fit(Xtr).inertia_,
-         lambda Xtr, ytr, Xte, yte: sklearn.cluster.KMeans(10, init=Xtr[:10], n_init=1).fit(Xtr).inertia_),
+         lambda Xtr, ytr, Xte, yte: KMeans(10, init=Xtr[:10, ...], n_init=1).fit(Xtr).inertia_,
+         lambda Xtr, ytr, Xte, yte: sklearn.cluster.KMeans(10, init=Xtr[:10, ...], n_init=1).fit(Xtr).inertia_),
 ]
 
 
@@ -109,10 +109,10 @@ def main() -> None:
     args = parser.parse_args()
 
     digits = load_digits()
-    X = np.repeat(digits.data, 10, axis=0) + np.random.default_rng(0).normal(0, 0.5, (17970, 64))
-    y = np.repeat(digits.target, 10)
+    X = np.repeat(digits.data, 3, axis=0) + np.random.default_rng(0).normal(0, 0.5, (3 * 1797, 64))
+    y = np.repeat(digits.target, 3)
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
-    print(f"toolbox {tb.__version__} demo: scikit-learn's bundled digits, 10 noisy copies: "
+    print(f"toolbox {tb.__version__} demo: scikit-learn's bundled digits, 3 noisy copies: "
           f"train {Xtr.shape}, test {Xte.shape}\n")
     targets = _targets()
     for task in TASKS:
