@@ -132,8 +132,20 @@ def _results_path(config: pytest.Config) -> Path | None:
     return HERE / "results" / f"{config.getoption('--bench-mode')}.json"
 
 
+def _round(x: object) -> object:
+    """Floats to 6 significant digits (timings are not more precise than that)."""
+    if isinstance(x, float):
+        return float(f"{x:.6g}")
+    if isinstance(x, dict):
+        return {k: _round(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_round(v) for v in x]
+    return x
+
+
 def _dumps(doc: dict) -> str:
     """JSON with one line per row (small, and diffs show which rows changed)."""
+    doc = _round(doc)
     head = {k: v for k, v in doc.items() if k not in ("rows", "skipped", "failed")}
     text = json.dumps(head, indent=1, default=str)[:-2]
     for key in ("rows", "skipped", "failed"):
