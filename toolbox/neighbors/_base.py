@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -145,16 +145,40 @@ def _distance_weights(dist: Any, weights: Any, *, xp: Any) -> Any:
 class KNeighborsMixin:
     """Parameter checks, ``fit`` storage and the chunked k-neighbors search.
 
-    Subclasses define ``n_neighbors``, ``weights``, ``algorithm``, ``leaf_size``,
-    ``p``, ``metric``, ``metric_params`` and ``n_jobs``.
+    Holds the parameters shared by the classifier and the regressor, with
+    scikit-learn's names and defaults.
     """
+
+    def __init__(
+        self,
+        n_neighbors: int = 5,
+        *,
+        weights: str | Callable[..., Any] | None = "uniform",
+        algorithm: str = "auto",
+        leaf_size: int = 30,
+        p: float = 2,
+        metric: str = "minkowski",
+        metric_params: dict[str, Any] | None = None,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.n_neighbors = n_neighbors
+        self.weights = weights
+        self.algorithm = algorithm
+        self.leaf_size = leaf_size
+        self.p = p
+        self.metric = metric
+        self.metric_params = metric_params
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ #
     # parameters
     # ------------------------------------------------------------------ #
 
-    def _check_params(self) -> None:
+    def _check_params(self, y: Any = 0) -> None:
+        """Validate the parameters; ``y=None`` (a missing target at ``fit``) is refused."""
         name = type(self).__name__
+        if y is None:
+            raise ValueError(f"{name} requires y to be passed, but the target y is None.")
         n = self.n_neighbors
         if not _is_int(n) or n < 1:
             raise ValueError(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .._labels import encode_labels
@@ -69,32 +68,9 @@ class KNeighborsClassifier(KNeighborsMixin, ClassifierMixin, BaseEstimator):
     Multi-output targets (2-D ``y``) are not supported.
     """
 
-    def __init__(
-        self,
-        n_neighbors: int = 5,
-        *,
-        weights: str | Callable[..., Any] | None = "uniform",
-        algorithm: str = "auto",
-        leaf_size: int = 30,
-        p: float = 2,
-        metric: str = "minkowski",
-        metric_params: dict[str, Any] | None = None,
-        n_jobs: int | None = None,
-    ) -> None:
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.p = p
-        self.metric = metric
-        self.metric_params = metric_params
-        self.n_jobs = n_jobs
-
     def fit(self, X: Any, y: Any) -> KNeighborsClassifier:
         """Store the training set ``X`` (n_samples, n_features) and its labels ``y`` (n_samples,)."""
-        self._check_params()
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        self._check_params(y)
         v = validate_data(self, X, y, reset=True)
         self.classes_, self._y = encode_labels(v.y, compute=v.compute, estimator_name=type(self).__name__)
         self.outputs_2d_ = False

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -49,32 +48,9 @@ class KNeighborsRegressor(KNeighborsMixin, sklearn.base.MultiOutputMixin, Regres
     feature_names_in_ : ndarray of str, shape (n_features_in_,)
     """
 
-    def __init__(
-        self,
-        n_neighbors: int = 5,
-        *,
-        weights: str | Callable[..., Any] | None = "uniform",
-        algorithm: str = "auto",
-        leaf_size: int = 30,
-        p: float = 2,
-        metric: str = "minkowski",
-        metric_params: dict[str, Any] | None = None,
-        n_jobs: int | None = None,
-    ) -> None:
-        self.n_neighbors = n_neighbors
-        self.weights = weights
-        self.algorithm = algorithm
-        self.leaf_size = leaf_size
-        self.p = p
-        self.metric = metric
-        self.metric_params = metric_params
-        self.n_jobs = n_jobs
-
     def fit(self, X: Any, y: Any) -> KNeighborsRegressor:
         """Store the training set ``X`` (n_samples, n_features) and targets ``y`` (n_samples,) or (n_samples, n_outputs)."""
-        self._check_params()
-        if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        self._check_params(y)
         if isinstance(y, np.ndarray) and y.dtype.kind == "O":
             # numbers held in an object array: numeric targets (validate_data refuses object arrays)
             try:
