@@ -177,6 +177,23 @@ def test_truncated_svd_matches_sklearn(xp, data):
                scale=np.abs(X).max())
 
 
+@pytest.mark.parametrize("use_gram", [True, False])
+def test_truncated_svd_gram_and_operator_paths_agree(xp, monkeypatch, use_gram):
+    """Tall data runs the randomized SVD on X.T @ X; both paths find the exact leading subspace."""
+    import toolbox.decomposition._truncated_svd as tsvd
+
+    monkeypatch.setattr(tsvd, "_gram_pays", lambda shape, size, n_iter: use_gram)
+    rng = np.random.default_rng(1)
+    X = (rng.normal(size=(500, 30)) * np.exp(-0.3 * np.arange(30))) @ np.linalg.qr(rng.normal(size=(30, 30)))[0]
+    X = (X + 2.0).astype(_np_dtype(xp))
+    ref = SkTruncatedSVD(4, algorithm="arpack", random_state=0).fit(X.astype(np.float64))
+    svd = TruncatedSVD(4, random_state=0).fit(xp.asarray(X))
+    rtol = _f32_rtol(xp, f64=1e-6, f32=1e-3)
+    _close(xp, svd.singular_values_, ref.singular_values_, rtol=rtol)
+    _close(xp, svd.explained_variance_ratio_, ref.explained_variance_ratio_, rtol=rtol)
+    _close(xp, svd.components_, ref.components_, rtol=_f32_rtol(xp, f64=1e-5, f32=1e-2), scale=1.0)
+
+
 def test_tall_orthonormal_basis(xp):
     # small row blocks force the blocked (TSQR) path on a small matrix
     M = np.random.default_rng(4).normal(size=(1003, 6)).astype(_np_dtype(xp))

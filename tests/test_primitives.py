@@ -124,6 +124,55 @@ def test_gram(xp, rng):
     _close(xp, primitives.gram(xp.asarray(X), xp=xp.xp), X.T @ X, rtol=1e-9 if xp.float64 else 1e-4)
 
 
+def test_gram_row_split_threads(rng, monkeypatch):
+    from toolbox.backends import _threaded
+
+    monkeypatch.setattr(_threaded, "MIN_WORK", 0)
+    monkeypatch.setattr(_threaded, "blas_threads", lambda: 3)
+    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        X = rng.normal(size=(301, 5)).astype(dtype)
+        X0 = X.copy()
+        G = _threaded.gram(X, xp=np)
+        assert G.dtype == dtype and G.shape == (5, 5)
+        np.testing.assert_allclose(G, X.astype(np.float64).T @ X.astype(np.float64), rtol=rtol, atol=rtol)
+        np.testing.assert_array_equal(X, X0)
+    assert _threaded.blas_threads.__name__ == "<lambda>"  # the split path was taken (not a plain call)
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e7])  # 1e7: the rank-one correction would cancel; exact fallback
+@pytest.mark.parametrize("ydim", [None, 1, 2])
+def test_centered_gram(xp, rng, offset, ydim):
+    n, d = 300, 5
+    X = rng.normal(size=(n, d)) * np.arange(1, d + 1) + offset
+    X[:, 2] = 3.0 if offset == 0.0 else X[:, 2]  # a constant column also takes the exact path
+    Y = None if ydim is None else rng.normal(size=(n,) if ydim == 1 else (n, ydim)) + offset
+    dtype = xp.float_dtype
+    Xb = xp.xp.astype(xp.asarray(X), dtype)
+    Yb = None if Y is None else xp.xp.astype(xp.asarray(Y), dtype)
+    X = xp.to_numpy(Xb).astype(np.float64)  # the reference sees the values the backend holds
+    Y = None if Y is None else xp.to_numpy(Yb).astype(np.float64)
+    Xc = X - X.mean(axis=0)
+    G, C, xm, ym = primitives.centered_gram(Xb, Yb, xp=xp.xp)
+    scale = np.abs(Xc.T @ Xc).max()
+    rtol = 1e-9 if xp.float64 else 1e-4
+    np.testing.assert_allclose(xp.to_numpy(G), Xc.T @ Xc, rtol=rtol, atol=rtol * scale)
+    np.testing.assert_allclose(xp.to_numpy(xm), X.mean(axis=0), rtol=1e-12 if xp.float64 else 1e-6)
+    if Y is None:
+        assert C is None and ym is None
+    else:
+        want = Xc.T @ (Y - Y.mean(axis=0))
+        assert tuple(C.shape) == want.shape
+        np.testing.assert_allclose(xp.to_numpy(C), want, rtol=rtol, atol=rtol * np.abs(want).max() * 10)
+        np.testing.assert_allclose(xp.to_numpy(ym), Y.mean(axis=0), rtol=1e-12 if xp.float64 else 1e-6)
+
+
+def test_centered_gram_shape_errors(xp):
+    with pytest.raises(ValueError, match="centered_gram needs X"):
+        primitives.centered_gram(xp.asarray(np.ones(3)), xp=xp.xp)
+    with pytest.raises(ValueError, match="centered_gram needs Y"):
+        primitives.centered_gram(xp.asarray(np.ones((3, 2))), xp.asarray(np.ones(4)), xp=xp.xp)
+
+
 # --------------------------------------------------------------------------- solve_spd
 
 

@@ -16,7 +16,6 @@ from ._truncated_svd import (
     _is_int,
     _normalizer,
     _randomized_svd,
-    _row_chunk,
     _svd_flip_v,
     _validate_reduced,
 )
@@ -29,23 +28,6 @@ _SOLVERS = ("auto", "full", "covariance_eigh", "arpack", "randomized")
 # --------------------------------------------------------------------------- #
 # Helpers (internal; the namespace is the keyword-only ``xp``)
 # --------------------------------------------------------------------------- #
-
-
-def _centered_gram(X: Any, mean: Any, *, xp: Any) -> Any:
-    """``(X - mean).T @ (X - mean)``, shape (d, d), centring one row chunk at a time.
-
-    Centring before the product keeps the accuracy of an SVD of the centred
-    data (``X.T @ X - n mean mean.T`` cancels catastrophically when the mean is
-    large against the spread, worst in float32) while the extra memory stays
-    one chunk, not a centred copy of ``X``.
-    """
-    step = _row_chunk(X, X.shape[1], xp=xp)
-    C = None
-    n = X.shape[0]
-    for start in range(0, n, step):
-        part = primitives.gram(X[start:min(start + step, n), ...] - mean, xp=xp)
-        C = part if C is None else C + part
-    return C
 
 
 def _safe_log(x: Any, *, xp: Any) -> Any:
@@ -281,12 +263,13 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def _fit_exact(self, v: Any, nc: Any, solver: str) -> tuple[Any, Any, Any]:
         xp, X = v.xp, v.X
         n, d = int(X.shape[0]), int(X.shape[1])
-        mean = xp.mean(X, axis=0)
         if solver == "full":
+            mean = xp.mean(X, axis=0)
             U, S, Vt = xp.linalg.svd(X - mean, full_matrices=False)
             ev = S**2 / (n - 1)
         else:
-            evals, evecs = xp.linalg.eigh(_centered_gram(X, mean, xp=xp) / (n - 1))
+            G, _, mean, _ = primitives.centered_gram(X, xp=xp)
+            evals, evecs = xp.linalg.eigh(G / (n - 1))
             ev = xp.clip(xp.flip(evals, axis=0), min=0.0)  # round-off can make tiny eigenvalues negative
             Vt = xp.flip(evecs, axis=1).T
             S = xp.sqrt(ev * (n - 1))

@@ -52,6 +52,23 @@ def _centered_sq_sum(X: Any, mean: Any, *, xp: Any) -> Any:
     return total
 
 
+def _total_variance(X: Any, G: Any = None, *, xp: Any) -> float | Any:
+    """``sum(var(X, axis=0))`` (biased), a 0-d array.
+
+    With the Gram matrix ``G = X.T @ X`` at hand, ``trace(G) / n - |mean|^2``, unless that
+    cancels more than a quarter of the digits (then, as without ``G``, the centred sum of
+    squares in row chunks).
+    """
+    n = X.shape[0]
+    mean = xp.sum(X, axis=0) / n
+    if G is not None:
+        raw = xp.sum(xp.linalg.diagonal(G)) / n
+        total = raw - xp.sum(mean * mean)
+        if bool(raw <= float(xp.finfo(X.dtype).eps) ** -0.25 * total):
+            return total
+    return xp.sum(_centered_sq_sum(X, mean, xp=xp)) / n
+
+
 def _svd_flip_v(U: Any, Vt: Any, *, xp: Any) -> tuple[Any, Any]:
     """scikit-learn's ``svd_flip(u, v, u_based_decision=False)``.
 
@@ -130,6 +147,47 @@ def _randomized_svd(matmul: Callable[[Any], Any], rmatmul: Callable[[Any], Any],
     if transpose:
         return Vt[:n_components, :].T, S[:n_components], U[:, :n_components].T
     return U[:, :n_components], S[:n_components], Vt[:n_components, :]
+
+
+def _gram_pays(shape: tuple[int, int], size: int, n_iter: int) -> bool:
+    """Whether the randomized SVD should run on the Gram matrix ``X.T @ X`` (see ``_randomized_svd_gram``).
+
+    It costs one ``n d^2 / 2`` BLAS pass; the ``(n, d)`` operator costs about ``2 (n_iter + 2) n d size``.
+    """
+    n, d = shape
+    return n >= 2 * d and d <= (n_iter + 2) * size
+
+
+def _randomized_svd_gram(G: Any, n_components: int, *, n_oversamples: int, n_iter: int, normalizer: str,
+                         gen: Generator, dtype: Any, xp: Any) -> tuple[Any, Any]:
+    """Randomized truncated SVD of a tall ``X`` from its Gram matrix ``G = X.T @ X`` (d, d).
+
+    The same subspace iteration as :func:`_randomized_svd` (each power iteration applies
+    ``X.T X`` once), run on the small ``G``: after one pass over ``X`` to form ``G``,
+    every step is ``d x d x size`` work. The right singular vectors come from the
+    Rayleigh-Ritz eigenproblem ``Q.T G Q``; singular values are the square roots of its
+    eigenvalues (so values below ``sqrt(eps)`` times the largest lose accuracy).
+
+    Returns
+    -------
+    S : array (n_components,), Vt : array (n_components, d), not sign-flipped.
+    """
+    d = G.shape[0]
+    size = min(n_components + n_oversamples, d)
+
+    def qr(M: Any) -> Any:
+        return xp.linalg.qr(M)[0]
+
+    norm = qr if normalizer == "QR" else (lambda M: M)
+    Q = gen.normal((d, size), dtype=dtype)
+    for _ in range(n_iter):
+        Q = norm(G @ Q)
+    Q = qr(G @ Q)
+    evals, U = xp.linalg.eigh(Q.T @ G @ Q)
+    order = xp.flip(xp.arange(size, device=U.device), axis=0)[:n_components]
+    S = xp.sqrt(xp.clip(xp.take(evals, order, axis=0), min=0.0))
+    Vt = (Q @ xp.take(U, order, axis=1)).T
+    return S, Vt
 
 
 def _normalizer(name: str, n_iter: int) -> str:
@@ -264,6 +322,7 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
                 f"Found array with {d} feature(s) (shape={(n, d)}) while a minimum of 2 is required by {name}."
             )
         k = self.n_components
+        G = None
         if self.algorithm == "arpack":
             if k >= min(n, d):
                 raise ValueError(
@@ -276,17 +335,19 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
             if k > d:
                 raise ValueError(f"n_components({k}) must be <= n_features({d}).")
             gen = Generator(self.random_state, xp=xp, device=v.compute.device)
-            _, S, Vt = _randomized_svd(
-                lambda Q: X @ Q, lambda P: (P.T @ X).T, (n, d), k,
-                n_oversamples=self.n_oversamples, n_iter=self.n_iter,
-                normalizer=_normalizer(self.power_iteration_normalizer, self.n_iter),
-                gen=gen, dtype=X.dtype, xp=xp,
-            )
+            opts = dict(n_oversamples=self.n_oversamples, n_iter=self.n_iter,
+                        normalizer=_normalizer(self.power_iteration_normalizer, self.n_iter), gen=gen,
+                        dtype=X.dtype, xp=xp)
+            if _gram_pays((n, d), k + self.n_oversamples, self.n_iter):
+                G = primitives.gram(X, xp=xp)
+                S, Vt = _randomized_svd_gram(G, k, **opts)
+            else:
+                _, S, Vt = _randomized_svd(lambda Q: X @ Q, lambda P: (P.T @ X).T, (n, d), k, **opts)
         _, Vt = _svd_flip_v(None, Vt, xp=xp)
         Xt = X @ Vt.T
         self.components_ = Vt
         self.explained_variance_ = xp.var(Xt, axis=0)
-        full_var = xp.sum(_centered_sq_sum(X, xp.mean(X, axis=0), xp=xp)) / n
+        full_var = _total_variance(X, G, xp=xp)
         self.explained_variance_ratio_ = self.explained_variance_ / full_var
         self.singular_values_ = S
         return Xt, v.origin

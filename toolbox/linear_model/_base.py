@@ -135,9 +135,44 @@ def _intercept(coef: Any, X_offset: Any, y_offset: Any, *, single: bool, xp: Any
     return float(value) if single else value
 
 
-def _gram_and_cross(Xs: Any, ys: Any, *, xp: Any) -> tuple[Any, Any]:
-    """``Xs.T @ Xs`` (primitive ``gram``, BLAS) and ``Xs.T @ ys``."""
-    return primitives.gram(Xs, xp=xp), Xs.T @ ys
+class NormalEquations:
+    """The least-squares problem reduced to its normal equations ``A w = rhs``.
+
+    Tall data (``wide=False``): ``A = Xs.T @ Xs`` (d, d) and ``rhs = Xs.T @ ys``, where
+    ``Xs, ys`` are the centred (and ``sqrt(sample_weight)``-scaled) data; ``Xs`` is None
+    when it was never formed. Wide data (``wide=True``): ``A = Xs @ Xs.T`` (n, n),
+    ``rhs = ys``, and ``w = Xs.T @ solution``.
+    """
+
+    __slots__ = ("A", "X_offset", "Xs", "rhs", "wide", "y_offset")
+
+    def __init__(self, A: Any, rhs: Any, Xs: Any, wide: bool, X_offset: Any, y_offset: Any) -> None:
+        self.A, self.rhs, self.Xs, self.wide = A, rhs, Xs, wide
+        self.X_offset, self.y_offset = X_offset, y_offset
+
+
+def _normal_equations(X: Any, y: Any, sample_weight: Any, *, fit_intercept: bool, xp: Any) -> NormalEquations:
+    """Centre (and weight) the data and build the normal equations with one BLAS pass over ``X``.
+
+    Tall, unweighted data with an intercept never forms a centred copy of ``X``
+    (:func:`~toolbox.backends.primitives.centered_gram`); the other cases centre with
+    :func:`_preprocess` (one copy at most).
+
+    Parameters
+    ----------
+    X : array (n_samples, n_features), floating
+    y : array (n_samples,) or (n_samples, n_targets), dtype of X
+    sample_weight : array (n_samples,) or None
+    """
+    n, d = int(X.shape[0]), int(X.shape[1])
+    if fit_intercept and sample_weight is None and n >= d:
+        A, rhs, X_offset, y_offset = primitives.centered_gram(X, y, xp=xp)
+        return NormalEquations(A, rhs, None, False, X_offset, y_offset)
+    Xs, ys, X_offset, y_offset = _preprocess(X, y, sample_weight, fit_intercept=fit_intercept, xp=xp)
+    wide = n < d
+    if wide:
+        return NormalEquations(primitives.gram(Xs.T, xp=xp), ys, Xs, True, X_offset, y_offset)
+    return NormalEquations(primitives.gram(Xs, xp=xp), Xs.T @ ys, Xs, False, X_offset, y_offset)
 
 
 # --------------------------------------------------------------------------- #

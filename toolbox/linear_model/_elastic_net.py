@@ -134,9 +134,7 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
             if not total > 0:
                 raise ValueError(f"{type(self).__name__}: sample_weight must have a positive sum.")
             sw = sw * (n / total)
-        Xs, ys, X_offset, y_offset = _preprocess(v.X, y, sw, fit_intercept=self.fit_intercept, xp=xp)
-        Y = ys[:, None] if ys.ndim == 1 else ys
-        k = int(Y.shape[1])
+        k = 1 if y.ndim == 1 else int(y.shape[1])
 
         G = None
         if gram_given:
@@ -150,11 +148,20 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
                                      f"({d}, {d}), got {tuple(G.shape)}.")
                 G = xp.astype(G, dtype) / n
         use_gram = G is not None or n >= d or self.precompute is True
-        if use_gram:
-            A = G if G is not None else primitives.gram(Xs, xp=xp) / n
-            B = Xs.T @ Y / n
+        if use_gram and G is None and sw is None and self.fit_intercept:
+            # one BLAS pass, no centred copy of X
+            A, B, X_offset, y_offset = primitives.centered_gram(v.X, y, xp=xp)
+            A, B = A / n, (B[:, None] if B.ndim == 1 else B) / n
+            Y = y - y_offset
+            Y = Y[:, None] if Y.ndim == 1 else Y
         else:
-            A, B = Xs, Y
+            Xs, ys, X_offset, y_offset = _preprocess(v.X, y, sw, fit_intercept=self.fit_intercept, xp=xp)
+            Y = ys[:, None] if ys.ndim == 1 else ys
+            if use_gram:
+                A = G if G is not None else primitives.gram(Xs, xp=xp) / n
+                B = Xs.T @ Y / n
+            else:
+                A, B = Xs, Y
         y2 = xp.sum(Y * Y, axis=0) / n
 
         W = xp.zeros((d, k), dtype=dtype, device=device)

@@ -12,19 +12,12 @@ from ._base import (
     LinearModel,
     _as_target_matrix,
     _intercept,
-    _preprocess,
+    _normal_equations,
     _reject_positive,
     _validate_fit,
 )
 
 __all__ = ["LinearRegression"]
-
-
-def _normal_matrix(Xs: Any, *, xp: Any) -> tuple[Any, bool]:
-    """The smaller Gram matrix: ``Xs.T @ Xs`` (tall X) or ``Xs @ Xs.T`` (wide X, ``wide=True``)."""
-    n, d = Xs.shape
-    wide = n < d
-    return primitives.gram(Xs.T if wide else Xs, xp=xp), wide
 
 
 def _eigen_cutoff(e: Any, size: int, *, xp: Any) -> float:
@@ -119,10 +112,8 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
         v = _validate_fit(self, X, y, sample_weight, regressor=True)
         xp, dtype, device = v.xp, v.X.dtype, v.compute.device
         y = _as_target_matrix(v.y, dtype, xp=xp)
-        Xs, ys, X_offset, y_offset = _preprocess(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept,
-                                                 xp=xp)
-        A, wide = _normal_matrix(Xs, xp=xp)
-        rhs = ys if wide else Xs.T @ ys
+        ne = _normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
+        A, rhs = ne.A, ne.rhs
         e = xp.linalg.eigvalsh(A)
         size = A.shape[0]
         cutoff = _eigen_cutoff(e, size, xp=xp)
@@ -137,10 +128,10 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
         else:
             e, V = xp.linalg.eigh(A)
             sol = _pinv_solve(e, V, rhs, cutoff, xp=xp)
-        coef = Xs.T @ sol if wide else sol
+        coef = ne.Xs.T @ sol if ne.wide else sol
         coef = coef.T if coef.ndim == 2 else coef
         self.coef_ = coef
-        self.intercept_ = _intercept(coef, X_offset, y_offset, single=y.ndim == 1, xp=xp, dtype=dtype,
+        self.intercept_ = _intercept(coef, ne.X_offset, ne.y_offset, single=y.ndim == 1, xp=xp, dtype=dtype,
                                      device=device)
         return self
 

@@ -15,11 +15,11 @@ from ._base import (
     _check_option,
     _check_real,
     _intercept,
-    _preprocess,
+    _normal_equations,
     _reject_positive,
     _validate_fit,
 )
-from ._least_squares import _eigen_cutoff, _normal_matrix, _pinv_solve
+from ._least_squares import _eigen_cutoff, _pinv_solve
 
 __all__ = ["Ridge"]
 
@@ -122,10 +122,8 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
         xp, dtype, device = v.xp, v.X.dtype, v.compute.device
         y = _as_target_matrix(v.y, dtype, xp=xp)
         alpha = self._check_params(1 if y.ndim == 1 else int(y.shape[1]))
-        Xs, ys, X_offset, y_offset = _preprocess(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept,
-                                                 xp=xp)
-        A, wide = _normal_matrix(Xs, xp=xp)
-        rhs = ys if wide else Xs.T @ ys
+        ne = _normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
+        A, rhs = ne.A, ne.rhs
         if isinstance(alpha, float):
             if alpha:
                 A = A + alpha * xp.eye(A.shape[0], dtype=dtype, device=device)
@@ -134,9 +132,9 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
             e, V = xp.linalg.eigh(A)
             a = xp.asarray(alpha, dtype=dtype, device=device)
             sol = _pinv_solve(e, V, rhs, _eigen_cutoff(e, A.shape[0], xp=xp), a, xp=xp)
-        coef = Xs.T @ sol if wide else sol
+        coef = ne.Xs.T @ sol if ne.wide else sol
         coef = coef.T if coef.ndim == 2 else coef
-        self.intercept_ = _intercept(coef, X_offset, y_offset, single=y.ndim == 1, xp=xp, dtype=dtype,
+        self.intercept_ = _intercept(coef, ne.X_offset, ne.y_offset, single=y.ndim == 1, xp=xp, dtype=dtype,
                                      device=device)
         # as scikit-learn: y of shape (n_samples, 1) gives coef_ (n_features,), intercept_ (1,)
         self.coef_ = coef[0, :] if coef.ndim == 2 and coef.shape[0] == 1 else coef

@@ -39,3 +39,9 @@ def cholesky(A: Any, *, xp: Any) -> Any | None:
 
 def cho_solve(L: Any, B: Any, *, xp: Any) -> Any:
     return scipy.linalg.cho_solve((L, True), B, check_finite=False)
+
+
+def gram(X: Any, *, xp: Any) -> Any:
+    from .. import _threaded  # row-split, parallel X.T @ X
+
+    return _threaded.gram(X, xp=xp)
