@@ -276,3 +276,77 @@ def test_native_paths_registered():
     kinds = primitives.native_kinds("segment_sum")
     assert {"numpy", "numba", "torch", "jax"} <= set(kinds)
     assert "torch" in primitives.native_kinds("smallest_k")
+
+
+# --------------------------------------------------------------------------- column / segment statistics
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e4])
+def test_column_mean_var(xp, rng, offset):
+    X = rng.normal(size=(2500, 7)) * np.arange(1, 8) + offset
+    Xb = xp.xp.astype(xp.asarray(X), xp.float_dtype)
+    X = xp.to_numpy(Xb).astype(np.float64)
+    X0 = X.copy()
+    mean, var = primitives.column_mean_var(Xb, xp=xp.xp)
+    assert mean.dtype == Xb.dtype and var.dtype == Xb.dtype and tuple(var.shape) == (7,)
+    rtol = 1e-10 if xp.float64 else 1e-5
+    np.testing.assert_allclose(xp.to_numpy(mean), X.mean(axis=0), rtol=rtol)
+    np.testing.assert_allclose(xp.to_numpy(var), X.var(axis=0), rtol=100 * rtol)
+    np.testing.assert_array_equal(xp.to_numpy(Xb), X0)
+
+
+def test_column_min_max(xp, rng):
+    X = rng.normal(size=(3000, 5)).astype(np.float64 if xp.float64 else np.float32)
+    mn, mx = primitives.column_min_max(xp.asarray(X), xp=xp.xp)
+    np.testing.assert_array_equal(xp.to_numpy(mn), X.min(axis=0))
+    np.testing.assert_array_equal(xp.to_numpy(mx), X.max(axis=0))
+    if xp.name not in ("numpy", "numba"):
+        return  # NaN handling is each library's own (XLA's CPU min ignores NaN)
+    X[1234, 2] = np.nan  # the numba kernel propagates NaN, as NumPy does
+    X[0, 4] = np.inf
+    mn, mx = primitives.column_min_max(xp.asarray(X), xp=xp.xp)
+    np.testing.assert_array_equal(xp.to_numpy(mn), X.min(axis=0))
+    np.testing.assert_array_equal(xp.to_numpy(mx), X.max(axis=0))
+
+
+@pytest.mark.parametrize("steps", [("sub", "div"), ("mul", "add"), ("sub", "div", "mul", "add"), ()])
+def test_columnwise_affine(xp, rng, steps):
+    dt = np.float64 if xp.float64 else np.float32
+    X = rng.normal(size=(1500, 4)).astype(dt)
+    vecs = {k: rng.uniform(0.5, 2.0, size=4).astype(dt) for k in steps}
+    Xb = xp.asarray(X)
+    out = primitives.columnwise_affine(Xb, **{k: xp.asarray(v) for k, v in vecs.items()}, xp=xp.xp)
+    want = X.copy()
+    for k in ("sub", "div", "mul", "add"):
+        if k in vecs:
+            want = {"sub": want - vecs[k], "div": want / vecs[k], "mul": want * vecs[k],
+                    "add": want + vecs[k]}[k]
+    if xp.name == "jax":  # XLA may fuse the steps (one rounding fewer)
+        np.testing.assert_allclose(xp.to_numpy(out), want, rtol=4 * np.finfo(dt).eps, atol=4 * np.finfo(dt).eps)
+    else:
+        np.testing.assert_array_equal(xp.to_numpy(out), want)  # same rounding as the separate operations
+    np.testing.assert_array_equal(xp.to_numpy(Xb), X)  # a new array; the input is untouched
+
+
+def test_segment_mean_var(xp, rng):
+    ids = rng.integers(0, 5, size=4000)
+    ids[ids == 3] = 4  # segment 3 is empty
+    X = rng.normal(size=(4000, 6)) + ids[:, None]
+    Xb = xp.xp.astype(xp.asarray(X), xp.float_dtype)
+    X = xp.to_numpy(Xb).astype(np.float64)
+    counts, mean, var = primitives.segment_mean_var(Xb, xp.asarray(ids), 5, xp=xp.xp)
+    want_n = np.bincount(ids, minlength=5)
+    rtol = 1e-10 if xp.float64 else 1e-5
+    np.testing.assert_allclose(xp.to_numpy(counts), want_n)
+    for s in range(5):
+        rows = X[ids == s]
+        np.testing.assert_allclose(xp.to_numpy(mean)[s], rows.mean(axis=0) if len(rows) else 0.0, rtol=rtol,
+                                   atol=rtol)
+        np.testing.assert_allclose(xp.to_numpy(var)[s], rows.var(axis=0) if len(rows) else 0.0, rtol=rtol,
+                                   atol=rtol)
+
+
+def test_statistics_native_paths_registered():
+    for name in ("column_mean_var", "column_min_max", "columnwise_affine", "segment_mean_var"):
+        assert "numba" in primitives.native_kinds(name)
+    assert "numpy" in primitives.native_kinds("gram")

@@ -28,9 +28,13 @@ __all__ = [
     "bincount",
     "centered_gram",
     "chunk_rows",
+    "column_mean_var",
+    "column_min_max",
+    "columnwise_affine",
     "gram",
     "logsumexp",
     "native_kinds",
+    "segment_mean_var",
     "segment_sum",
     "smallest_k",
     "solve_spd",
@@ -453,3 +457,140 @@ def centered_gram(X: Any, Y: Any = None, *, xp: Any) -> tuple[Any, Any, Any, Any
     if not ok:
         G, C, x_mean, y_mean = _centered_gram_chunked(X, Y, x_mean, y_mean, xp=xp)
     return G, C, x_mean, y_mean
+
+
+# --------------------------------------------------------------------------- #
+# Per-column and per-segment statistics, column-wise affine maps
+# --------------------------------------------------------------------------- #
+
+
+def _column_mean_var_generic(X: Any, *, xp: Any) -> tuple[Any, Any]:
+    n = X.shape[0]
+    mean = xp.sum(X, axis=0) / n
+    step = chunk_rows(n, X.shape[1] * _itemsize(xp, X.dtype))
+    s1 = s2 = None
+    for start in range(0, n, step):
+        T = X[start:min(start + step, n), ...] - mean
+        p1, p2 = xp.sum(T, axis=0), xp.sum(T * T, axis=0)
+        s1, s2 = (p1, p2) if s1 is None else (s1 + p1, s2 + p2)
+    return mean + s1 / n, s2 / n - (s1 / n) ** 2
+
+
+def column_mean_var(X: Any, *, xp: Any) -> tuple[Any, Any]:
+    """Mean and (biased) variance of each column of ``X`` (n, d), n >= 1: two arrays (d,).
+
+    The corrected two-pass algorithm (Chan, Golub & LeVeque): the squared
+    deviations from the first-pass mean, minus the square of their residual
+    mean. Temporaries stay within one row chunk; the numba kernel makes two
+    parallel passes with float64 accumulators.
+    """
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"column_mean_var needs X of shape (n, d) with n >= 1; got {tuple(X.shape)}.")
+    fn = _native("column_mean_var", xp)
+    if fn is not None:
+        return fn(X, xp=xp)
+    return _column_mean_var_generic(X, xp=xp)
+
+
+def column_min_max(X: Any, *, xp: Any) -> tuple[Any, Any]:
+    """Minimum and maximum of each column of ``X`` (n, d), n >= 1: two arrays (d,).
+
+    NaN handling is the library's (NumPy and the numba kernel propagate NaN); callers validate first.
+
+    One pass where a native kernel exists (numba), else ``xp.min`` and ``xp.max``.
+    """
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"column_min_max needs X of shape (n, d) with n >= 1; got {tuple(X.shape)}.")
+    fn = _native("column_min_max", xp)
+    if fn is not None:
+        return fn(X, xp=xp)
+    return xp.min(X, axis=0), xp.max(X, axis=0)
+
+
+def _columnwise_affine_generic(X: Any, sub: Any, div: Any, mul: Any, add: Any, *, xp: Any) -> Any:
+    out = None  # the first step allocates the result; later steps update it in place (JAX rebinds)
+    for v, op in ((sub, "sub"), (div, "div"), (mul, "mul"), (add, "add")):
+        if v is None:
+            continue
+        if out is None:
+            out = X - v if op == "sub" else X / v if op == "div" else X * v if op == "mul" else X + v
+        elif op == "div":
+            out /= v
+        elif op == "mul":
+            out *= v
+        else:
+            out += v
+    return xp.asarray(X, copy=True) if out is None else out
+
+
+def columnwise_affine(X: Any, *, sub: Any = None, div: Any = None, mul: Any = None, add: Any = None,
+                      xp: Any) -> Any:
+    """``((X - sub) / div) * mul + add``, column-wise, into a new array; absent steps are skipped.
+
+    Parameters
+    ----------
+    X : array (n, d), floating
+    sub, div, mul, add : arrays (d,) of X's dtype, or None
+
+    Returns
+    -------
+    array (n, d), dtype of X: always a new array (``X`` is never modified). The
+    steps are applied in that order with the same rounding as the separate
+    operations, in one pass over memory where a native kernel exists.
+    """
+    if X.ndim != 2:
+        raise ValueError(f"columnwise_affine needs X of shape (n, d); got {tuple(X.shape)}.")
+    fn = _native("columnwise_affine", xp)
+    if fn is not None:
+        return fn(X, sub, div, mul, add, xp=xp)
+    return _columnwise_affine_generic(X, sub, div, mul, add, xp=xp)
+
+
+def _segment_mean_var_generic(X: Any, ids: Any, num_segments: int, *, xp: Any) -> tuple[Any, Any, Any]:
+    n = X.shape[0]
+    ones = xp.ones((n,), dtype=X.dtype, device=X.device)
+    counts = segment_sum(ones, ids, num_segments, xp=xp)
+    safe = xp.where(counts != 0, counts, xp.ones_like(counts))
+    mean = segment_sum(X, ids, num_segments, xp=xp) / safe[:, None]
+    step = chunk_rows(n, 2 * X.shape[1] * _itemsize(xp, X.dtype))
+    ssd = None
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        dev = X[start:stop, ...] - xp.take(mean, ids[start:stop], axis=0)
+        part = segment_sum(dev * dev, ids[start:stop], num_segments, xp=xp)
+        ssd = part if ssd is None else ssd + part
+    return counts, mean, ssd / safe[:, None]
+
+
+def segment_mean_var(X: Any, ids: Any, num_segments: int, *, xp: Any) -> tuple[Any, Any, Any]:
+    """Count, mean and (biased) variance of the rows of ``X`` in each segment.
+
+    Parameters
+    ----------
+    X : array (n, d), floating
+    ids : array of int (n,), values in ``[0, num_segments)``
+    num_segments : int
+
+    Returns
+    -------
+    counts : array (num_segments,), dtype of X
+    mean, var : arrays (num_segments, d), dtype of X; 0 for empty segments
+
+    Two passes (sums, then squared deviations from the segment means), with
+    temporaries within one row chunk; the numba kernel makes both passes in
+    parallel with float64 accumulators.
+    """
+    if X.ndim != 2 or ids.ndim != 1 or X.shape[0] != ids.shape[0]:
+        raise ValueError(f"segment_mean_var needs X (n, d) and ids (n,); got {tuple(X.shape)} and "
+                         f"{tuple(ids.shape)}.")
+    fn = _native("segment_mean_var", xp)
+    if fn is not None:
+        return fn(X, ids, int(num_segments), xp=xp)
+    return _segment_mean_var_generic(X, ids, int(num_segments), xp=xp)
+
+
+GENERIC.update({
+    "column_mean_var": _column_mean_var_generic,
+    "columnwise_affine": _columnwise_affine_generic,
+    "segment_mean_var": _segment_mean_var_generic,
+})

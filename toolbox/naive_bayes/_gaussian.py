@@ -28,22 +28,28 @@ def _check_weights(v: Any) -> None:
 def _class_stats(X: Any, y: Any, sw: Any, n_classes: int, *, xp: Any) -> tuple[Any, Any, Any]:
     """Per-class (weighted) count, mean and biased variance of ``X``: shapes (K,), (K, d), (K, d).
 
-    Two passes (sums, then squared deviations from the class means), each a
-    scatter-add over the classes. Classes without samples get mean and variance 0.
+    Two passes (sums, then squared deviations from the class means). Classes
+    without samples get mean and variance 0.
     """
     if sw is None:
-        ones = xp.ones((X.shape[0],), dtype=X.dtype, device=X.device)
-        n = primitives.segment_sum(ones, y, n_classes, xp=xp)
-        sums = primitives.segment_sum(X, y, n_classes, xp=xp)
-    else:
-        n = primitives.segment_sum(sw, y, n_classes, xp=xp)
-        sums = primitives.segment_sum(X * sw[:, None], y, n_classes, xp=xp)
+        return primitives.segment_mean_var(X, y, n_classes, xp=xp)
+    n = primitives.segment_sum(sw, y, n_classes, xp=xp)
+    sums = primitives.segment_sum(X * sw[:, None], y, n_classes, xp=xp)
     safe = xp.where(n != 0, n, xp.ones_like(n))
     mean = sums / safe[:, None]
     dev = X - xp.take(mean, y, axis=0)
-    sq = dev * dev if sw is None else dev * dev * sw[:, None]
-    var = primitives.segment_sum(sq, y, n_classes, xp=xp) / safe[:, None]
+    var = primitives.segment_sum(dev * dev * sw[:, None], y, n_classes, xp=xp) / safe[:, None]
     return n, mean, var
+
+
+def _pooled_variance(n: Any, mean: Any, var: Any, *, xp: Any) -> Any:
+    """Variance of each feature over all samples, from per-class counts (K,), means and variances (K, d).
+
+    The law of total variance: within-class plus between-class parts; no pass over ``X``.
+    """
+    total = xp.sum(n)
+    grand = xp.sum(n[:, None] * mean, axis=0) / total
+    return xp.sum(n[:, None] * (var + (mean - grand) ** 2), axis=0) / total
 
 
 @jit
@@ -255,11 +261,14 @@ class GaussianNB(ClassifierMixin, BaseEstimator):
         if X.shape[1] != self.theta_.shape[1]:
             raise ValueError(f"Number of features {X.shape[1]} does not match previous data {self.theta_.shape[1]}.")
         theta, var, n_past = self._fitted(v.compute, "theta_", "var_", "class_count_", dtype=X.dtype)
-        epsilon = float(self.var_smoothing) * float(xp.max(xp.var(X, axis=0)))
+        n_new, mu_new, var_new = _class_stats(X, y, sw, n_classes, xp=xp)
+        # the largest (unweighted) feature variance of the batch, as scikit-learn
+        batch_var = (_pooled_variance(n_new, mu_new, var_new, xp=xp) if sw is None
+                     else primitives.column_mean_var(X, xp=xp)[1])
+        epsilon = float(self.var_smoothing) * float(xp.max(batch_var))
         # Remove the smoothing before merging. As scikit-learn does, this subtracts the
         # *new* batch's epsilon, not the one that was added (kept for identical results).
         var = var - epsilon if self.epsilon_ is not None else var
-        n_new, mu_new, var_new = _class_stats(X, y, sw, n_classes, xp=xp)
         # a class absent from the batch (or with weights summing to ~0) keeps its statistics
         present = (n_new > 1e-8) if sw is not None else (n_new > 0)
         n_total = n_past + n_new

@@ -7,6 +7,7 @@ from typing import Any
 
 from scipy.special import ndtri
 
+from ..backends import primitives
 from ..base import (
     BaseEstimator,
     OneToOneFeatureMixin,
@@ -80,12 +81,18 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Update the mean and variance with a batch ``X`` (Chan et al.'s pairwise update)."""
         first = not hasattr(self, "n_samples_seen_")
         v = validate_data(self, X, reset=first, sample_weight=sample_weight)
+        self._update(v, first)
+        return self
+
+    def _update(self, v: Any, first: bool) -> None:
         xp, X, w = v.xp, v.X, v.sample_weight
         need_stats = self.with_mean or self.with_std
         if w is None:
             n: float = int(X.shape[0])
-            mean = xp.mean(X, axis=0) if need_stats else None
-            var = xp.var(X, axis=0) if self.with_std else None
+            if self.with_std:
+                mean, var = primitives.column_mean_var(X, xp=xp)
+            else:
+                mean, var = (xp.mean(X, axis=0) if need_stats else None), None
         else:
             n = float(xp.sum(w))
             if n <= 0:
@@ -107,19 +114,25 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.mean_ = mean
         self.var_ = var
         self.scale_ = _scale_from_var(var, mean, n, xp=xp) if var is not None else None
-        return self
+
+    def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
+        """Fit to ``X`` (n_samples, n_features) and return it standardized (validates ``X`` once)."""
+        self._reset()
+        v = validate_data(self, X, reset=True, sample_weight=sample_weight)
+        self._update(v, True)
+        return self._output(self._standardize(v.X, v.compute), v.origin)
+
+    def _standardize(self, X: Any, compute: Any) -> Any:
+        mean, scale = self._fitted(compute, "mean_", "scale_", dtype=X.dtype)
+        # one pass, one new array: (X - mean) / scale, rounded as the two separate operations
+        return primitives.columnwise_affine(X, sub=mean if self.with_mean else None,
+                                            div=scale if self.with_std else None, xp=compute.xp)
 
     def transform(self, X: Any, copy: bool | None = None) -> Any:
         """Standardize ``X`` (n_samples, n_features); same library, device and float dtype as ``X``."""
         check_is_fitted(self, "n_samples_seen_")
         v = validate_data(self, X, reset=False)
-        Xt = v.X
-        mean, scale = self._fitted(v.compute, "mean_", "scale_", dtype=Xt.dtype)
-        if self.with_mean:
-            Xt = Xt - mean
-        if self.with_std:
-            Xt = Xt / scale
-        return self._output(Xt, v.origin)
+        return self._output(self._standardize(v.X, v.compute), v.origin)
 
     def inverse_transform(self, X: Any, copy: bool | None = None) -> Any:
         """Undo :meth:`transform`: ``X * scale_ + mean_``."""
@@ -217,8 +230,7 @@ class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _update(self, v: Any, lo: float, hi: float, first: bool) -> None:
         xp, X = v.xp, v.X
-        data_min = xp.min(X, axis=0)
-        data_max = xp.max(X, axis=0)
+        data_min, data_max = primitives.column_min_max(X, xp=xp)
         if first:
             self.n_samples_seen_ = int(X.shape[0])
         else:
@@ -236,8 +248,7 @@ class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _scale(self, X: Any, compute: Any) -> Any:
         xp = compute.xp
         scale, min_ = self._fitted(compute, "scale_", "min_", dtype=X.dtype)
-        Xt = X * scale
-        Xt += min_  # in place on our own temporary (JAX rebinds): one pass less over memory
+        Xt = primitives.columnwise_affine(X, mul=scale, add=min_, xp=xp)  # X * scale + min_, one pass
         if self.clip:
             Xt = xp.clip(Xt, float(self.feature_range[0]), float(self.feature_range[1]))
         return Xt

@@ -35,3 +35,9 @@ def segment_sum(values: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
     if ids.size and (ids.min() < 0 or ids.max() >= num_segments):
         raise ValueError(f"segment_sum: ids must lie in [0, {num_segments}).")
     return _segment_sum_2d(np.ascontiguousarray(values), ids, num_segments)
+
+
+from ._numba_stats import column_mean_var as column_mean_var  # noqa: E402
+from ._numba_stats import column_min_max as column_min_max  # noqa: E402
+from ._numba_stats import columnwise_affine as columnwise_affine  # noqa: E402
+from ._numba_stats import segment_mean_var as segment_mean_var  # noqa: E402

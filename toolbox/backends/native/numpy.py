@@ -45,3 +45,6 @@ def gram(X: Any, *, xp: Any) -> Any:
     from .. import _threaded  # row-split, parallel X.T @ X
 
     return _threaded.gram(X, xp=xp)
+
+
+from ._numpy_stats import column_mean_var as column_mean_var  # noqa: E402
