@@ -12,6 +12,7 @@ Nothing here times anything (see ``measure.py`` and ``test_matrix.py``).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -288,6 +289,16 @@ CASES: tuple[Case, ...] = (
     Case("KNeighborsClassifier", "toolbox.neighbors", "KNeighborsClassifier", _KNN, "predict", "query_accuracy",
          1.0, params=(("n_neighbors", 5),)),
 )
+
+def target_backend() -> str:
+    """The backend id whose rows the targets apply to: the NumPy path as users get it by default.
+
+    NumPy arrays under the default backend (``"auto"``) compute with NumPy plus numba kernels
+    when numba is installed (it is in ``toolbox[all]``): the ``numba`` rows. Without numba,
+    the pure NumPy rows.
+    """
+    return "numba" if importlib.util.find_spec("numba") is not None else "numpy"
+
 
 #: The target for the geometric mean of the NumPy backend's ratios over the table.
 GEOMEAN_TARGET = 0.5

@@ -184,6 +184,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "quality_rtol": cases.QUALITY_RTOL,
             "geomean_target": cases.GEOMEAN_TARGET,
             "backend_factor": cases.BACKEND_FACTOR,
+            "target_backend": cases.target_backend(),
             "ratio": "toolbox median time / scikit-learn median time, same process, same data, "
                      "rounds interleaved",
             "peak_memory": "peak extra memory during one untimed run of the operation, input excluded",

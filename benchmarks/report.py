@@ -76,9 +76,13 @@ the same torch-cuda tensors.
   bypass Python's; scikit-learn is then measured the same way), the CUDA
   allocator's peak on GPUs. JAX's CPU figures are lower bounds (its allocator
   may reuse memory it already holds).
-- **targets** (issue 4) are defined for the NumPy backend at the table's sizes,
-  float64, default parameters. Quick-mode figures use 1/20 of those sizes, where
-  fixed overheads weigh more: PASS/MISS there is indicative only.
+- **targets** (issue 4) are defined for the NumPy path at the table's sizes,
+  float64, default parameters: NumPy arrays as toolbox computes on them by
+  default, with numba kernels where numba is installed (it is in `toolbox[all]`),
+  i.e. the `numba` rows (the `numpy` rows without numba). The targets table also
+  gives the pure-NumPy backend's ratio (`set_backend("numpy")`: NumPy and BLAS
+  only). Quick-mode figures use 1/20 of those sizes, where fixed overheads weigh
+  more: PASS/MISS there is indicative only.
 - **threads**: both libraries use the same BLAS/OpenMP thread count (the number
   of cores by default; recorded with each run). NumPy and SciPy each ship their
   own OpenBLAS, whose idle threads spin for a while after each call; when other
@@ -171,19 +175,31 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | No
     return "\n".join(lines)
 
 
+def reference_backend(doc: dict) -> str:
+    """The backend the targets apply to (``numba``: NumPy arrays with numba kernels; older files: ``numpy``)."""
+    return doc.get("settings", {}).get("target_backend", "numpy")
+
+
+def _reference_label(doc: dict) -> str:
+    ref = reference_backend(doc)
+    return "NumPy path (NumPy + numba kernels, the default for NumPy arrays)" if ref == "numba" else "NumPy backend"
+
+
 def backend_geomeans(doc: dict) -> dict[str, dict[str, Any]]:
-    """Per backend: geometric mean of the ratios over its table rows (and over the rows shared with NumPy)."""
+    """Per backend: geometric mean of the ratios over its table rows (and over the rows shared with the
+    reference backend, :func:`reference_backend`)."""
     table = [r for r in doc["rows"] if r["role"] in ("table", "gpu")]
     by_backend: dict[str, dict[str, float]] = {}
     for r in table:
         by_backend.setdefault(r["backend"], {})[r["case"]] = ratio(r)
-    numpy = by_backend.get("numpy", {})
+    ref = reference_backend(doc)
+    numpy = by_backend.get(ref, {})
     out: dict[str, dict[str, Any]] = {}
     for b, ratios in sorted(by_backend.items(), key=lambda kv: _backend_key(kv[0])):
         shared = sorted(set(ratios) & set(numpy))
         g = geomean(ratios.values())
         info: dict[str, Any] = {"geomean": g, "n": len(ratios)}
-        if b != "numpy" and shared:
+        if b != ref and shared:
             gb, gn = geomean(ratios[c] for c in shared), geomean(numpy[c] for c in shared)
             info.update(shared=len(shared), geomean_shared=gb, numpy_geomean_shared=gn,
                         vs_numpy=(gb / gn) if gb and gn else None)
@@ -229,10 +245,10 @@ def plot_ratios(doc: dict, path: Path) -> Path | None:
         for x, y in bad:
             ax.plot([x], [y * 1.25], marker="x", color="red", markersize=6)
     for i, c in enumerate(case_names):
-        r = lookup.get((c, "numpy"))
+        r = lookup.get((c, reference_backend(doc)))
         if r is not None and r.get("target") is not None:
             ax.hlines(r["target"], i - 0.42, i + 0.42, colors="black", linewidth=1.6,
-                      label="target (NumPy backend)" if i == 0 else None)
+                      label=f"target ({reference_backend(doc)})" if i == 0 else None)
     ax.axhline(1.0, color="grey", linestyle="--", linewidth=1, label="scikit-learn = 1")
     ax.set_yscale("log")
     span = [v for r in rows for v in (ratio(r), r.get("target")) if v] + [1.0]
@@ -363,11 +379,17 @@ def _env_lines(doc: dict) -> list[str]:
 def _targets_section(doc: dict) -> list[str]:
     rows = target_rows(doc)
     quick = doc.get("mode") == "quick"
-    out = ["### Targets: NumPy backend against scikit-learn", ""]
+    ref = reference_backend(doc)
+    out = [f"### Targets: {_reference_label(doc)} against scikit-learn", ""]
     if not rows:
-        return [*out, "No NumPy-backend rows in this run.", ""]
+        return [*out, f"No `{ref}` rows at the table's sizes in this run.", ""]
+    if ref != "numpy":
+        out += [f"Rows: the `{ref}` backend. The last column gives the pure-NumPy backend's ratio "
+                "(`toolbox.set_backend(\"numpy\")`, no numba kernels) for the same case, measured "
+                "in the same run.", ""]
     if quick:
         out += ["Quick mode: the sizes are 1/20 of the targets table's, so PASS/MISS is indicative only.", ""]
+    pure = {r["case"]: r for r in doc["rows"] if r["backend"] == "numpy" and r["role"] == "table"}
     body = []
     for r in rows:
         q, sk, tb = r["quality"], r["sklearn"], r["toolbox"]
@@ -379,16 +401,19 @@ def _targets_section(doc: dict) -> list[str]:
             f"**{_fmt_ratio(ratio(r))}**", f"≤ {r['target']}", _pass(meets_target(r)),
             q["name"], _fmt_q(q["sklearn"]), _fmt_q(q["toolbox"]), qa,
             _fmt_mib(sk["peak_memory_bytes"]), _fmt_mib(tb["peak_memory_bytes"]),
-        ])
+        ] + ([_fmt_ratio(ratio(pure[r["case"]])) if r["case"] in pure else "—"] if ref != "numpy" else []))
     g = geomean(ratio(r) for r in rows)
     gt = doc.get("settings", {}).get("geomean_target", 0.5)
     cases_in = len(rows)
+    extra = ref != "numpy"
+    g_pure = geomean(ratio(pure[r["case"]]) for r in rows if r["case"] in pure) if extra else None
     body.append(["**geometric mean**", f"{cases_in} estimators", "", "", "", f"**{_fmt_ratio(g)}**", f"≤ {gt}",
-                 _pass(None if g is None else g <= gt), "", "", "", "", "", ""])
+                 _pass(None if g is None else g <= gt), "", "", "", "", "", ""]
+                + ([_fmt_ratio(g_pure) if g_pure else "—"] if extra else []))
     out.append(_table(
         ["estimator", "data", "timed", "sklearn s", "toolbox s", "ratio", "target", "", "quality",
-         "sklearn", "toolbox", "same answer", "sklearn MiB", "toolbox MiB"],
-        body, align="lllrrrrclrrlrr"))
+         "sklearn", "toolbox", "same answer", "sklearn MiB", "toolbox MiB"] + (["pure NumPy ratio"] if extra else []),
+        body, align="lllrrrrclrrlrr" + ("r" if extra else "")))
     missing = [c for c in _expected_cases(doc) if c not in {r["case"] for r in rows}]
     out.append("")
     if missing:
@@ -442,11 +467,12 @@ def _matrix_section(doc: dict, ratio_png: str | None) -> list[str]:
         if info is None or info.get("vs_numpy") is None:
             continue
         ok = info["vs_numpy"] <= factor
+        ref = reference_backend(doc)
         checks.append(f"- {b}: geometric mean {_fmt_ratio(info['geomean_shared'])} over the "
-                      f"{info['shared']} estimators it shares with NumPy ({_fmt_ratio(info['numpy_geomean_shared'])}"
-                      f"): {info['vs_numpy']:.2f} times NumPy's, limit {factor:g} times — **{_pass(ok)}**")
+                      f"{info['shared']} estimators it shares with {ref} ({_fmt_ratio(info['numpy_geomean_shared'])}"
+                      f"): {info['vs_numpy']:.2f} times {ref}'s, limit {factor:g} times — **{_pass(ok)}**")
     if checks:
-        out += ["torch and JAX on the CPU against the NumPy backend:", "", *checks, ""]
+        out += [f"torch and JAX on the CPU against the {_reference_label(doc)}:", "", *checks, ""]
     if ratio_png:
         out += [f"![ratio to scikit-learn per estimator and backend]({ratio_png})", ""]
     ska = [r for r in rows if "sklearn_array_api" in r]

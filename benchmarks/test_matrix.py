@@ -244,7 +244,7 @@ def _bench(case, size, bparam, b, tb_cls, sk_cls, benchmark, mode, sklearn_array
         # targets are defined for the NumPy backend at the table's size (quick mode: 1/20 of it, so
         # indicative only); the other backends' rows are compared through the geometric means
         "meets_target": (ratio <= case.target) if is_table and case.target is not None else None,
-        "target_applies": is_table and bparam.id == "numpy",
+        "target_applies": is_table and bparam.id == cases.target_backend(),
         "quality": quality,
     }
     if ska_run is not None:

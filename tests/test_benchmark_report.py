@@ -111,7 +111,7 @@ def test_render_writes_table_and_plots(report, results, tmp_path):
     # backend matrix, the quality mark and the torch-vs-NumPy check (exactly 2x: within the limit)
     assert any(line.startswith("| Lasso | 2.00 ✗ | 4.00 |") for line in lines)
     check = next(line for line in lines if line.startswith("- torch-cpu: geometric mean"))
-    assert "2.00 times NumPy's" in check and "**PASS**" in check
+    assert "2.00 times numpy's" in check and "**PASS**" in check
     # the sweep table and the skipped / failed entries
     assert "| 10,000 | 5.00 | 4.00 | 6.00 |" in text
     assert "PCA-numpy-1000x10-float64 (call): ValueError: boom" in text
@@ -121,6 +121,27 @@ def test_render_writes_table_and_plots(report, results, tmp_path):
         png = img / name
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"](img/{name})" in text
+
+
+def test_targets_on_the_numba_rows_with_the_pure_numpy_column(report, results, tmp_path):
+    """With ``target_backend = "numba"`` the targets table shows the numba rows plus NumPy's ratio."""
+    doc = json.loads(results.read_text())
+    doc["settings"]["target_backend"] = "numba"
+    for r in doc["rows"]:
+        r["target_applies"] = False
+    numba_rows = [_row("Ridge", "numba", 1000, 0.3, 1.0, target=0.7), _row("Lasso", "numba", 1000, 0.8, 1.0)]
+    for r in numba_rows:
+        r["target_applies"] = True
+    doc["rows"] += numba_rows
+    path = tmp_path / "numba.json"
+    path.write_text(json.dumps(doc))
+    text = report.render([path], tmp_path / "performance.md", tmp_path / "img")
+    assert "Targets: NumPy path (NumPy + numba kernels" in text
+    ridge = next(line for line in text.splitlines() if line.startswith("| Ridge() |"))
+    assert "**0.30**" in ridge and "| PASS |" in ridge and ridge.rstrip().endswith("| 0.50 |")  # numpy's ratio
+    gm = next(line for line in text.splitlines() if line.startswith("| **geometric mean** | 2 estimators"))
+    assert "**0.49**" in gm and gm.rstrip().endswith("| 1.00 |")  # sqrt(0.3 * 0.8); numpy: sqrt(0.5 * 2)
+    assert report.backend_geomeans(doc)["torch-cpu"]["vs_numpy"] == pytest.approx(2.0 / 0.3**0.5 / 0.8**0.5)
 
 
 def test_render_keeps_hand_written_header(report, results, tmp_path):
