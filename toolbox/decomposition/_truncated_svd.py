@@ -241,7 +241,13 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
         (``< min(n_samples, n_features)`` with ``algorithm="arpack"``).
     algorithm : {"randomized", "arpack"}, default="randomized"
         ``"randomized"``: Halko et al.'s randomized SVD, written against the
-        standard (``linalg.qr``, ``linalg.svd``). ``"arpack"``: there is no
+        standard (``linalg.qr``, ``linalg.svd``). For tall data
+        (``n_samples >= 2 * n_features`` and ``n_features <= (n_iter + 2) *
+        (n_components + n_oversamples)``) its subspace iteration runs on the
+        Gram matrix ``X.T @ X``, formed in one BLAS pass (the right singular
+        vectors by Rayleigh-Ritz on it), instead of ``2 (n_iter + 2)`` passes
+        over ``X``; singular values below ``sqrt(eps)`` times the largest then
+        lose accuracy. ``"arpack"``: there is no
         ARPACK in the Array API; the exact truncated SVD is computed with a
         dense LAPACK SVD instead (the same result ARPACK converges to; ``tol``
         is not used).
