@@ -8,6 +8,7 @@ from sklearn import datasets
 from sklearn.cluster import KMeans as SkKMeans
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import toolbox as tb
 from toolbox.backends import framework_of
 from toolbox.cluster import KMeans
 from toolbox.exceptions import ConvergenceWarning
@@ -158,6 +159,116 @@ def test_input_not_modified(xp):
     KMeans(3, random_state=0, copy_x=False).fit(Xb)
     np.testing.assert_array_equal(xp.to_numpy(Xb), X)
     np.testing.assert_array_equal(xp.to_numpy(init_b), init)
+
+
+def _numba_kernels():
+    pytest.importorskip("numba")
+    from toolbox.cluster import _kmeans_numba
+
+    return _kmeans_numba
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("copy_x", [True, False])
+def test_numba_path_matches_generic_path(dtype, weighted, copy_x):
+    # The fused numba kernels and the Array API path (explicit "numpy" backend)
+    # run the same iterations: same labels, iterations, centres and inertia.
+    _numba_kernels()
+    X = _blobs().astype(dtype)
+    w = np.random.default_rng(6).uniform(0.1, 3.0, X.shape[0]).astype(dtype) if weighted else None
+    init = _init_rows(X, 5, seed=7)
+    fits = {}
+    for backend in ("numba", "numpy"):
+        with tb.use_backend(backend):
+            fits[backend] = KMeans(5, init=init, n_init=1, copy_x=copy_x).fit(X, sample_weight=w)
+    fast, generic = fits["numba"], fits["numpy"]
+    np.testing.assert_array_equal(fast.labels_, generic.labels_)
+    assert fast.labels_.dtype == np.int32
+    assert fast.n_iter_ == generic.n_iter_
+    assert fast.cluster_centers_.dtype == dtype
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(fast.cluster_centers_, generic.cluster_centers_, rtol=rtol,
+                               atol=rtol * np.abs(X).max())
+    np.testing.assert_allclose(fast.inertia_, generic.inertia_, rtol=rtol)
+    with tb.use_backend("numba"):
+        np.testing.assert_array_equal(fast.predict(X[:50]), generic.predict(X[:50]))
+        np.testing.assert_allclose(fast.score(X, sample_weight=w), generic.score(X, sample_weight=w), rtol=rtol)
+
+
+def test_numba_parts_and_threads_match_sklearn(monkeypatch):
+    # Several parts of rows, run on 1 and on 3 threads: the partial sums are
+    # per part and added in part order, so the thread count changes nothing.
+    K = _numba_kernels()
+    X, _ = datasets.make_blobs(3 * K.PART_ROWS + 123, 4, centers=6, random_state=1)
+    X = np.asfortranarray(X)  # any layout: the kernels read rows block by block
+    init = _init_rows(X, 6, seed=9)
+    ref = SkKMeans(6, init=init, n_init=1).fit(X)
+    fits = []
+    for threads in (1, 3):
+        monkeypatch.setattr(K, "_threads", lambda threads=threads: threads)
+        with tb.use_backend("numba"):
+            fits.append(KMeans(6, init=init, n_init=1).fit(X))
+    one, three = fits
+    np.testing.assert_array_equal(one.labels_, ref.labels_)
+    assert one.n_iter_ == ref.n_iter_
+    np.testing.assert_allclose(one.inertia_, ref.inertia_, rtol=1e-9)
+    np.testing.assert_allclose(one.cluster_centers_, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    np.testing.assert_array_equal(three.labels_, one.labels_)
+    np.testing.assert_array_equal(three.cluster_centers_, one.cluster_centers_)
+    assert three.inertia_ == one.inertia_
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numba_kernels_match_numpy(dtype):
+    K = _numba_kernels()
+    rng = np.random.default_rng(10)
+    n, d, k = 1000, 7, 4
+    X = np.asfortranarray(rng.normal(size=(n, d))).astype(dtype)
+    X_before = X.copy()
+    w = rng.uniform(0.5, 2.0, n).astype(dtype)
+    C = rng.normal(size=(k, d)).astype(dtype)
+    offset = X.mean(axis=0)
+    Xc = (X - offset).astype(np.float64)
+    want = np.argmin(((Xc[:, None, :] - C[None, :, :]) ** 2).sum(axis=-1), axis=1)
+    rtol = 1e-12 if dtype == np.float64 else 1e-4
+    labels, sums, wsum, n_changed, sum_sq = K.lloyd_iter(X, w, C, np.full(n, -1, np.int32), offset,
+                                                         with_sum_sq=True)
+    np.testing.assert_array_equal(labels, want)
+    np.testing.assert_allclose(sum_sq, float((Xc ** 2).sum()), rtol=rtol)
+    assert labels.dtype == np.int32 and sums.dtype == dtype and wsum.dtype == dtype
+    assert n_changed == n
+    np.testing.assert_allclose(sums, [(Xc[want == j] * w[want == j, None]).sum(axis=0) for j in range(k)],
+                               rtol=rtol, atol=rtol * n)
+    np.testing.assert_allclose(wsum, np.bincount(want, w, k), rtol=rtol)
+    again = K.lloyd_iter(X, w, C, labels, offset)
+    assert again[3] == 0 and again[4] is None
+    np.testing.assert_array_equal(K.assign(X, C, offset), want)
+    expect = float((w * ((Xc - C[want]) ** 2).sum(axis=1)).sum())
+    lab, inertia = K.assign_inertia(X, w, C, offset)
+    np.testing.assert_array_equal(lab, want)
+    np.testing.assert_allclose(inertia, expect, rtol=rtol)
+    np.testing.assert_allclose(K.inertia(X, w, C, labels, offset), expect, rtol=rtol)
+    np.testing.assert_allclose(K.inertia(X, None, C, labels, offset),
+                               float(((Xc - C[want]) ** 2).sum()), rtol=rtol)
+    np.testing.assert_array_equal(X, X_before)
+
+
+def test_numba_blas_limit_is_restored():
+    # The kernels' single-threaded BLAS limit is process-wide: set by the first
+    # (nested or concurrent) user, restored by the last.
+    K = _numba_kernels()
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    with K.blas_one_thread():
+        with K.blas_one_thread():
+            assert set(blas_threads()) <= {1}
+        assert set(blas_threads()) <= {1}
+    assert blas_threads() == before
 
 
 def test_bad_input_errors():

@@ -7,10 +7,12 @@ import numbers
 import warnings
 from typing import Any
 
+import numpy as np
 import sklearn.base
 from sklearn.utils import check_random_state as _sk_random_state
 
-from ..backends import Generator, jit, origin_of, primitives
+from ..backends import Generator, jit, namespace_kind, origin_of, primitives
+from ..backends._dispatch import numba_active
 from ..base import (
     BaseEstimator,
     TransformerMixin,
@@ -38,6 +40,24 @@ def _chunk(n: int, row_items: int, itemsize: int) -> int:
     return primitives.chunk_rows(n, row_items * itemsize)
 
 
+#: Bytes of one row chunk's temporaries on NumPy: cache-sized products, run by
+#: BLAS on one thread, are faster than one large product (whose BLAS threads
+#: stall on a busy machine) and keep every temporary small.
+_NUMPY_CHUNK_BYTES = 2**20
+
+
+def _kernels(xp: Any) -> Any:
+    """The numba kernels module on the numba path (NumPy namespace, numba active), else None.
+
+    Imported here, on first use, so that ``import toolbox`` never imports numba.
+    """
+    if namespace_kind(xp) != "numpy" or not numba_active():
+        return None
+    from . import _kmeans_numba
+
+    return _kmeans_numba
+
+
 def _row_sq_norms(X: Any, *, xp: Any) -> Any:
     """``sum(X**2, axis=1)``, in row chunks (no full-size temporary)."""
     n, d = X.shape
@@ -47,6 +67,18 @@ def _row_sq_norms(X: Any, *, xp: Any) -> Any:
         Xc = X[start:min(start + step, n), ...]
         parts.append(xp.sum(Xc * Xc, axis=1))
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+
+
+def _sum_sq(X: Any, *, xp: Any) -> float:
+    """``sum(X**2)`` as a Python float, in row chunks (no full-size temporary)."""
+    n, d = X.shape
+    step = _chunk(n, d, _itemsize(X, xp=xp))
+    total = None
+    for start in range(0, n, step):
+        Xc = X[start:min(start + step, n), ...]
+        part = xp.sum(Xc * Xc)
+        total = part if total is None else total + part
+    return float(total)
 
 
 def _scaled_centers_t(centers: Any, *, xp: Any) -> tuple[Any, Any]:
@@ -62,18 +94,29 @@ def _scaled_centers_t(centers: Any, *, xp: Any) -> tuple[Any, Any]:
 
 
 def _assign_chunk(Xc: Any, m2_t: Any, c_sq: Any, *, xp: Any) -> Any:
-    """Index (int32) of the nearest centre for each row of a chunk.
+    """Index of the nearest centre for each row of a chunk (the namespace's index dtype).
 
     ``argmin_j |c_j|^2 - 2 x.c_j`` (``|x|^2`` does not change the argmin), as
     scikit-learn's Lloyd kernel; ``m2_t``, ``c_sq`` from :func:`_scaled_centers_t`.
+    Labels stay in ``argmin``'s dtype inside the iterations (no conversion
+    per pass) and become int32 once, at the end.
     """
-    return xp.astype(xp.argmin(Xc @ m2_t + c_sq[None, :], axis=1), xp.int32)
+    return xp.argmin(Xc @ m2_t + c_sq[None, :], axis=1)
 
 
 def _assign_chunk_size(X: Any, k: int, *, xp: Any) -> int:
-    # per row: the (k,) distance block and its temporaries, plus one weighted
-    # copy of the row for the centre update
-    return _chunk(X.shape[0], 2 * k + X.shape[1], _itemsize(X, xp=xp))
+    """Rows per chunk of the assignment and Lloyd steps (a Python int).
+
+    Per row: the (k,) distance block and its temporaries, plus one weighted
+    copy of the row for the centre update. NumPy uses cache-sized chunks;
+    the others use the primitives' large budget: every operation of torch
+    (CPU too) is a parallel region worth keeping few, JAX's jit unrolls the
+    chunk loop, and GPUs want large launches.
+    """
+    row_bytes = (2 * k + X.shape[1]) * _itemsize(X, xp=xp)
+    if namespace_kind(xp) == "numpy":
+        return primitives.chunk_rows(X.shape[0], row_bytes, _NUMPY_CHUNK_BYTES)
+    return primitives.chunk_rows(X.shape[0], row_bytes)
 
 
 @jit(static_argnames=("chunk",))
@@ -81,7 +124,15 @@ def _assign(X: Any, centers: Any, *, chunk: int, xp: Any) -> Any:
     """Nearest centre of every row of ``X``: int32 array of shape (n,), computed chunk by chunk."""
     m2_t, c_sq = _scaled_centers_t(centers, xp=xp)
     parts = [_assign_chunk(X[s:s + chunk, ...], m2_t, c_sq, xp=xp) for s in range(0, X.shape[0], chunk)]
-    return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
+    return xp.astype(parts[0] if len(parts) == 1 else xp.concat(parts, axis=0), xp.int32)
+
+
+def _nearest_centers(X: Any, centers: Any, *, xp: Any) -> Any:
+    """Nearest centre of every row of ``X`` (n, d): int32 array of shape (n,), on any path."""
+    kernels = _kernels(xp)
+    if kernels is not None:
+        return kernels.assign(X, centers)
+    return _assign(X, centers, chunk=_assign_chunk_size(X, centers.shape[0], xp=xp), xp=xp)
 
 
 def _dist_to_assigned(X: Any, centers: Any, labels: Any, *, xp: Any) -> Any:
@@ -111,13 +162,27 @@ def _average(sums: Any, wsum: Any, *, xp: Any) -> Any:
     return xp.where(nonempty[:, None], centers, fallback)
 
 
+def _status(changed: Any, n_empty: Any, shift: Any, *, xp: Any) -> Any:
+    """The one scalar the host reads per iteration (0-d, the dtype of ``shift``).
+
+    ``-2``: some cluster is empty (relocate first); ``-1``: no label changed
+    (strict convergence); otherwise the summed squared centre shift (>= 0).
+    """
+    code = xp.where(changed, shift, xp.full_like(shift, -1.0))
+    return xp.where(n_empty > 0, xp.full_like(shift, -2.0), code)
+
+
 @jit(static_argnames=("chunk",))
-def _lloyd_step(X: Any, w: Any, centers: Any, labels_old: Any, *, chunk: int, xp: Any) -> tuple[Any, ...]:
+def _lloyd_step(X: Any, w: Any, ones: Any, centers: Any, labels_old: Any, *, chunk: int,
+                xp: Any) -> tuple[Any, ...]:
     """One Lloyd iteration: assignment, then scatter-add of the (weighted) points; static shapes.
 
-    Returns labels, per-cluster sums and weights, the new centres (empty
-    clusters not yet relocated), the summed squared centre shift, the number
-    of changed labels and the number of empty clusters.
+    ``w`` (n,) or None: unit weights, then ``ones`` (n,) gives the counts
+    (made once per run, not per pass). Labels are in ``argmin``'s index
+    dtype. Few full-size operations per chunk: each is a parallel region on
+    multithreaded backends. Returns labels, per-cluster sums and weights,
+    the new centres (empty clusters not yet relocated), whether any label
+    changed (0-d bool) and the status scalar of :func:`_status`.
     """
     n = X.shape[0]
     k = centers.shape[0]
@@ -127,23 +192,34 @@ def _lloyd_step(X: Any, w: Any, centers: Any, labels_old: Any, *, chunk: int, xp
     wsum = None
     for start in range(0, n, chunk):
         Xc = X[start:start + chunk, ...]
+        wc = (ones if w is None else w)[start:start + chunk]
         lab = _assign_chunk(Xc, m2_t, c_sq, xp=xp)
-        if w is None:
-            s = primitives.segment_sum(Xc, lab, k, xp=xp)
-            ws = primitives.segment_sum(xp.ones_like(lab, dtype=X.dtype), lab, k, xp=xp)
-        else:
-            wc = w[start:start + chunk]
-            s = primitives.segment_sum(Xc * wc[:, None], lab, k, xp=xp)
-            ws = primitives.segment_sum(wc, lab, k, xp=xp)
+        s = primitives.segment_sum(Xc if w is None else Xc * wc[:, None], lab, k, xp=xp)
+        ws = primitives.segment_sum(wc, lab, k, xp=xp)
         sums = s if sums is None else sums + s
         wsum = ws if wsum is None else wsum + ws
         labels.append(lab)
     labels = labels[0] if len(labels) == 1 else xp.concat(labels, axis=0)
     new_centers = _average(sums, wsum, xp=xp)
     shift = xp.sum((new_centers - centers) ** 2)
-    n_changed = xp.sum(xp.astype(labels != labels_old, xp.int32))
+    changed = xp.any(labels != labels_old)
     n_empty = xp.sum(xp.astype(wsum == 0, xp.int32))
-    return labels, sums, wsum, new_centers, shift, n_changed, n_empty
+    return labels, sums, wsum, new_centers, changed, _status(changed, n_empty, shift, xp=xp)
+
+
+def _lloyd_step_numba(kernels: Any, X: Any, offset: Any, w: Any, centers: Any, labels_old: Any, *,
+                      with_sum_sq: bool, xp: Any) -> tuple[Any, ...]:
+    """:func:`_lloyd_step` on the numba path: one fused, parallel pass over ``X - offset``.
+
+    Also returns ``sum((X - offset) ** 2)`` when ``with_sum_sq`` (else None).
+    """
+    labels, sums, wsum, n_changed, sum_sq = kernels.lloyd_iter(X, w, centers, labels_old, offset,
+                                                               with_sum_sq=with_sum_sq)
+    new_centers = _average(sums, wsum, xp=xp)
+    shift = float(xp.sum((new_centers - centers) ** 2))
+    n_empty = int(xp.sum(wsum == 0))
+    status = -2.0 if n_empty else -1.0 if n_changed == 0 else shift
+    return labels, sums, wsum, new_centers, n_changed, status, sum_sq
 
 
 @jit
@@ -173,37 +249,104 @@ def _relocate_empty(X: Any, w: Any, labels: Any, sums: Any, wsum: Any, centers: 
     return new_centers, xp.sum((new_centers - centers) ** 2)
 
 
-def _lloyd(X: Any, w: Any, centers: Any, *, max_iter: int, tol: float,
-           xp: Any) -> tuple[Any, Any, Any, int]:
+def _lloyd(X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, xp: Any,
+           offset: Any = None) -> tuple[Any, float, Any, int]:
     """One run of Lloyd's algorithm from ``centers``; scikit-learn's stopping rules.
 
     Stops when no label changes ("strict convergence") or when the summed
-    squared centre shift is at most ``tol`` (absolute). Returns labels (int32),
-    inertia (0-d array), centres and the number of iterations.
+    squared centre shift is at most ``tol`` (absolute). The host reads one
+    scalar per iteration.
+
+    Parameters
+    ----------
+    X : array of shape (n, d), floating
+    w : array of shape (n,) of the dtype of ``X``, or None
+    centers : array of shape (k, d), the dtype of ``X``
+        Initial centres, in the coordinates of ``X - offset``.
+    tol : float, or (numba path only) callable
+        Absolute tolerance on the summed squared centre shift; a callable
+        gets ``sum((X - offset) ** 2)``, computed by the first pass, and
+        returns it.
+    offset : array of shape (d,), or None
+        Numba path only: cluster ``X - offset``, centred on the fly (no
+        centred copy of ``X``). The generic path takes ``X`` already centred.
+
+    Returns
+    -------
+    labels : int32 array of shape (n,)
+    inertia : float
+    centers : array of shape (k, d), in the coordinates of ``X - offset``
+    n_iter : int
     """
-    k = centers.shape[0]
-    chunk = _assign_chunk_size(X, k, xp=xp)
-    labels_old = xp.full((X.shape[0],), -1, dtype=xp.int32, device=X.device)
+    kernels = _kernels(xp)
+    if kernels is not None:
+        with kernels.blas_one_thread():
+            return _lloyd_numba(kernels, X, w, centers, max_iter=max_iter, tol=tol, offset=offset, xp=xp)
+    if offset is not None:
+        raise ValueError("_lloyd: offset is for the numba path only; centre X first.")
+    chunk = _assign_chunk_size(X, centers.shape[0], xp=xp)
+    index_dtype = xp.__array_namespace_info__().default_dtypes(device=X.device)["indexing"]
+    labels_old = xp.full((X.shape[0],), -1, dtype=index_dtype, device=X.device)
+    ones = xp.ones((X.shape[0],), dtype=X.dtype, device=X.device) if w is None else None
     labels = labels_old
     strict = False
     i = 0
     for i in range(max_iter):  # noqa: B007 (i is the iteration count afterwards)
-        labels, sums, wsum, new_centers, shift, n_changed, n_empty = _lloyd_step(
-            X, w, centers, labels_old, chunk=chunk, xp=xp
+        labels, sums, wsum, new_centers, changed, status = _lloyd_step(
+            X, w, ones, centers, labels_old, chunk=chunk, xp=xp
         )
-        if int(n_empty) > 0:
+        status = float(status)
+        if status == -2.0:  # an empty cluster: relocate it, then test as usual
             new_centers, shift = _relocate_empty(X, w, labels, sums, wsum, centers, xp=xp)
+            status = float(shift) if bool(changed) else -1.0
         centers = new_centers
-        if int(n_changed) == 0:
+        if status == -1.0:
             strict = True
             break
-        if float(shift) <= tol:
+        if status <= tol:
             break
         labels_old = labels
-    if not strict:
+    if strict:
+        labels = xp.astype(labels, xp.int32)
+    else:
         # labels consistent with the final centres, as scikit-learn does
         labels = _assign(X, centers, chunk=chunk, xp=xp)
-    return labels, _inertia(X, w, centers, labels, xp=xp), centers, i + 1
+    return labels, float(_inertia(X, w, centers, labels, xp=xp)), centers, i + 1
+
+
+def _lloyd_numba(kernels: Any, X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, offset: Any,
+                 xp: Any) -> tuple[Any, float, Any, int]:
+    """:func:`_lloyd` on the numba path (NumPy arrays): the same loop, fused parallel passes.
+
+    ``tol`` may be a callable: the tolerance from ``sum((X - offset) ** 2)``,
+    which the first pass then computes on the way (no pass of its own).
+    """
+    labels_old = np.full((X.shape[0],), -1, dtype=np.int32)
+    labels = labels_old
+    strict = False
+    i = 0
+    for i in range(max_iter):  # noqa: B007 (i is the iteration count afterwards)
+        labels, sums, wsum, new_centers, n_changed, status, sum_sq = _lloyd_step_numba(
+            kernels, X, offset, w, centers, labels_old, with_sum_sq=callable(tol), xp=xp
+        )
+        if sum_sq is not None:
+            tol = float(tol(sum_sq))
+        if status == -2.0:  # an empty cluster (rare): relocate it on a centred copy
+            Xc = X if offset is None else X - offset
+            new_centers, shift = _relocate_empty(Xc, w, labels, sums, wsum, centers, xp=xp)
+            status = -1.0 if n_changed == 0 else float(shift)
+        centers = new_centers
+        if status == -1.0:
+            strict = True
+            break
+        if status <= tol:
+            break
+        labels_old = labels
+    if strict:
+        return labels, kernels.inertia(X, w, centers, labels, offset), centers, i + 1
+    # labels consistent with the final centres, as scikit-learn does (one fused pass)
+    labels, inertia = kernels.assign_inertia(X, w, centers, offset)
+    return labels, inertia, centers, i + 1
 
 
 @jit
@@ -302,8 +445,11 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
         The same seed gives the same result on the same backend; streams
         differ between backends and from scikit-learn's.
     copy_x : bool, default=True
-        ``True``: cluster a centred copy of ``X`` (more accurate distances, one
-        copy of ``X``, as scikit-learn). ``False``: no copy, distances on ``X``
+        ``True``: cluster ``X`` centred on its mean (more accurate distances,
+        as scikit-learn): a centred copy of ``X``, except on the numba path
+        (NumPy input with numba installed), whose kernels centre the rows on
+        the fly with the same arithmetic and need no copy unless seeding
+        with k-means++, "random" or a callable. ``False``: distances on ``X``
         as given. The caller's array is never modified either way.
     algorithm : {"lloyd", "elkan"}, default="lloyd"
         ``"elkan"`` is accepted as an alias and runs Lloyd's algorithm, whose
@@ -415,21 +561,31 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
             init = self._validate_centers(init, v, d)
         n_runs = self._n_runs(init_is_array)
 
+        kernels = _kernels(xp)
         mean = xp.mean(X, axis=0)
-        if self.copy_x:
-            Xw = X - mean  # centred copy: more accurate |x|^2 - 2x.c + |c|^2
-            if init_is_array:
-                init = init - mean
-        else:
-            Xw = X
-        x_sq = _row_sq_norms(Xw, xp=xp)
+        if init_is_array and self.copy_x:
+            init = init - mean
+        seeded = not init_is_array
+        # The generic path clusters a centred copy (more accurate |x|^2 - 2x.c
+        # + |c|^2); the numba kernels centre X on the fly (offset), so only
+        # the seeding needs the centred rows as an array.
+        offset = mean if kernels is not None and self.copy_x else None
+        Xw = X - mean if self.copy_x and (kernels is None or seeded) else X
+        x_sq = _row_sq_norms(Xw, xp=xp) if seeded and isinstance(init, str) and init == "k-means++" else None
+        mean_sq = n * float(xp.sum(mean * mean)) if self.tol != 0 and not self.copy_x else 0.0
+
+        def tol_of(sum_sq: float) -> float:
+            # sklearn: tol * mean per-feature variance; sum_sq is over X - offset (X itself without copy_x)
+            return max((sum_sq - mean_sq) / n, 0.0) / d * float(self.tol)
+
         if self.tol == 0:
-            tol = 0.0
+            tol: Any = 0.0
+        elif x_sq is not None:
+            tol = tol_of(float(xp.sum(x_sq)))
+        elif kernels is not None:
+            tol = tol_of  # the first Lloyd pass computes sum_sq on the way
         else:
-            mean_var = float(xp.sum(x_sq)) / n
-            if not self.copy_x:
-                mean_var -= float(xp.sum(mean * mean))
-            tol = max(mean_var, 0.0) / d * float(self.tol)
+            tol = tol_of(_sum_sq(Xw, xp=xp))
 
         gen = Generator(self.random_state, xp=xp, device=v.compute.device)
         best = None
@@ -442,9 +598,8 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
                 centers = _random_init(Xw, w, k, gen, xp=xp)
             else:
                 centers = self._validate_centers(init(Xw, k, random_state=_sk_random_state(gen.seed)), v, d)
-            labels, inertia, centers, n_iter = _lloyd(Xw, w, centers, max_iter=self.max_iter, tol=tol,
-                                                      xp=xp)
-            inertia = float(inertia)
+            labels, inertia, centers, n_iter = _lloyd(X if kernels is not None else Xw, w, centers,
+                                                      max_iter=self.max_iter, tol=tol, xp=xp, offset=offset)
             if best is None or inertia < best[1]:
                 best = (labels, inertia, centers, n_iter)
         labels, inertia, centers, n_iter = best
@@ -481,8 +636,7 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
         check_is_fitted(self)
         v = validate_data(self, X, reset=False)
         xp = v.xp
-        centers = self._centers_for(v)
-        labels = _assign(v.X, centers, chunk=_assign_chunk_size(v.X, centers.shape[0], xp=xp), xp=xp)
+        labels = _nearest_centers(v.X, self._centers_for(v), xp=xp)
         return self._output(labels, v.origin)
 
     def transform(self, X: Any) -> Any:
@@ -502,6 +656,9 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
         v = validate_data(self, X, reset=False, sample_weight=sample_weight)
         xp = v.xp
         centers = self._centers_for(v)
+        kernels = _kernels(xp)
+        if kernels is not None:  # labels and inertia in one pass
+            return -kernels.assign_inertia(v.X, v.sample_weight, centers)[1]
         labels = _assign(v.X, centers, chunk=_assign_chunk_size(v.X, centers.shape[0], xp=xp), xp=xp)
         return -float(_inertia(v.X, v.sample_weight, centers, labels, xp=xp))
 
