@@ -197,6 +197,8 @@ def test_numba_path_matches_generic_path(dtype, weighted, copy_x):
 
 
 def test_numba_parts_and_threads_match_sklearn(monkeypatch):
+    from toolbox.backends import _threaded
+
     # Several parts of rows, run on 1 and on 3 threads: the partial sums are
     # per part and added in part order, so the thread count changes nothing.
     K = _numba_kernels()
@@ -206,7 +208,7 @@ def test_numba_parts_and_threads_match_sklearn(monkeypatch):
     ref = SkKMeans(6, init=init, n_init=1).fit(X)
     fits = []
     for threads in (1, 3):
-        monkeypatch.setattr(K, "_threads", lambda threads=threads: threads)
+        monkeypatch.setattr(_threaded, "worker_threads", lambda threads=threads: threads)
         with tb.use_backend("numba"):
             fits.append(KMeans(6, init=init, n_init=1).fit(X))
     one, three = fits

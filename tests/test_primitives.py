@@ -81,6 +81,62 @@ def test_smallest_k_bad_k(xp):
         primitives.smallest_k(xp.asarray(np.ones((2, 4))), 5, xp=xp.xp)
 
 
+def _tied_rows(rng, shape, dtype, nan=False):
+    """Values with many exact ties (few distinct values), optionally some NaN."""
+    x = rng.integers(-3, 4, size=shape).astype(dtype)
+    x[..., ::7] = -0.0 if dtype != np.int64 else 0
+    if nan:
+        x[rng.random(shape) < 0.2] = np.nan
+        x[0, :] = np.nan  # a row of NaN only
+        x[1, 1:] = np.nan  # a row with one number
+    return x
+
+
+@pytest.mark.parametrize("kind", ["numpy", "numba"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nan", [False, True])
+@pytest.mark.parametrize("k", [1, 4, 31, 40])
+def test_smallest_k_native_equals_generic_with_ties(kind, dtype, nan, k, rng):
+    # the stable order: equal values by index, NaN last (by index); k=40 is the whole row
+    native = pytest.importorskip(f"toolbox.backends.native.{kind}")
+    x = _tied_rows(rng, (9, 40), dtype, nan)
+    vals, idx = native.smallest_k(x, k, xp=np)
+    gvals, gidx = primitives.GENERIC["smallest_k"](x, k, xp=np)
+    np.testing.assert_array_equal(idx, gidx)
+    np.testing.assert_array_equal(vals, gvals)
+    assert vals.dtype == x.dtype and idx.shape == (9, k)
+
+
+@pytest.mark.parametrize("kind", ["numpy", "numba"])
+def test_smallest_k_native_shapes_and_fallbacks(kind, rng):
+    native = pytest.importorskip(f"toolbox.backends.native.{kind}")
+    cases = [
+        (_tied_rows(rng, (2, 3, 50), np.float64), 5),  # leading axes
+        (_tied_rows(rng, (50,), np.float32), 7),  # one row
+        (_tied_rows(rng, (5, 300), np.int64), 6),  # integers (NumPy's partition under numba)
+        (_tied_rows(rng, (4, 500), np.float64, nan=True), 100),  # k above the numba kernel's limit
+        (rng.normal(size=(3, 5000)), 3),  # long rows: many lanes of the scan
+        (np.sort(rng.normal(size=(3, 800)))[:, ::-1].copy(), 20),  # descending: every value enters
+        (np.zeros((0, 6)), 2),  # no rows
+    ]
+    for x, k in cases:
+        vals, idx = native.smallest_k(x, k, xp=np)
+        gvals, gidx = primitives.GENERIC["smallest_k"](x, k, xp=np)
+        assert idx.shape == (*x.shape[:-1], k)
+        np.testing.assert_array_equal(idx, gidx)
+        np.testing.assert_array_equal(vals, gvals)
+
+
+def test_smallest_k_numba_many_rows_in_parallel(rng, monkeypatch):
+    nb = pytest.importorskip("toolbox.backends.native.numba")
+    monkeypatch.setattr(nb, "_PART_ELEMENTS", 64)  # one part per row or so: several threads
+    x = _tied_rows(rng, (300, 64), np.float32, nan=True)
+    vals, idx = nb.smallest_k(x, 5, xp=np)
+    gvals, gidx = primitives.GENERIC["smallest_k"](x, 5, xp=np)
+    np.testing.assert_array_equal(idx, gidx)
+    np.testing.assert_array_equal(vals, gvals)
+
+
 # --------------------------------------------------------------------------- logsumexp
 
 
@@ -350,3 +406,32 @@ def test_statistics_native_paths_registered():
     for name in ("column_mean_var", "column_min_max", "columnwise_affine", "segment_mean_var"):
         assert "numba" in primitives.native_kinds(name)
     assert "numpy" in primitives.native_kinds("gram")
+
+
+def test_numba_statistics_parts_do_not_depend_on_threads(rng, monkeypatch):
+    """Several parts of rows, on 1 and 3 threads: identical results, equal to NumPy's."""
+    pytest.importorskip("numba")
+    from toolbox.backends import _threaded
+    from toolbox.backends.native import _numba_stats as S
+
+    monkeypatch.setattr(S, "PART_ROWS", 100)
+    X = rng.normal(size=(1037, 6)) * 3.0 + 5.0
+    ids = rng.integers(0, 4, size=1037)
+    results = []
+    for threads in (1, 3):
+        monkeypatch.setattr(_threaded, "worker_threads", lambda threads=threads: threads)
+        results.append((S.column_mean_var(X, xp=np), S.column_min_max(X, xp=np),
+                        S.segment_mean_var(X, ids, 4, xp=np),
+                        S.columnwise_affine(X, X.mean(0), X.std(0), None, None, xp=np)))
+    for a, b in zip(*results):
+        for u, v in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+            np.testing.assert_array_equal(u, v)
+    (mean, var), (mn, mx), (cnt, smean, svar), out = results[0]
+    np.testing.assert_allclose(smean[2], X[ids == 2].mean(0), rtol=1e-12)
+    np.testing.assert_allclose(mean, X.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(var, X.var(0), rtol=1e-12)
+    np.testing.assert_array_equal(mn, X.min(0))
+    np.testing.assert_array_equal(mx, X.max(0))
+    np.testing.assert_array_equal(cnt, np.bincount(ids, minlength=4))
+    np.testing.assert_allclose(svar[2], X[ids == 2].var(0), rtol=1e-12)
+    np.testing.assert_array_equal(out, (X - X.mean(0)) / X.std(0))

@@ -1,32 +1,49 @@
-"""Row-split BLAS products for NumPy: one single-threaded BLAS call per thread, run side by side (layer 1).
+"""CPU parallelism without OpenMP spin-waits: a shared thread pool for GIL-free kernels, and BLAS limits (layer 1).
 
-OpenBLAS parallelizes a tall ``X.T @ X`` (its ``syrk``) poorly: on the 2-core
-development machine two BLAS threads are no faster than one. Splitting the
-rows into one block per thread and summing the blocks' Gram matrices, each
-computed by a single-threaded BLAS call in its own Python thread (BLAS
-releases the GIL), uses every core: about 2x faster there. The thread count
-is the BLAS library's own (``OPENBLAS_NUM_THREADS``, ``threadpoolctl``
-limits), so a user's limit is respected.
+Two tools, used by the NumPy/numba fast paths:
+
+- :func:`parallel_map` runs ``fn(0..n-1)`` on a small shared pool of Python
+  threads plus the caller. ``fn`` must release the GIL (a ``numba.njit(nogil=True)``
+  kernel, a BLAS call). Parts are handed out dynamically and each writes its own
+  output slot, so results never depend on the thread count or the scheduling.
+  numba's ``prange`` is not used: its OpenMP threads busy-wait after every parallel
+  loop, and on a machine with more runnable threads than cores (a shared 2-core
+  machine, or BLAS threads of another library) a pass then took 2-5x longer.
+- :func:`blas_one_thread` limits BLAS to one thread while parts already run side
+  by side (as scikit-learn's KMeans does), counted across nested and concurrent
+  users so that overlapping calls never leave BLAS limited.
+
+:func:`gram` uses both: OpenBLAS parallelizes a tall ``X.T @ X`` (its ``syrk``)
+poorly (on the 2-core development machine two BLAS threads are no faster than
+one), so the rows are split into one block per BLAS thread, each block's Gram
+matrix computed by a single-threaded BLAS call in its own thread: about 2x
+faster there. The thread count is the BLAS library's own
+(``OPENBLAS_NUM_THREADS``, ``threadpoolctl`` limits), so a user's limit is respected.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import os
+import sys
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["blas_threads", "gram"]
+__all__ = ["blas_one_thread", "blas_threads", "gram", "parallel_map", "worker_threads"]
 
 #: Below this many multiply-adds (n * d * d), one plain BLAS call is cheaper.
 MIN_WORK = 20_000_000
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {}
+_state: dict[str, Any] = {"blas_users": 0, "limiter": None}
 
 
 def _controller() -> Any:
     if "ctl" not in _state:
+        import scipy.linalg.cython_blas  # noqa: F401 - load SciPy's BLAS (numba's np.dot) before threadpoolctl looks
         from threadpoolctl import ThreadpoolController
 
         _state["ctl"] = ThreadpoolController()
@@ -39,14 +56,68 @@ def blas_threads() -> int:
     return max((int(lib.num_threads) for lib in libs), default=1)
 
 
-def _pool(n: int) -> ThreadPoolExecutor:
-    pool = _state.get("pool")
-    if pool is None or _state.get("pool_size", 0) < n:
-        if pool is not None:
-            pool.shutdown(wait=False)
-        pool = _state["pool"] = ThreadPoolExecutor(n, thread_name_prefix="toolbox-blas")
-        _state["pool_size"] = n
-    return pool
+@contextlib.contextmanager
+def blas_one_thread() -> Iterator[None]:
+    """BLAS limited to one thread inside (process-wide; set by the first user, restored by the last)."""
+    with _lock:
+        if _state["blas_users"] == 0:
+            _state["limiter"] = _controller().limit(limits=1, user_api="blas")
+        _state["blas_users"] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _state["blas_users"] -= 1
+            if _state["blas_users"] == 0:
+                _state["limiter"].restore_original_limits()
+                _state["limiter"] = None
+
+
+def worker_threads() -> int:
+    """Threads for :func:`parallel_map`: numba's configured count (``NUMBA_NUM_THREADS``), else the cores."""
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        return max(1, int(numba.config.NUMBA_NUM_THREADS))
+    return max(1, int(os.environ.get("NUMBA_NUM_THREADS") or os.cpu_count() or 1))
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    """A shared pool of at least ``size`` workers (threads start only when first needed)."""
+    with _lock:
+        pool = _state.get("pool")
+        if pool is None or _state["pool_size"] < size:
+            # a larger pool replaces the old one, left to finish what it runs
+            size = max(size, os.cpu_count() or 1)
+            pool = _state["pool"] = ThreadPoolExecutor(size, thread_name_prefix="toolbox")
+            _state["pool_size"] = size
+        return pool
+
+
+def parallel_map(fn: Callable[[int], Any], n: int, threads: int | None = None) -> list[Any]:
+    """``[fn(p) for p in range(n)]``, the calls spread over threads (``fn`` must release the GIL).
+
+    Parts go to whichever thread is free next; the caller works too. ``threads``
+    defaults to :func:`worker_threads`.
+    """
+    out: list[Any] = [None] * n
+    threads = min(worker_threads() if threads is None else threads, n)
+    if threads <= 1:
+        for p in range(n):
+            out[p] = fn(p)
+        return out
+    counter = itertools.count()  # next() is atomic under the GIL
+
+    def work() -> None:
+        while (p := next(counter)) < n:
+            out[p] = fn(p)
+
+    futures = [_pool(threads - 1).submit(work) for _ in range(threads - 1)]
+    try:
+        work()
+    finally:
+        for fut in futures:
+            fut.result()
+    return out
 
 
 def gram(X: Any, *, xp: Any) -> Any:
@@ -57,15 +128,12 @@ def gram(X: Any, *, xp: Any) -> Any:
     """
     n, d = X.shape
     threads = blas_threads() if n * d * d >= MIN_WORK else 1
-    if threads < 2 or n < 4 * threads * d or not _lock.acquire(blocking=False):
+    if threads < 2 or n < 4 * threads * d:
         return X.T @ X
-    try:
-        edges = [n * i // threads for i in range(threads + 1)]
-        blocks = [X[a:b, ...] for a, b in itertools.pairwise(edges)]
-        with _controller().limit(limits=1, user_api="blas"):
-            parts = list(_pool(threads).map(lambda B: B.T @ B, blocks))
-    finally:
-        _lock.release()
+    edges = [n * i // threads for i in range(threads + 1)]
+    blocks = [X[a:b, ...] for a, b in itertools.pairwise(edges)]
+    with blas_one_thread():
+        parts = parallel_map(lambda i: blocks[i].T @ blocks[i], threads, threads=threads)
     G = parts[0]
     for part in parts[1:]:
         G += part  # our own temporaries

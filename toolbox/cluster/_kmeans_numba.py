@@ -19,9 +19,9 @@ own partial sums, added up afterwards in part order, so results do not depend
 on the number of threads or on their scheduling.
 
 Parallelism: the kernels are compiled ``nogil`` and the parts are handed out
-dynamically to ``numba.config.NUMBA_NUM_THREADS`` Python threads (the calling
-thread and a small pool), not with ``numba.prange``: numba's OpenMP layer
-spin-waits at the end of each parallel loop, and on a busy machine (more
+dynamically by :func:`toolbox.backends._threaded.parallel_map` (the calling
+thread and a small shared pool), not with ``numba.prange``: numba's OpenMP
+layer spin-waits at the end of each parallel loop, and on a busy machine (more
 runnable threads than cores, as on a shared 2-core machine) one Lloyd pass
 then took ~70 ms instead of ~15 ms. Dynamic hand-out also lets a thread that
 has a core take the parts of one that has none.
@@ -29,17 +29,10 @@ has a core take the parts of one that has none.
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import os
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
 import numba
 import numpy as np
-import scipy.linalg.cython_blas  # noqa: F401 - the BLAS numba's np.dot calls, loaded before threadpoolctl looks
+
+from ..backends import _threaded
 
 __all__ = ["PART_ROWS", "assign", "assign_inertia", "blas_one_thread", "inertia", "lloyd_iter", "parts"]
 
@@ -178,74 +171,8 @@ def _inertia_part(X, offset, w, centers, labels, start, stop):  # pragma: no cov
 # Threads and BLAS
 # --------------------------------------------------------------------------- #
 
-_pool_lock = threading.Lock()
-_pool_state: dict[str, Any] = {}
-_blas_lock = threading.Lock()
-_blas_state: dict[str, Any] = {"users": 0, "limiter": None}
-
-
-@contextlib.contextmanager
-def blas_one_thread() -> Iterator[None]:
-    """BLAS limited to one thread inside, as scikit-learn's KMeans does: the parts already run side by side.
-
-    The limit is process-wide (BLAS has one thread setting); it is set by the
-    first of concurrent or nested users and restored by the last one, so
-    overlapping fits in several threads never leave BLAS limited.
-    """
-    with _blas_lock:
-        if _blas_state["users"] == 0:
-            if "ctl" not in _blas_state:
-                from threadpoolctl import ThreadpoolController
-
-                _blas_state["ctl"] = ThreadpoolController()
-            _blas_state["limiter"] = _blas_state["ctl"].limit(limits=1, user_api="blas")
-        _blas_state["users"] += 1
-    try:
-        yield
-    finally:
-        with _blas_lock:
-            _blas_state["users"] -= 1
-            if _blas_state["users"] == 0:
-                _blas_state["limiter"].restore_original_limits()
-                _blas_state["limiter"] = None
-
-
-def _threads() -> int:
-    """Threads to use: numba's configured count (``NUMBA_NUM_THREADS``, by default the cores)."""
-    return max(1, int(numba.config.NUMBA_NUM_THREADS))
-
-
-def _pool(size: int) -> ThreadPoolExecutor:
-    """A shared pool of at least ``size`` workers (threads start only when first needed)."""
-    with _pool_lock:
-        pool = _pool_state.get("pool")
-        if pool is None or _pool_state["size"] < size:
-            # a larger pool replaces the old one, left to finish what it runs
-            size = max(size, os.cpu_count() or 1)
-            pool = _pool_state["pool"] = ThreadPoolExecutor(size, thread_name_prefix="toolbox-kmeans")
-            _pool_state["size"] = size
-        return pool
-
-
-def _run(fn: Callable[[int], Any], n: int) -> list[Any]:
-    """``[fn(p) for p in range(n)]``, the calls spread over threads (``fn`` releases the GIL)."""
-    out: list[Any] = [None] * n
-    threads = min(_threads(), n)
-    if threads <= 1:
-        for p in range(n):
-            out[p] = fn(p)
-        return out
-    counter = itertools.count()  # next() is atomic under the GIL
-
-    def work() -> None:
-        while (p := next(counter)) < n:
-            out[p] = fn(p)
-
-    futures = [_pool(threads - 1).submit(work) for _ in range(threads - 1)]
-    work()
-    for fut in futures:
-        fut.result()
-    return out
+blas_one_thread = _threaded.blas_one_thread
+_run = _threaded.parallel_map
 
 
 def parts(n: int, k: int, d: int, itemsize: int) -> list[tuple[int, int]]:

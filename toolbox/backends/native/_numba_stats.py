@@ -1,10 +1,13 @@
 """numba kernels for per-column statistics and column-wise affine maps (NumPy arrays).
 
-Each kernel is a parallel pass over row blocks (``numba.prange``): every block
-accumulates into its own slice of a partial-sum array, and the partials are
-added afterwards, so threads never share an accumulator and the result does
-not depend on scheduling. Imported by :mod:`toolbox.backends.native.numba`
-only (numba is imported at the top here, so never at ``import toolbox``).
+Each kernel handles one part of the rows, ``[start, stop)``, and is compiled
+``nogil``; :func:`toolbox.backends._threaded.parallel_map` runs the parts side
+by side (no ``numba.prange``: its OpenMP threads spin-wait, see there). The
+parts are fixed blocks of :data:`PART_ROWS` rows, each with its own partial
+sums (float64, also for float32 data) added up in part order afterwards, so
+results depend neither on the thread count nor on the scheduling. Imported by
+:mod:`toolbox.backends.native.numba` only (numba is imported at the top here,
+so never at ``import toolbox``).
 """
 
 from __future__ import annotations
@@ -14,64 +17,97 @@ from typing import Any
 import numba
 import numpy as np
 
-#: At least this many rows per block of the parallel passes.
-BLOCK_ROWS = 1024
-#: Blocks per numba thread (a few, so uneven blocks balance out).
-BLOCKS_PER_THREAD = 4
+from .._threaded import parallel_map
+
+#: Rows per part (the unit of work and of partial sums), at least.
+PART_ROWS = 16384
+#: Bytes all parts' partial sums may take together; fewer, larger parts beyond it.
+PARTIAL_BYTES = 64 * 2**20
 
 
-def _n_blocks(n: int) -> int:
-    return max(1, min(-(-n // BLOCK_ROWS), BLOCKS_PER_THREAD * numba.get_num_threads()))
+def _parts(n: int, partial_bytes: int) -> list[tuple[int, int]]:
+    max_parts = max(1, PARTIAL_BYTES // max(1, partial_bytes))
+    rows = max(PART_ROWS, -(-n // max_parts))
+    return [(s, min(n, s + rows)) for s in range(0, n, rows)]
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _column_sums(X, n_blocks):  # pragma: no cover - compiled
-    n, d = X.shape
-    part = np.zeros((n_blocks, d))  # float64 accumulators, also for float32 data
-    for b in numba.prange(n_blocks):
-        lo = b * n // n_blocks
-        hi = (b + 1) * n // n_blocks
-        for i in range(lo, hi):
-            for j in range(d):
-                part[b, j] += X[i, j]
-    return part.sum(axis=0)
+def _run(kernel: Any, X: np.ndarray, *args: Any, partial_items: int = 0) -> list[Any]:
+    """``kernel(X, start, stop, *args)`` for every part, in parallel; ``partial_items``: floats it returns."""
+    parts = _parts(X.shape[0], 8 * max(partial_items, X.shape[1]))
+    return parallel_map(lambda p: kernel(X, parts[p][0], parts[p][1], *args), len(parts))
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _centered_moments(X, mean, n_blocks):  # pragma: no cover - compiled
-    """Per column: sum of (x - mean) and of (x - mean)**2."""
-    n, d = X.shape
-    s1 = np.zeros((n_blocks, d))
-    s2 = np.zeros((n_blocks, d))
-    for b in numba.prange(n_blocks):
-        lo = b * n // n_blocks
-        hi = (b + 1) * n // n_blocks
-        for i in range(lo, hi):
-            for j in range(d):
-                t = X[i, j] - mean[j]
-                s1[b, j] += t
-                s2[b, j] += t * t
-    return s1.sum(axis=0), s2.sum(axis=0)
+# --------------------------------------------------------------------------- mean and variance
+
+
+@numba.njit(cache=True, nogil=True)
+def _sums(X, start, stop):  # pragma: no cover - compiled
+    d = X.shape[1]
+    s = np.zeros(d)
+    for i in range(start, stop):
+        for j in range(d):
+            s[j] += X[i, j]
+    return s
+
+
+@numba.njit(cache=True, nogil=True)
+def _centered_moments(X, start, stop, mean):  # pragma: no cover - compiled
+    """Per column: sums of (x - mean) and of (x - mean)**2 over rows [start, stop)."""
+    d = X.shape[1]
+    s1 = np.zeros(d)
+    s2 = np.zeros(d)
+    for i in range(start, stop):
+        for j in range(d):
+            t = X[i, j] - mean[j]
+            s1[j] += t
+            s2[j] += t * t
+    return s1, s2
 
 
 def column_mean_var(X: Any, *, xp: Any) -> tuple[Any, Any]:
-    X = np.ascontiguousarray(X)
     n = X.shape[0]
-    nb = _n_blocks(n)
-    mean = (_column_sums(X, nb) / n).astype(X.dtype)
-    s1, s2 = _centered_moments(X, mean, nb)
-    return (mean + s1 / n).astype(X.dtype), (s2 / n - (s1 / n) ** 2).astype(X.dtype)
+    mean = (sum(_run(_sums, X)) / n).astype(X.dtype)
+    moments = _run(_centered_moments, X, mean)
+    s1 = sum(m[0] for m in moments) / n
+    s2 = sum(m[1] for m in moments) / n
+    return (mean + s1).astype(X.dtype), (s2 - s1 * s1).astype(X.dtype)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _affine(X, sub, div, mul, add, out, n_blocks):  # pragma: no cover - compiled
-    n, d = X.shape
-    for b in numba.prange(n_blocks):
-        lo = b * n // n_blocks
-        hi = (b + 1) * n // n_blocks
-        for i in range(lo, hi):
-            for j in range(d):
-                out[i, j] = (X[i, j] - sub[j]) / div[j] * mul[j] + add[j]
+# --------------------------------------------------------------------------- minimum and maximum
+
+
+@numba.njit(cache=True, nogil=True)
+def _min_max(X, start, stop):  # pragma: no cover - compiled
+    d = X.shape[1]
+    mn = X[start].copy()
+    mx = X[start].copy()
+    for i in range(start + 1, stop):
+        for j in range(d):
+            v = X[i, j]
+            # NaN propagates, as in NumPy: comparisons with NaN are False, so test it explicitly
+            if v < mn[j] or v != v:
+                mn[j] = v
+            if v > mx[j] or v != v:
+                mx[j] = v
+    return mn, mx
+
+
+def column_min_max(X: Any, *, xp: Any) -> tuple[Any, Any]:
+    parts = _run(_min_max, X)
+    mins = np.stack([p[0] for p in parts])
+    maxs = np.stack([p[1] for p in parts])
+    return mins.min(axis=0), maxs.max(axis=0)  # NumPy's reductions propagate NaN
+
+
+# --------------------------------------------------------------------------- affine map
+
+
+@numba.njit(cache=True, nogil=True)
+def _affine(X, start, stop, sub, div, mul, add, out):  # pragma: no cover - compiled
+    d = X.shape[1]
+    for i in range(start, stop):
+        for j in range(d):
+            out[i, j] = (X[i, j] - sub[j]) / div[j] * mul[j] + add[j]
 
 
 def columnwise_affine(X: Any, sub: Any, div: Any, mul: Any, add: Any, *, xp: Any) -> Any:
@@ -82,86 +118,45 @@ def columnwise_affine(X: Any, sub: Any, div: Any, mul: Any, add: Any, *, xp: Any
 
     # x - 0, x / 1, x * 1 and x + 0 are exact, so absent steps change nothing
     out = np.empty(X.shape, dtype=X.dtype)
-    _affine(np.ascontiguousarray(X), vec(sub, 0.0), vec(div, 1.0), vec(mul, 1.0), vec(add, 0.0), out,
-            _n_blocks(X.shape[0]))
+    _run(_affine, X, vec(sub, 0.0), vec(div, 1.0), vec(mul, 1.0), vec(add, 0.0), out)
     return out
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _segment_sums(X, ids, k, n_blocks):  # pragma: no cover - compiled
-    n, d = X.shape
-    cnt = np.zeros((n_blocks, k))
-    part = np.zeros((n_blocks, k, d))
-    for b in numba.prange(n_blocks):
-        lo = b * n // n_blocks
-        hi = (b + 1) * n // n_blocks
-        for i in range(lo, hi):
-            s = ids[i]
-            cnt[b, s] += 1.0
-            for j in range(d):
-                part[b, s, j] += X[i, j]
-    return cnt.sum(axis=0), part.sum(axis=0)
+# --------------------------------------------------------------------------- per-segment mean and variance
 
 
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _segment_sq_dev(X, ids, mean, n_blocks):  # pragma: no cover - compiled
-    n, d = X.shape
-    k = mean.shape[0]
-    part = np.zeros((n_blocks, k, d))
-    for b in numba.prange(n_blocks):
-        lo = b * n // n_blocks
-        hi = (b + 1) * n // n_blocks
-        for i in range(lo, hi):
-            s = ids[i]
-            for j in range(d):
-                t = X[i, j] - mean[s, j]
-                part[b, s, j] += t * t
-    return part.sum(axis=0)
+@numba.njit(cache=True, nogil=True)
+def _segment_sums(X, start, stop, ids, k):  # pragma: no cover - compiled
+    d = X.shape[1]
+    cnt = np.zeros(k)
+    s = np.zeros((k, d))
+    for i in range(start, stop):
+        g = ids[i]
+        cnt[g] += 1.0
+        for j in range(d):
+            s[g, j] += X[i, j]
+    return cnt, s
+
+
+@numba.njit(cache=True, nogil=True)
+def _segment_sq_dev(X, start, stop, ids, mean):  # pragma: no cover - compiled
+    d = X.shape[1]
+    s = np.zeros((mean.shape[0], d))
+    for i in range(start, stop):
+        g = ids[i]
+        for j in range(d):
+            t = X[i, j] - mean[g, j]
+            s[g, j] += t * t
+    return s
 
 
 def segment_mean_var(X: Any, ids: Any, num_segments: int, *, xp: Any) -> tuple[Any, Any, Any]:
-    X = np.ascontiguousarray(X)
     ids = np.ascontiguousarray(ids, dtype=np.int64)
     if ids.size and (ids.min() < 0 or ids.max() >= num_segments):
         raise ValueError(f"segment_mean_var: ids must lie in [0, {num_segments}).")
-    nb = _n_blocks(X.shape[0])
-    counts, sums = _segment_sums(X, ids, num_segments, nb)
+    parts = _run(_segment_sums, X, ids, num_segments, partial_items=num_segments * (X.shape[1] + 1))
+    counts = sum(p[0] for p in parts)
     safe = np.where(counts > 0, counts, 1.0)
-    mean = (sums / safe[:, None]).astype(X.dtype)
-    var = _segment_sq_dev(X, ids, mean, nb) / safe[:, None]
+    mean = (sum(p[1] for p in parts) / safe[:, None]).astype(X.dtype)
+    var = sum(_run(_segment_sq_dev, X, ids, mean, partial_items=mean.size)) / safe[:, None]
     return counts.astype(X.dtype), mean, var.astype(X.dtype)
-
-
-@numba.njit(cache=True, nogil=True, parallel=True)
-def _min_max(X, n_blocks):  # pragma: no cover - compiled
-    n, d = X.shape
-    lo_part = np.empty((n_blocks, d), dtype=X.dtype)
-    hi_part = np.empty((n_blocks, d), dtype=X.dtype)
-    for b in numba.prange(n_blocks):
-        lo = b * n // n_blocks
-        hi = (b + 1) * n // n_blocks
-        for j in range(d):
-            lo_part[b, j] = X[lo, j]
-            hi_part[b, j] = X[lo, j]
-        for i in range(lo + 1, hi):
-            for j in range(d):
-                v = X[i, j]
-                # NaN propagates, as in NumPy: a comparison with NaN is False, so test it explicitly
-                if v < lo_part[b, j] or v != v:
-                    lo_part[b, j] = v
-                if v > hi_part[b, j] or v != v:
-                    hi_part[b, j] = v
-    mn = lo_part[0].copy()
-    mx = hi_part[0].copy()
-    for b in range(1, n_blocks):
-        for j in range(d):
-            if lo_part[b, j] < mn[j] or lo_part[b, j] != lo_part[b, j]:
-                mn[j] = lo_part[b, j]
-            if hi_part[b, j] > mx[j] or hi_part[b, j] != hi_part[b, j]:
-                mx[j] = hi_part[b, j]
-    return mn, mx
-
-
-def column_min_max(X: Any, *, xp: Any) -> tuple[Any, Any]:
-    X = np.ascontiguousarray(X)
-    return _min_max(X, min(_n_blocks(X.shape[0]), X.shape[0]))
