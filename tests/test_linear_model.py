@@ -374,7 +374,7 @@ def test_logistic_binary_class_weight_and_no_intercept(xp):
 
 def test_logistic_lbfgs_path(monkeypatch):
     # Many parameters switch to the in-namespace L-BFGS; force it on small data.
-    monkeypatch.setattr(_logistic_loss, "NEWTON_MAX_COST", 0)
+    monkeypatch.setattr(_logistic_loss, "NEWTON_MAX_PARAMS", 0)
     for X, y in (breast_cancer(), wine()):
         ref = _ref_logistic().fit(X, y)
         est = LogisticRegression(tol=1e-8, max_iter=1000).fit(X, y)
@@ -514,3 +514,126 @@ def _expected_failed_checks(estimator):
 )
 def test_sklearn_conformance(estimator, check):
     check(estimator)
+
+
+# --------------------------------------------------------------------------- #
+# LogisticRegression: Newton's method with a subsampled Hessian
+# --------------------------------------------------------------------------- #
+
+
+def _explicit_logistic_hessian(P, X, sw, pen, n_rows):
+    """sum_i s_i (diag(p_i) - p_i p_i') (x) [x_i, 1][x_i, 1]' + diag(pen), written out."""
+    X1 = np.column_stack([X, np.ones(len(X))])
+    if n_rows == 1:
+        H = X1.T @ ((sw * P[:, 0] * (1 - P[:, 0]))[:, None] * X1)
+    else:
+        A = np.einsum("i,ik,km->ikm", sw, P, np.eye(n_rows)) - np.einsum("i,ik,im->ikm", sw, P, P)
+        H = np.einsum("ikm,ia,ib->kamb", A, X1, X1).reshape(n_rows * X1.shape[1], -1)
+    return H + np.diag(pen)
+
+
+@pytest.mark.parametrize("n_rows", [1, 3, 4])
+def test_logistic_hessian_derived_blocks(n_rows):
+    # Only the blocks among the first K - 1 classes are computed; the last block row and column
+    # come from the rows summing to zero. Along any direction orthogonal to the softmax's null
+    # space (class sums zero) the regularized Hessian must act as the exact one.
+    import array_api_compat.numpy as anp
+
+    rng = np.random.default_rng(0)
+    n, d = 200, 5
+    X = rng.normal(size=(n, d))
+    Z = rng.normal(size=(n, n_rows))
+    P = 1 / (1 + np.exp(-Z)) if n_rows == 1 else np.exp(Z) / np.exp(Z).sum(1, keepdims=True)
+    sw = rng.uniform(0.5, 1.5, n)
+    sw /= sw.sum()
+    pen = np.tile(np.r_[np.full(d, 0.01), 0.0], n_rows)
+    H = _logistic_loss._hessian(np.ascontiguousarray(P.T), X, sw, pen, n_rows=n_rows, fit_intercept=True, xp=anp)
+    want = _explicit_logistic_hessian(P, X, sw, pen, n_rows)
+    V = rng.normal(size=(n_rows * (d + 1), 4))
+    if n_rows > 1:  # project out the null space: each feature's class sum is zero
+        V = (V.reshape(n_rows, d + 1, -1) - V.reshape(n_rows, d + 1, -1).mean(0)).reshape(n_rows * (d + 1), -1)
+    _close_np(H @ V, want @ V, 1e-12)
+    np.testing.assert_allclose(H, H.T, atol=1e-15)
+
+
+def _spy_hessian_rows(monkeypatch):
+    rows = []
+    real = _logistic_loss._hessian
+
+    def spy(Pt, X, *args, **kwargs):
+        rows.append(int(X.shape[0]))
+        return real(Pt, X, *args, **kwargs)
+
+    monkeypatch.setattr(_logistic_loss, "_hessian", spy)
+    return rows
+
+
+@pytest.mark.parametrize("data", ["breast_cancer", "wine"])
+def test_logistic_subsampled_hessian(xp, data, monkeypatch):
+    # Force the subsampled Hessian on small data: the gradient and line search still use every
+    # row, so the optimum is the same.
+    monkeypatch.setattr(_logistic_loss, "HESSIAN_SUBSAMPLE", 16)
+    monkeypatch.setattr(_logistic_loss, "HESSIAN_ROWS_PER_PARAM", 1)
+    rows = _spy_hessian_rows(monkeypatch)
+    X, y = {"breast_cancer": breast_cancer, "wine": wine}[data]()
+    ref = _ref_logistic().fit(X, y)
+    Xb, yb = xp.asarray(X), xp.asarray(y)
+    tol = 1e-8 if xp.float64 else 1e-4
+    est = LogisticRegression(tol=tol).fit(Xb, yb)
+    assert rows and rows[0] < len(X)  # the Newton steps came from a subsample
+    rtol = _rtol_solver(xp, 1e-6)
+    _close(xp, est.coef_, ref.coef_, rtol)
+    _close(xp, est.intercept_, ref.intercept_, rtol)
+    # at the default tol the largest gradient entry is below 1e-4: the same optimum up to tol
+    default = LogisticRegression().fit(Xb, yb)
+    _close(xp, default.predict_proba(Xb), ref.predict_proba(X), _rtol_solver(xp, 1e-3))
+
+
+def test_logistic_subsampled_hessian_falls_back(monkeypatch):
+    # A feature that is nonzero only on rows the subsample skips: the subsampled Hessian has only
+    # the penalty along it, the exact curvature along the step disagrees, and the solver switches
+    # to the full Hessian.
+    monkeypatch.setattr(_logistic_loss, "HESSIAN_SUBSAMPLE", 50)
+    monkeypatch.setattr(_logistic_loss, "HESSIAN_ROWS_PER_PARAM", 1)
+    rows = _spy_hessian_rows(monkeypatch)
+    rng = np.random.default_rng(0)
+    n = 400
+    X = rng.normal(size=(n, 3))
+    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    rare = np.zeros(n)
+    idx = np.array([1, 2, 3, 5, 6, 7, 9, 10])  # stride 8: the subsample takes rows 0, 8, 16, ...
+    rare[idx] = 3.0
+    y[idx] = 1
+    X = np.column_stack([X, rare])
+    est = LogisticRegression(tol=1e-10).fit(X, y)
+    assert rows[0] == n // 8 and n in rows  # started on the subsample, finished on every row
+    ref = _ref_logistic().fit(X, y)
+    _close_np(est.coef_, ref.coef_, 1e-6)
+    _close_np(est.intercept_, ref.intercept_, 1e-6)
+
+
+def test_logistic_solver_choice():
+    # Newton (subsampled Hessian) for many samples and few parameters, L-BFGS for many parameters.
+    assert _logistic_loss.use_newton(200_000, 50, 3, "cpu")
+    assert _logistic_loss.hessian_stride(200_000, 153) == 200_000 // _logistic_loss.HESSIAN_SUBSAMPLE
+    assert _logistic_loss.hessian_stride(1000, 153) == 1
+    assert _logistic_loss.use_newton(150, 4, 3, "cpu")
+    assert not _logistic_loss.use_newton(2000, 3000, 1, "cpu")
+    assert not _logistic_loss.use_newton(200_000, 1000, 10, "cpu")
+
+
+def test_logistic_newton_rescoring_and_weightless_subsample(monkeypatch):
+    # Scores recomputed from w at every other iteration; a subsample whose rows all have zero
+    # weight is not used (every row is).
+    monkeypatch.setattr(_logistic_loss, "_RESCORE_EVERY", 2)
+    monkeypatch.setattr(_logistic_loss, "HESSIAN_SUBSAMPLE", 20)
+    monkeypatch.setattr(_logistic_loss, "HESSIAN_ROWS_PER_PARAM", 1)
+    rows = _spy_hessian_rows(monkeypatch)
+    X, y = wine()
+    w = np.ones(len(y))
+    w[:: len(y) // 42] = 0.0  # p = 42 parameters: the subsample is every 4th row
+    ref = _ref_logistic().fit(X, y, sample_weight=w)
+    est = LogisticRegression(tol=1e-10).fit(X, y, sample_weight=w)
+    assert set(rows) == {len(y)}
+    _close_np(est.coef_, ref.coef_, 1e-6)
+    _close_np(est.intercept_, ref.intercept_, 1e-6)

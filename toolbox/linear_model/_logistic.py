@@ -72,7 +72,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     dual : bool, default=False
         ``True`` raises ``NotImplementedError``.
     tol : float, default=1e-4
-        Stop when the largest absolute entry of the (scaled) gradient is at most ``tol``.
+        Stop when the largest absolute entry of the (scaled) gradient is at most ``tol``. When
+        Newton's method used the exact Hessian (under ``2 * 32768`` samples, more with many
+        parameters) the Newton step already solved is then taken as well, so the answer is
+        usually far more precise.
     fit_intercept : bool, default=True
     intercept_scaling : float, default=1
         Used with ``solver='liblinear'`` only: the intercept is then penalized as
@@ -81,8 +84,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Multiplies ``sample_weight``; ``'balanced'`` is ``sum(w) / (n_classes * sum_k(w))``.
     random_state : accepted for compatibility (the solvers are deterministic).
     solver : {'lbfgs', 'liblinear', 'newton-cg', 'newton-cholesky', 'sag', 'saga'}, default='lbfgs'
-        All minimize the same objective with toolbox's solver (Newton's method with the
-        full Hessian for small problems, L-BFGS otherwise), so they give the same answer.
+        All minimize the same objective with toolbox's solver (Newton's method when the
+        parameters are few enough for a dense Hessian, estimated on a strided subsample of the
+        rows when there are many; L-BFGS otherwise), so they give the same answer.
         ``'liblinear'`` also penalizes the intercept and supports two classes only, as in
         scikit-learn.
     max_iter : int, default=100
@@ -211,11 +215,6 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 raise ValueError("LogisticRegression: the sample weights (times class weights) must have a "
                                  "positive sum.")
             sw = sw / total
-        if n_rows == 1:
-            Y = xp.astype(y_enc == 1, dtype)[:, None]
-        else:
-            Y = xp.astype(y_enc[:, None] == xp.arange(n_classes, dtype=y_enc.dtype, device=device)[None, :],
-                          dtype)
 
         lam = 0.0 if math.isinf(C) else 1.0 / (C * total)
         row_pen = [lam] * d
@@ -225,15 +224,22 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
         p = n_rows * (d + int(fi))
         w = xp.zeros((p,), dtype=dtype, device=device)
+        warm = False
         if self.warm_start and hasattr(self, "coef_") and tuple(self.coef_.shape) == (n_rows, d):
             coef, icpt = self._fitted(v.compute, "coef_", "intercept_", dtype=dtype)
             W = xp.concat([coef, icpt[:, None]], axis=1) if fi else coef
-            w = xp.reshape(W, (-1,))
+            w, warm = xp.reshape(W, (-1,)), True
 
-        newton = _logistic_loss.use_newton(d, n_rows, device)
-        solve = _logistic_loss.newton if newton else _logistic_loss.lbfgs
-        w, n_iter = solve(w, X, Y, sw, pen, n_rows=n_rows, fit_intercept=fi, max_iter=int(self.max_iter),
-                          tol=float(self.tol), xp=xp)
+        opts = dict(n_rows=n_rows, fit_intercept=fi, max_iter=int(self.max_iter), tol=float(self.tol), xp=xp)
+        codes = xp.arange(n_classes, dtype=y_enc.dtype, device=device) if n_rows > 1 else None
+        if _logistic_loss.use_newton(n, d, n_rows, device):
+            # one-hot labels, class-major: (n_rows, n)
+            Yt = xp.astype((y_enc == 1)[None, :] if codes is None else codes[:, None] == y_enc[None, :], dtype)
+            w, n_iter = _logistic_loss.newton(w, X, Yt, sw, pen, warm=warm, **opts)
+        else:
+            # one-hot labels, sample-major: (n, n_rows)
+            Y = xp.astype((y_enc == 1)[:, None] if codes is None else y_enc[:, None] == codes[None, :], dtype)
+            w, n_iter = _logistic_loss.lbfgs(w, X, Y, sw, pen, **opts)
         W = xp.reshape(w, (n_rows, d + int(fi)))
         self.classes_ = classes
         self.coef_ = W[:, :d]
