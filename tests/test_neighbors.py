@@ -10,7 +10,7 @@ from sklearn.neighbors import KNeighborsRegressor as SkKNR
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from toolbox.backends import framework_of
-from toolbox.neighbors import KNeighborsClassifier, KNeighborsRegressor, _base
+from toolbox.neighbors import KNeighborsClassifier, KNeighborsRegressor, _base, _native
 
 
 def _digits():
@@ -413,6 +413,157 @@ def test_to_backend_moves_training_set(xp):
     got = est.predict(Xb)
     assert framework_of(got) is framework_of(Xb)
     _assert_close(xp, got, want)
+
+
+# --------------------------------------------------------------------------- #
+# the tiled search on NumPy arrays (toolbox.neighbors._native)
+# --------------------------------------------------------------------------- #
+
+
+def _ranking_reference(Xq, X, k):
+    """The generic search's choice: the k smallest ``[-x, 1] @ fit_aug.T``, ties by index (stable sort)."""
+    F = np.column_stack([X, 0.5 * (X * X).sum(1)]).astype(X.dtype)
+    Q = np.column_stack([-Xq, np.ones(len(Xq))]).astype(X.dtype)
+    return np.argsort(Q @ F.T, axis=1, kind="stable")[:, :k], F
+
+
+@pytest.fixture(params=["numpy", "numba"])
+def use_numba(request):
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    return request.param == "numba"
+
+
+@pytest.fixture
+def small_tiles(monkeypatch):
+    """Tiles and query blocks of a few rows: many tiles, many blocks on several threads."""
+    monkeypatch.setattr(_native, "TILE_NUMBA", 48)
+    monkeypatch.setattr(_native, "TILE_NUMPY", 64)
+    monkeypatch.setattr(_native, "_FIRST_TILE", 16)
+    monkeypatch.setattr(_native, "QUERY_BLOCK_MIN", 8)
+    monkeypatch.setattr(_native, "QUERY_BLOCK_MAX", 16)
+
+
+def _tied_data(dtype, seed=0):
+    """Small integer coordinates (exact ranks, many equal) with duplicated training rows."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-2, 3, size=(300, 4)).astype(dtype)
+    X = np.vstack([X, X[:20]])
+    Xq = np.vstack([rng.integers(-2, 3, size=(37, 4)), X[:5]]).astype(dtype)
+    return X, Xq
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("f32_ranks", [False, True])
+@pytest.mark.parametrize("k", [1, 5, 40, 320])
+def test_tiled_search_equals_generic_ranking_with_ties(use_numba, small_tiles, monkeypatch, dtype, f32_ranks, k):
+    monkeypatch.setattr(_native, "_F32_MIN_ROWS", 0 if f32_ranks else 10**9)
+    monkeypatch.setattr(_native, "_F32_MIN_QUERIES", 0)
+    X, Xq = _tied_data(dtype)
+    want, F = _ranking_reference(Xq, X, k)
+    got = _native.ranked_nearest(Xq, F, k, use_numba=use_numba)
+    assert got.shape == (len(Xq), k) and got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("k", [1, 7])
+def test_tiled_search_float32_ranks_random_data(use_numba, small_tiles, monkeypatch, k):
+    # float64 data ranked through float32 products: the float64 ranking, also for close calls
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(2000, 9)) * np.linspace(0.1, 10.0, 9) + 50.0
+    # near-duplicates: equal in float32 ranks (~1e-3 apart), clearly ordered in float64 ranks (~1e-12)
+    X[1000:1100] = X[:100] + rng.normal(scale=1e-4, size=(100, 9))
+    Xq = np.vstack([rng.normal(size=(60, 9)) * 3 + 50.0, X[:30] + 1e-5])
+    want, F = _ranking_reference(Xq, X, k)
+    monkeypatch.setattr(_native, "_F32_MIN_QUERIES", 0)
+    for min_rows in (0, 10**9):  # through float32 products, and float64 products only
+        monkeypatch.setattr(_native, "_F32_MIN_ROWS", min_rows)
+        np.testing.assert_array_equal(_native.ranked_nearest(Xq, F, k, use_numba=use_numba), want)
+
+
+def test_tiled_search_full_candidate_lists_are_redone(small_tiles, monkeypatch):
+    pytest.importorskip("numba")
+    monkeypatch.setattr(_native, "_F32_MIN_ROWS", 0)
+    monkeypatch.setattr(_native, "_F32_MIN_QUERIES", 0)
+    monkeypatch.setattr(_native, "_CANDIDATES", 0)  # lists of 4 k: the many ties overflow them
+    redone = []
+    plain = _native._block_numba
+    monkeypatch.setattr(_native, "_block_numba", lambda Q, *a: redone.append(len(Q)) or plain(Q, *a))
+    X, Xq = _tied_data(np.float64, seed=2)
+    want, F = _ranking_reference(Xq, X, 3)
+    np.testing.assert_array_equal(_native.ranked_nearest(Xq, F, 3, use_numba=True), want)
+    assert sum(redone) > 0
+
+
+def test_tiled_search_float32_ranks_far_from_origin(use_numba, small_tiles, monkeypatch):
+    # an offset 1e4 times the spread: the float32 ranks are of the centred data
+    monkeypatch.setattr(_native, "_F32_MIN_ROWS", 0)
+    monkeypatch.setattr(_native, "_F32_MIN_QUERIES", 0)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(500, 6)) + 1e4
+    Xq = rng.normal(size=(40, 6)) + 1e4
+    _, F32, margin = _native.float32_ranks(Xq, np.column_stack([X, 0.5 * (X * X).sum(1)]))
+    assert np.abs(F32[:, :6]).max() < 10 and margin.max() < 1e-2
+    want, F = _ranking_reference(Xq, X, 4)
+    got = _native.ranked_nearest(Xq, F, 4, use_numba=use_numba)
+    # float64 ranks of such data are rounded to ~1e-7 of the spread: compare the distances
+    d_got = ((Xq[:, None] - X[got]) ** 2).sum(-1)
+    d_want = ((Xq[:, None] - X[want]) ** 2).sum(-1)
+    np.testing.assert_allclose(d_got, d_want, rtol=0, atol=1e-6)
+
+
+def test_tiled_search_only_for_numpy_and_small_k():
+    import array_api_compat.numpy as xnp
+
+    assert _base._native_search(xnp, _native.MAX_K) is not None
+    assert _base._native_search(xnp, _native.MAX_K + 1) is None
+    torch = pytest.importorskip("torch")
+    from array_api_compat import array_namespace
+
+    assert _base._native_search(array_namespace(torch.ones(1)), 5) is None
+
+
+def test_tiled_search_gives_up_on_infinite_ranks(use_numba):
+    X = np.array([[0.0, 0.0], [1.0, 1.0], [1e200, 0.0], [2.0, 2.0]])
+    with np.errstate(over="ignore"):
+        F = np.column_stack([X, 0.5 * (X * X).sum(1)])  # an infinite rank
+    assert _native.ranked_nearest(X[:2], F, 4, use_numba=use_numba) is None
+    assert _native.ranked_nearest(X[:2], F[[0, 1, 3]], 2, use_numba=use_numba) is not None
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_tiled_search_matches_generic_search_and_sklearn(backend, monkeypatch):
+    # large enough for the float32-ranked path of float64 data
+    import toolbox as tb
+
+    if backend == "numba":
+        pytest.importorskip("numba")
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(3000, 12))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    Xq = np.vstack([rng.normal(size=(400, 12)), X[:50]])
+    f32_calls = []
+    float32_ranks = _native.float32_ranks
+    monkeypatch.setattr(_native, "float32_ranks", lambda *a: f32_calls.append(1) or float32_ranks(*a))
+    found = {}
+    with tb.use_backend(backend):
+        for dtype in (np.float64, np.float32):
+            est = KNeighborsClassifier(n_neighbors=6).fit(X.astype(dtype), y)
+            dist, ind = est.kneighbors(Xq.astype(dtype))
+            loo = est.kneighbors(return_distance=False)
+            proba = est.predict_proba(Xq.astype(dtype))
+            assert dist.dtype == dtype
+            found[dtype] = ind
+            with monkeypatch.context() as mp:
+                mp.setattr(_base, "_native_search", lambda xp, k: None)  # the generic search
+                gdist, gind = est.kneighbors(Xq.astype(dtype))
+                np.testing.assert_array_equal(ind, gind)
+                np.testing.assert_array_equal(loo, est.kneighbors(return_distance=False))
+                np.testing.assert_allclose(dist, gdist, rtol=1e-12 if dtype == np.float64 else 1e-5)
+                np.testing.assert_array_equal(proba, est.predict_proba(Xq.astype(dtype)))
+    assert len(f32_calls) == 3  # float64: kneighbors, kneighbors(None), predict_proba
+    ref = SkKNC(n_neighbors=6).fit(X, y)
+    np.testing.assert_array_equal(np.sort(found[np.float64], 1), np.sort(ref.kneighbors(Xq, return_distance=False), 1))
 
 
 # --------------------------------------------------------------------------- #

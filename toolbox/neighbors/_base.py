@@ -8,6 +8,11 @@ two-stage top-k (block minimums, then the best blocks) built on
 :func:`~toolbox.backends.primitives.smallest_k` keeps the ``k`` nearest, whose
 distances are then computed exactly. Memory stays bounded by the chunk size
 whatever the number of queries.
+
+On NumPy arrays the ranking and selection run in :mod:`._native` instead:
+cache-sized BLAS tiles selected as they are made (a numba kernel when numba
+is active), in parallel over blocks of queries; the same ranks, the same
+first-index tie rule, then the same exact distances.
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import numpy as np
 import scipy.sparse
 import sklearn
 
-from ..backends import Compute, Origin, jit, origin_of, primitives, resolve, to_backend
+from ..backends import Compute, Origin, jit, namespace_kind, origin_of, primitives, resolve, to_backend
+from ..backends._dispatch import numba_active
 from ..base import check_is_fitted, validate_data
 
 __all__ = ["KNeighborsMixin"]
@@ -85,13 +91,22 @@ def _chunk_kneighbors(Xq: Any, fit_aug: Any, col_ids: Any, *, k: int, xp: Any) -
     then measured directly from the differences (exact zeros for exact
     matches, full precision for close points) and sorted.
     """
-    m, d = Xq.shape[0], Xq.shape[1]
     S = xp.concat([-Xq, xp.ones_like(Xq[:, :1])], axis=1) @ fit_aug.T
     block = _block_size(int(fit_aug.shape[0]), k)
     if block:
         ind = _smallest_k_blocked(S, col_ids, k, block, xp=xp)
     else:
         _, ind = primitives.smallest_k(S, k, xp=xp)
+    return _exact_sorted(Xq, fit_aug, ind, xp=xp)
+
+
+def _exact_sorted(Xq: Any, fit_aug: Any, ind: Any, *, xp: Any) -> tuple[Any, Any]:
+    """Exact squared distances from each row of ``Xq`` (m, d) to its candidates ``ind`` (m, k), ascending.
+
+    Returns ``(d2, ind)``, both of shape (m, k), re-sorted by distance (stably:
+    equal distances keep the order of ``ind``).
+    """
+    m, d, k = Xq.shape[0], Xq.shape[1], ind.shape[1]
     neigh = xp.reshape(xp.take(fit_aug, xp.reshape(ind, (-1,)), axis=0), (m, k, d + 1))
     diff = neigh[:, :, :d] - Xq[:, None, :]
     exact = xp.sum(diff * diff, axis=2)
@@ -100,6 +115,30 @@ def _chunk_kneighbors(Xq: Any, fit_aug: Any, col_ids: Any, *, k: int, xp: Any) -
 
 
 _chunk_kneighbors_jit = jit(_chunk_kneighbors, static_argnames=("k",))
+
+
+def _native_search(xp: Any, k: int) -> Callable[[Any, Any, int], Any] | None:
+    """The tiled NumPy search of :mod:`._native` for ``xp`` and ``k`` neighbors (None: the generic one).
+
+    Called as ``search(Xq, fit_aug, k)``; returns the candidate indices (m, k)
+    or None (non-finite ranks: use the generic path).
+    """
+    if namespace_kind(xp) != "numpy":
+        return None
+    from . import _native
+
+    if k > _native.MAX_K:
+        return None
+
+    use_numba = False
+    if numba_active():
+        try:
+            import toolbox.backends.native.numba  # noqa: F401
+        except ImportError:
+            pass
+        else:
+            use_numba = True
+    return lambda Xq, fit_aug, k: _native.ranked_nearest(Xq, fit_aug, k, use_numba=use_numba)
 
 
 def _drop_self(d2: Any, ind: Any, start: int, *, xp: Any) -> tuple[Any, Any]:
@@ -310,13 +349,20 @@ class KNeighborsMixin:
         col_ids = xp.arange(n_fit, device=compute.device)
         k_search = k + 1 if query_is_train else k
         itemsize = 4 if Xq.dtype == xp.float32 else 8
-        # the distance block, its temporaries, the selection's indices and the gathered neighbors
+        search = _native_search(xp, k_search)
+        # the distance block and its temporaries (not made by the tiled search),
+        # the selection's indices and the gathered neighbors
         d = int(Xq.shape[1])
-        step = primitives.chunk_rows(n_q, (2 * n_fit + 3 * k_search * d + extra_per_row) * itemsize,
+        ranks = 0 if search is not None else 2 * n_fit
+        step = primitives.chunk_rows(n_q, (ranks + 3 * k_search * d + extra_per_row) * itemsize,
                                      _CHUNK_BYTES or primitives.CHUNK_BYTES)
         for start in range(0, n_q, step):
             chunk = Xq[start:min(start + step, n_q), ...]
-            d2, ind = _chunk_kneighbors_jit(chunk, fit_aug, col_ids, k=k_search, xp=xp)
+            ind = None if search is None else search(chunk, fit_aug, k_search)
+            if ind is not None:
+                d2, ind = _exact_sorted(chunk, fit_aug, ind, xp=xp)
+            else:
+                d2, ind = _chunk_kneighbors_jit(chunk, fit_aug, col_ids, k=k_search, xp=xp)
             if query_is_train:
                 d2, ind = _drop_self(d2, ind, start, xp=xp)
             yield d2, ind

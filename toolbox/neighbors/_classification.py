@@ -66,6 +66,13 @@ class KNeighborsClassifier(KNeighborsMixin, ClassifierMixin, BaseEstimator):
     Ties between equidistant neighbors may be broken differently than in
     scikit-learn; vote ties go to the smallest class, as in scikit-learn.
     Multi-output targets (2-D ``y``) are not supported.
+
+    On NumPy arrays the search never forms the full (n_queries, n_samples)
+    distance matrix: cache-sized products are selected as they are made, on
+    all BLAS threads. Float64 data is ranked through float32 products first,
+    with a rounding bound that keeps every possible float64 neighbor; those
+    candidates are then ranked in float64, so the neighbors are those of a
+    float64 search.
     """
 
     def fit(self, X: Any, y: Any) -> KNeighborsClassifier:

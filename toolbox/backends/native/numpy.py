@@ -23,10 +23,28 @@ def segment_sum(values: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
 
 
 def smallest_k(x: Any, k: int, *, xp: Any) -> tuple[Any, Any]:
+    """The k smallest values along the last axis and their indices, ties by lower index (stable order).
+
+    ``x`` of shape (..., n); returns values (..., k), ascending, and int64 indices (..., k).
+    A partition picks k values; rows where it could have picked among equal
+    values (the k-th value occurs again outside the pick, or is NaN) are
+    redone with a stable sort, so the result is the generic reference's.
+    """
     n = x.shape[-1]
-    idx = np.argpartition(x, k - 1, axis=-1)[..., :k] if k < n else np.broadcast_to(np.arange(n), x.shape)
+    if k == n or x.size == 0:
+        idx = np.argsort(x, axis=-1, kind="stable")[..., :k]
+        return np.take_along_axis(x, idx, axis=-1), idx
+    idx = np.argpartition(x, k - 1, axis=-1)[..., :k]
     vals = np.take_along_axis(x, idx, axis=-1)
-    order = np.argsort(vals, axis=-1, kind="stable")
+    kth = vals.max(axis=-1, keepdims=True)  # the k-th smallest (NaN when the pick holds a NaN)
+    unsure = np.isnan(kth[..., 0]) if np.issubdtype(x.dtype, np.inexact) else np.zeros(kth.shape[:-1], bool)
+    unsure |= np.count_nonzero(x == kth, axis=-1) != np.count_nonzero(vals == kth, axis=-1)
+    if unsure.any():
+        redo = np.argsort(x[unsure], axis=-1, kind="stable")[..., :k]
+        idx[unsure] = redo
+        vals[unsure] = np.take_along_axis(x[unsure], redo, axis=-1)
+    # ascending values, equal values by index
+    order = np.lexsort((idx, vals), axis=-1)
     return np.take_along_axis(vals, order, axis=-1), np.take_along_axis(idx, order, axis=-1)
 
 
