@@ -435,3 +435,31 @@ def test_numba_statistics_parts_do_not_depend_on_threads(rng, monkeypatch):
     np.testing.assert_array_equal(cnt, np.bincount(ids, minlength=4))
     np.testing.assert_allclose(svar[2], X[ids == 2].var(0), rtol=1e-12)
     np.testing.assert_array_equal(out, (X - X.mean(0)) / X.std(0))
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_cpu_arrays_take_the_host_kernels_and_stay_in_their_library(rng, backend):
+    """torch / JAX arrays in CPU memory run the NumPy path's kernels in place; results keep their library."""
+    mod = pytest.importorskip(backend)
+    import toolbox as tb
+    from toolbox.backends import framework_of
+
+    X = rng.normal(size=(500, 4))
+    ids = rng.integers(0, 3, size=500)
+    with tb.use_backend(backend, "cpu"):
+        Xb, idb = tb.to_backend(X, backend), tb.to_backend(ids, backend)
+        xp = framework_of(Xb).xp
+        G = primitives.gram(Xb, xp=xp)
+        mean, var = primitives.column_mean_var(Xb, xp=xp)
+        counts, smean, svar = primitives.segment_mean_var(Xb, idb, 3, xp=xp)
+        mn, mx = primitives.column_min_max(Xb, xp=xp)
+    for out in (G, mean, var, counts, smean, svar, mn, mx):
+        assert framework_of(out) is framework_of(Xb), type(out)
+    np.testing.assert_allclose(np.asarray(tb.to_backend(G, "numpy")), X.T @ X, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(tb.to_backend(var, "numpy")), X.var(0), rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(tb.to_backend(svar, "numpy"))[1], X[ids == 1].var(0), rtol=1e-12)
+    np.testing.assert_array_equal(np.asarray(tb.to_backend(mx, "numpy")), X.max(0))
+    if backend == "torch":
+        out = primitives.columnwise_affine(Xb, sub=mean, div=var, xp=xp)
+        assert isinstance(out, mod.Tensor) and out.device.type == "cpu"
+        np.testing.assert_array_equal(out.numpy(), (X - mean.numpy()) / var.numpy())

@@ -7,6 +7,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import jax.scipy.linalg
+import numpy as np
 
 
 def segment_sum(values: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
@@ -29,3 +30,43 @@ def cholesky(A: Any, *, xp: Any) -> Any | None:
 
 def cho_solve(L: Any, B: Any, *, xp: Any) -> Any:
     return jax.scipy.linalg.cho_solve((L, True), B)
+
+
+# ---------------------------------------------------------------- CPU arrays: the NumPy path's kernels, in place
+# (small results only: a large result would be copied into a new JAX buffer)
+
+
+def _cpu(*arrays: Any) -> bool:
+    """Concrete arrays (not traced inside ``jit``) in CPU memory."""
+    return all(a is None or (not isinstance(a, jax.core.Tracer) and next(iter(a.devices())).platform == "cpu")
+               for a in arrays)
+
+
+def _on_host(name: str, *args: Any, **kwargs: Any) -> Any:
+    from ._host import on_host
+
+    return on_host(name, args, np.asarray, jnp.asarray, **kwargs)
+
+
+def gram(X: Any, *, xp: Any) -> Any:
+    return _on_host("gram", X) if _cpu(X) else X.T @ X
+
+
+def column_mean_var(X: Any, *, xp: Any) -> Any:
+    if _cpu(X):
+        return _on_host("column_mean_var", X)
+    from ..primitives import GENERIC
+
+    return GENERIC["column_mean_var"](X, xp=xp)
+
+
+def column_min_max(X: Any, *, xp: Any) -> Any:
+    return _on_host("column_min_max", X) if _cpu(X) else (jnp.min(X, axis=0), jnp.max(X, axis=0))
+
+
+def segment_mean_var(X: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
+    if _cpu(X, ids):
+        return _on_host("segment_mean_var", X, ids, num_segments=num_segments)
+    from ..primitives import GENERIC
+
+    return GENERIC["segment_mean_var"](X, ids, num_segments, xp=xp)

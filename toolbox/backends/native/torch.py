@@ -31,3 +31,52 @@ def cholesky(A: Any, *, xp: Any) -> Any | None:
 
 def cho_solve(L: Any, B: Any, *, xp: Any) -> Any:
     return torch.cholesky_solve(B if B.ndim == 2 else B[:, None], L)
+
+
+# ---------------------------------------------------------------- CPU tensors: the NumPy path's kernels, in place
+
+
+def _cpu(*arrays: Any) -> bool:
+    return all(a is None or (a.device.type == "cpu" and not a.requires_grad) for a in arrays)
+
+
+def _view(t: Any) -> Any:
+    return t.numpy()
+
+
+def _on_host(name: str, *args: Any, **kwargs: Any) -> Any:
+    from ._host import on_host
+
+    return on_host(name, args, _view, torch.from_numpy, **kwargs)
+
+
+def gram(X: Any, *, xp: Any) -> Any:
+    return _on_host("gram", X) if _cpu(X) else X.T @ X
+
+
+def column_mean_var(X: Any, *, xp: Any) -> Any:
+    if _cpu(X):
+        return _on_host("column_mean_var", X)
+    from ..primitives import GENERIC
+
+    return GENERIC["column_mean_var"](X, xp=xp)
+
+
+def column_min_max(X: Any, *, xp: Any) -> Any:
+    return _on_host("column_min_max", X) if _cpu(X) else (torch.amin(X, dim=0), torch.amax(X, dim=0))
+
+
+def columnwise_affine(X: Any, sub: Any, div: Any, mul: Any, add: Any, *, xp: Any) -> Any:
+    if _cpu(X, sub, div, mul, add):
+        return _on_host("columnwise_affine", X, sub, div, mul, add)
+    from ..primitives import GENERIC
+
+    return GENERIC["columnwise_affine"](X, sub, div, mul, add, xp=xp)
+
+
+def segment_mean_var(X: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
+    if _cpu(X, ids):
+        return _on_host("segment_mean_var", X, ids, num_segments=num_segments)
+    from ..primitives import GENERIC
+
+    return GENERIC["segment_mean_var"](X, ids, num_segments, xp=xp)

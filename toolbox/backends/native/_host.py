@@ -1,0 +1,43 @@
+"""Host fast paths for torch and JAX arrays that live in CPU memory.
+
+A CPU tensor's memory is ordinary host memory: NumPy can read it in place
+(``Tensor.numpy()``, ``numpy.asarray`` of a JAX CPU array: no copy), so the
+NumPy path's kernels (the threaded BLAS Gram matrix, the numba statistics
+kernels where numba is installed) run on it directly. On this 2-core machine
+PyTorch's CPU matrix product (MKL on an AMD CPU) and XLA's CPU reductions are
+several times slower than those kernels. Only the small results (a d x d
+matrix, per-column vectors) are wrapped back, except for torch, whose
+``from_numpy`` shares a large result's memory too. Nothing here runs for
+arrays on a GPU, and nothing moves between devices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["numpy_kernel", "on_host"]
+
+
+def numpy_kernel(name: str) -> Callable[..., Any]:
+    """The NumPy path's implementation of primitive ``name``: numba's where installed, else NumPy's or generic."""
+    from .. import primitives
+
+    for kind in ("numba", "numpy"):
+        module = primitives._native_module(kind)
+        fn = getattr(module, name, None) if module is not None else None
+        if fn is not None:
+            return fn
+    return primitives.GENERIC[name]
+
+
+def on_host(name: str, args: tuple[Any, ...], to_numpy: Callable[[Any], np.ndarray],
+            back: Callable[[np.ndarray], Any], **kwargs: Any) -> Any:
+    """Run primitive ``name``'s NumPy kernel on host views of ``args`` (arrays or None); wrap results with ``back``."""
+    host = tuple(None if a is None or isinstance(a, (int, float)) else to_numpy(a) for a in args)
+    out = numpy_kernel(name)(*host, xp=np, **kwargs)
+    if isinstance(out, tuple):
+        return tuple(back(np.asarray(o)) for o in out)
+    return back(np.asarray(out))
