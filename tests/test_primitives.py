@@ -443,10 +443,12 @@ def test_cpu_arrays_take_the_host_kernels_and_stay_in_their_library(rng, backend
     mod = pytest.importorskip(backend)
     import toolbox as tb
     from toolbox.backends import framework_of
+    from toolbox.testing import BACKEND_PARAMS, activated
 
     X = rng.normal(size=(500, 4))
     ids = rng.integers(0, 3, size=500)
-    with tb.use_backend(backend, "cpu"):
+    param = next(p for p in BACKEND_PARAMS if p.id == f"{backend}-cpu")  # float64 on JAX
+    with activated(param):
         Xb, idb = tb.to_backend(X, backend), tb.to_backend(ids, backend)
         xp = framework_of(Xb).xp
         G = primitives.gram(Xb, xp=xp)
