@@ -512,15 +512,42 @@ def test_tiled_search_float32_ranks_far_from_origin(use_numba, small_tiles, monk
     np.testing.assert_allclose(d_got, d_want, rtol=0, atol=1e-6)
 
 
-def test_tiled_search_only_for_numpy_and_small_k():
+def test_tiled_search_for_host_arrays_and_small_k():
     import array_api_compat.numpy as xnp
 
     assert _base._native_search(xnp, _native.MAX_K) is not None
     assert _base._native_search(xnp, _native.MAX_K + 1) is None
-    torch = pytest.importorskip("torch")
+    import array_api_strict
+
+    assert _base._native_search(array_api_strict, 5) is None
+
+
+@pytest.mark.parametrize("backend", ["torch", "jax"])
+def test_tiled_search_on_cpu_tensors_in_place(backend):
+    """torch / JAX arrays in CPU memory take the same search on zero-copy views, results in their library."""
+    mod = pytest.importorskip(backend)
     from array_api_compat import array_namespace
 
-    assert _base._native_search(array_namespace(torch.ones(1)), 5) is None
+    rng = np.random.default_rng(3)
+    X, Q = rng.normal(size=(3000, 6)), rng.normal(size=(400, 6))
+    F = np.column_stack([X, 0.5 * (X * X).sum(1)])
+    want = _native.ranked_nearest(Q, F, 5, use_numba=False)
+    x64 = bool(mod.config.jax_enable_x64) if backend == "jax" else None
+    if backend == "torch":
+        Qb, Fb = mod.asarray(Q), mod.asarray(F)
+    else:
+        mod.config.update("jax_enable_x64", True)
+        Qb, Fb = mod.numpy.asarray(Q), mod.numpy.asarray(F)
+    try:
+        search = _base._native_search(array_namespace(Qb), 5)
+        got = search(Qb, Fb, 5)
+        assert type(got).__module__.split(".")[0] == type(Qb).__module__.split(".")[0]
+        np.testing.assert_array_equal(np.sort(np.asarray(got), axis=1), np.sort(want, axis=1))
+        if backend == "torch":  # tensors that need gradients are not read behind autograd's back
+            assert search(Qb.requires_grad_(True), Fb, 5) is None
+    finally:
+        if backend == "jax":
+            mod.config.update("jax_enable_x64", x64)
 
 
 def test_tiled_search_gives_up_on_infinite_ranks(use_numba):

@@ -123,7 +123,8 @@ def _native_search(xp: Any, k: int) -> Callable[[Any, Any, int], Any] | None:
     Called as ``search(Xq, fit_aug, k)``; returns the candidate indices (m, k)
     or None (non-finite ranks: use the generic path).
     """
-    if namespace_kind(xp) != "numpy":
+    kind = namespace_kind(xp)
+    if kind not in ("numpy", "torch", "jax"):
         return None
     from . import _native
 
@@ -131,14 +132,43 @@ def _native_search(xp: Any, k: int) -> Callable[[Any, Any, int], Any] | None:
         return None
 
     use_numba = False
-    if numba_active():
+    if numba_active() or kind != "numpy":
         try:
             import toolbox.backends.native.numba  # noqa: F401
         except ImportError:
             pass
         else:
             use_numba = True
-    return lambda Xq, fit_aug, k: _native.ranked_nearest(Xq, fit_aug, k, use_numba=use_numba)
+    if kind == "numpy":
+        return lambda Xq, fit_aug, k: _native.ranked_nearest(Xq, fit_aug, k, use_numba=use_numba)
+
+    def on_host(Xq: Any, fit_aug: Any, k: int) -> Any:
+        # torch / JAX arrays in CPU memory: the same search on zero-copy NumPy views
+        views = _host_views(Xq, fit_aug)
+        if views is None:
+            return None
+        ind = _native.ranked_nearest(*views, k, use_numba=use_numba)
+        return None if ind is None else xp.asarray(ind, device=Xq.device if kind == "torch" else None)
+
+    return on_host
+
+
+def _host_views(*arrays: Any) -> tuple[Any, ...] | None:
+    """Zero-copy NumPy views of torch / JAX arrays in CPU memory (None if any is elsewhere or traced)."""
+    views = []
+    for a in arrays:
+        mod = type(a).__module__
+        if mod.startswith("torch"):
+            if a.device.type != "cpu" or a.requires_grad:
+                return None
+            views.append(a.numpy())
+        else:
+            import jax
+
+            if isinstance(a, jax.core.Tracer) or next(iter(a.devices())).platform != "cpu":
+                return None
+            views.append(np.asarray(a))
+    return tuple(views)
 
 
 def _drop_self(d2: Any, ind: Any, start: int, *, xp: Any) -> tuple[Any, Any]:
