@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["numpy_kernel", "on_host"]
+__all__ = ["host_or_generic", "numpy_kernel", "on_host"]
 
 
 def numpy_kernel(name: str) -> Callable[..., Any]:
@@ -35,9 +35,22 @@ def numpy_kernel(name: str) -> Callable[..., Any]:
 
 def on_host(name: str, args: tuple[Any, ...], to_numpy: Callable[[Any], np.ndarray],
             back: Callable[[np.ndarray], Any], **kwargs: Any) -> Any:
-    """Run primitive ``name``'s NumPy kernel on host views of ``args`` (arrays or None); wrap results with ``back``."""
-    host = tuple(None if a is None or isinstance(a, (int, float)) else to_numpy(a) for a in args)
+    """Run primitive ``name``'s NumPy kernel on host views of ``args`` (arrays; None and numbers pass as they are).
+
+    Results are wrapped with ``back``.
+    """
+    host = tuple(a if a is None or isinstance(a, (int, float)) else to_numpy(a) for a in args)
     out = numpy_kernel(name)(*host, xp=np, **kwargs)
     if isinstance(out, tuple):
         return tuple(back(np.asarray(o)) for o in out)
     return back(np.asarray(out))
+
+
+def host_or_generic(name: str, on_cpu: bool, args: tuple[Any, ...], to_numpy: Callable[[Any], np.ndarray],
+                    back: Callable[[np.ndarray], Any], *, xp: Any) -> Any:
+    """:func:`on_host` for arrays in CPU memory, else primitive ``name``'s generic implementation."""
+    if on_cpu:
+        return on_host(name, args, to_numpy, back)
+    from .. import primitives
+
+    return primitives.GENERIC[name](*args, xp=xp)

@@ -52,12 +52,14 @@ def gram(X: Any, *, xp: Any) -> Any:
     return _on_host("gram", X) if _cpu(X) else X.T @ X
 
 
-def column_mean_var(X: Any, *, xp: Any) -> Any:
-    if _cpu(X):
-        return _on_host("column_mean_var", X)
-    from ..primitives import GENERIC
+def _host_or_generic(name: str, *args: Any, xp: Any) -> Any:
+    from ._host import host_or_generic
 
-    return GENERIC["column_mean_var"](X, xp=xp)
+    return host_or_generic(name, _cpu(*(a for a in args if not isinstance(a, int))), args, np.asarray, jnp.asarray, xp=xp)
+
+
+def column_mean_var(X: Any, *, xp: Any) -> Any:
+    return _host_or_generic("column_mean_var", X, xp=xp)
 
 
 def column_min_max(X: Any, *, xp: Any) -> Any:
@@ -65,8 +67,4 @@ def column_min_max(X: Any, *, xp: Any) -> Any:
 
 
 def segment_mean_var(X: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
-    if _cpu(X, ids):
-        return _on_host("segment_mean_var", X, ids, num_segments=num_segments)
-    from ..primitives import GENERIC
-
-    return GENERIC["segment_mean_var"](X, ids, num_segments, xp=xp)
+    return _host_or_generic("segment_mean_var", X, ids, num_segments, xp=xp)
