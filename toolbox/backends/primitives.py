@@ -32,6 +32,7 @@ __all__ = [
     "column_min_max",
     "columnwise_affine",
     "gram",
+    "histogram",
     "logsumexp",
     "native_kinds",
     "segment_mean_var",
@@ -157,6 +158,56 @@ def bincount(x: Any, *, length: int, weights: Any = None, xp: Any) -> Any:
 
 def _float_for_counts(xp: Any, device: Any) -> Any:
     return xp.__array_namespace_info__().default_dtypes(device=device)["real floating"]
+
+
+# --------------------------------------------------------------------------- #
+# histogram
+# --------------------------------------------------------------------------- #
+
+
+def _histogram_chunks(codes: Any, weights: Any, n_bins: int, *, xp: Any) -> Any:
+    """Yield ``(ids, values)`` per row chunk: flat segment ids ``f * n_bins + code`` and their weights."""
+    n, d = codes.shape
+    c = weights.shape[1]
+    offsets = xp.arange(d, dtype=xp.int64, device=weights.device) * n_bins
+    step = chunk_rows(n, d * (c + 1) * 8)
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        ids = xp.reshape(xp.astype(codes[start:stop, ...], xp.int64) + offsets[None, :], (-1,))
+        vals = xp.reshape(xp.broadcast_to(weights[start:stop, None, :], (stop - start, d, c)), (-1, c))
+        yield ids, vals
+
+
+def _histogram_generic(codes: Any, weights: Any, n_bins: int, *, xp: Any) -> Any:
+    d, c = codes.shape[1], weights.shape[1]
+    out = xp.zeros((d * n_bins, c), dtype=weights.dtype, device=weights.device)
+    for ids, vals in _histogram_chunks(codes, weights, n_bins, xp=xp):
+        out = out + segment_sum(vals, ids, d * n_bins, xp=xp)
+    return xp.reshape(out, (d, n_bins, c))
+
+
+def histogram(codes: Any, weights: Any, n_bins: int, *, xp: Any) -> Any:
+    """Per-feature histograms of weighted bin codes: ``out[f, b, :] = sum of weights[i] where codes[i, f] == b``.
+
+    Parameters
+    ----------
+    codes : array of unsigned int, shape (n, d)
+        Bin codes in ``[0, n_bins)`` (``uint8`` for gradient boosting).
+    weights : array, shape (n, c), floating
+        Per-row channels (e.g. gradient, hessian, 1); the sums are accumulated in this dtype.
+    n_bins : int
+
+    Returns
+    -------
+    array, shape (d, n_bins, c), dtype of ``weights``.
+    """
+    if codes.ndim != 2 or weights.ndim != 2 or codes.shape[0] != weights.shape[0]:
+        raise ValueError(f"histogram needs codes (n, d) and weights (n, c); got {tuple(codes.shape)} "
+                         f"and {tuple(weights.shape)}.")
+    fn = _native("histogram", xp)
+    if fn is not None:
+        return fn(codes, weights, int(n_bins), xp=xp)
+    return _histogram_generic(codes, weights, int(n_bins), xp=xp)
 
 
 # --------------------------------------------------------------------------- #
@@ -364,6 +415,7 @@ def solve_spd(A: Any, B: Any, *, xp: Any) -> Any:
 #: The reference implementations, for tests and for comparing native paths.
 GENERIC: dict[str, Callable[..., Any]] = {
     "segment_sum": _segment_sum_generic,
+    "histogram": _histogram_generic,
     "smallest_k": _smallest_k_generic,
     "logsumexp": _logsumexp_generic,
     "sqeuclidean_distances": _sqeuclidean_generic,

@@ -17,6 +17,16 @@ def segment_sum(values: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
     return out
 
 
+def histogram(codes: Any, weights: Any, n_bins: int, *, xp: Any) -> Any:
+    from ..primitives import _histogram_chunks
+
+    d, c = codes.shape[1], weights.shape[1]
+    out = cupy.zeros((d * n_bins, c), dtype=weights.dtype)
+    for ids, vals in _histogram_chunks(codes, weights, n_bins, xp=xp):
+        cupyx.scatter_add(out, ids, vals)
+    return out.reshape(d, n_bins, c)
+
+
 def smallest_k(x: Any, k: int, *, xp: Any) -> tuple[Any, Any]:
     n = x.shape[-1]
     idx = cupy.argpartition(x, k - 1, axis=-1)[..., :k] if k < n else cupy.broadcast_to(cupy.arange(n), x.shape)

@@ -14,6 +14,16 @@ def segment_sum(values: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
     return jax.ops.segment_sum(values, ids, num_segments=num_segments)
 
 
+def histogram(codes: Any, weights: Any, n_bins: int, *, xp: Any) -> Any:
+    from ..primitives import _histogram_chunks
+
+    d, c = codes.shape[1], weights.shape[1]
+    out = jnp.zeros((d * n_bins, c), dtype=weights.dtype)
+    for ids, vals in _histogram_chunks(codes, weights, n_bins, xp=xp):
+        out = out + jax.ops.segment_sum(vals, ids, num_segments=d * n_bins)
+    return out.reshape(d, n_bins, c)
+
+
 def smallest_k(x: Any, k: int, *, xp: Any) -> tuple[Any, Any]:
     neg_vals, idx = jax.lax.top_k(-x, k)
     return -neg_vals, idx

@@ -22,6 +22,17 @@ def segment_sum(values: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
     return out
 
 
+def histogram(codes: Any, weights: Any, n_bins: int, *, xp: Any) -> Any:
+    from ..primitives import _histogram_chunks
+
+    d, c = codes.shape[1], weights.shape[1]
+    out = np.zeros((c, d * n_bins), dtype=weights.dtype)
+    for ids, vals in _histogram_chunks(codes, weights, n_bins, xp=xp):
+        for k in range(c):
+            out[k] += np.bincount(ids, weights=vals[:, k], minlength=d * n_bins)
+    return np.ascontiguousarray(out.T).reshape(d, n_bins, c)
+
+
 def smallest_k(x: Any, k: int, *, xp: Any) -> tuple[Any, Any]:
     """The k smallest values along the last axis and their indices, ties by lower index (stable order).
 

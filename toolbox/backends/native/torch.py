@@ -12,6 +12,16 @@ def segment_sum(values: Any, ids: Any, num_segments: int, *, xp: Any) -> Any:
     return out.index_add_(0, ids.to(torch.int64), values)
 
 
+def histogram(codes: Any, weights: Any, n_bins: int, *, xp: Any) -> Any:
+    from ..primitives import _histogram_chunks
+
+    d, c = codes.shape[1], weights.shape[1]
+    out = torch.zeros((d * n_bins, c), dtype=weights.dtype, device=weights.device)
+    for ids, vals in _histogram_chunks(codes, weights, n_bins, xp=xp):
+        out.index_add_(0, ids, vals)
+    return out.reshape(d, n_bins, c)
+
+
 def smallest_k(x: Any, k: int, *, xp: Any) -> tuple[Any, Any]:
     res = torch.topk(x, k, dim=-1, largest=False, sorted=True)
     return res.values, res.indices

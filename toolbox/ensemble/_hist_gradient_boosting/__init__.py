@@ -1,0 +1,1 @@
+"""Histogram gradient boosting, split by stage: binning, loss, histograms and splits, grower, predictor."""
