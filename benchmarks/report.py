@@ -57,6 +57,10 @@ on 10^6 rows (1/20 in quick mode) of float32 with the table's feature counts,
 against scikit-learn on the CPU on the same data; on a CUDA machine the script
 also sets `SCIPY_ARRAY_API=1` so scikit-learn's own Array API mode is timed on
 the same torch-cuda tensors.
+On a lent CUDA machine, `bash scripts/gpu-check.sh OUTDIR` runs the tests marked
+`gpu` and these GPU rows in one command, in under 8 minutes, and writes its log,
+summary and results files to OUTDIR, not here: see [gpu-check.md](gpu-check.md),
+which also lists its runs.
 
 ## Reading it
 
