@@ -109,7 +109,7 @@ class Forest:
             node = xp.broadcast_to(roots[None, :], (m, T))
             for _ in range(self.max_depth):
                 flat = xp.reshape(node, (-1,))
-                g = lambda k, flat=flat: xp.reshape(xp.take(A[k], flat), (m, T))  # noqa: E731
+                g = lambda k, flat=flat, m=m: xp.reshape(xp.take(A[k], flat), (m, T))  # noqa: E731
                 x = xp.take_along_axis(Xc, g("feature"), axis=1)
                 nan = xp.isnan(x)
                 left = x <= g("threshold")
