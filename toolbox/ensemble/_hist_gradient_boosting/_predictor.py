@@ -54,6 +54,7 @@ class Forest:
         self.tree_out = np.tile(np.arange(self.n_out, dtype=np.int64), self.n_iter)
         self.max_depth = int(max((t.depth.max() for t in flat), default=0))
         self._device: dict[Any, dict[str, Any]] = {}
+        self._packed: tuple[np.ndarray, np.ndarray] | None = None
 
     def _arrays(self, xp: Any, device: Any, dtype: Any) -> dict[str, Any]:
         key = (id(xp), str(device), str(dtype))
@@ -87,8 +88,10 @@ class Forest:
             from . import _tree_numba
 
             res = np.zeros((self.n_out, n)) if out is None else out
-            Xc = np.ascontiguousarray(X)
-            _tree_numba.predict_raw(Xc, self.host, self.roots[t0:t1], self.tree_out[t0:t1], res)
+            if self._packed is None:
+                self._packed = _tree_numba.pack(self.host)
+            _tree_numba.predict_raw(np.ascontiguousarray(X), self._packed, self.host["bitsets"],
+                                    self.roots[t0:t1], self.tree_out[t0:t1], res)
             return res
         res = self._predict_generic(X, t0, t1, xp=xp)
         return res if out is None else out + xp.astype(res, out.dtype)

@@ -381,43 +381,54 @@ def leaf_ids(idx, starts, stops, out):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _predict_part(X, a, b, feature, threshold, missing_left, left, right, is_leaf, value, is_cat,
-                  bitset_row, bitsets, roots, tree_out, out):  # pragma: no cover - compiled
+def _predict_part(X, a, b, ints, floats, bitsets, roots, tree_out, out):  # pragma: no cover - compiled
+    """Rows a..b-1 through every tree. ``ints[node] = (feature, left, right, flags)`` with flags
+    1 leaf, 2 missing values left, 4 categorical; ``floats[node] = (threshold, value)``."""
     n_trees = roots.shape[0]
     for i in range(a, b):
+        row = X[i]
         for t in range(n_trees):
             node = roots[t]
-            while not is_leaf[node]:
-                x = X[i, feature[node]]
+            flags = ints[node, 3]
+            while not flags & 1:
+                x = row[ints[node, 0]]
                 if x != x:
-                    go_left = missing_left[node]
-                elif is_cat[node]:
+                    go_left = flags & 2
+                elif flags & 4:
                     if x < 0 or x > 255:
-                        go_left = missing_left[node]
+                        go_left = flags & 2
                     else:
                         c = np.int64(x)
-                        word = bitsets[bitset_row[node], c >> 5]
-                        go_left = (word >> np.uint32(c & 31)) & np.uint32(1) != 0
+                        word = bitsets[ints[node, 4], c >> 5]
+                        go_left = (word >> np.uint32(c & 31)) & np.uint32(1)
                 else:
-                    go_left = x <= threshold[node]
-                node = left[node] if go_left else right[node]
-            out[tree_out[t], i] += value[node]
+                    go_left = x <= floats[node, 0]
+                node = ints[node, 1] if go_left else ints[node, 2]
+                flags = ints[node, 3]
+            out[tree_out[t], i] += floats[node, 1]
 
 
-def predict_raw(X: np.ndarray, trees: dict[str, np.ndarray], roots: np.ndarray, tree_out: np.ndarray,
-                out: np.ndarray) -> None:
-    """Add the values of trees ``roots`` (node ids into ``trees``) to ``out[tree_out[t], :]``.
+def pack(trees: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The node arrays packed for :func:`predict_raw`: ints (n_nodes, 5) int64, floats (n_nodes, 2)."""
+    flags = (trees["is_leaf"].astype(np.int64) | (trees["missing_left"].astype(np.int64) << 1)
+             | (trees["is_categorical"].astype(np.int64) << 2))
+    ints = np.stack([trees["feature"], trees["left"], trees["right"], flags, trees["bitset_row"]], axis=1)
+    floats = np.stack([trees["threshold"], trees["value"]], axis=1)
+    return np.ascontiguousarray(ints, dtype=np.int64), np.ascontiguousarray(floats, dtype=np.float64)
 
-    ``X`` (n, d) float holds raw numeric values and encoded categories (NaN: missing).
+
+def predict_raw(X: np.ndarray, packed: tuple[np.ndarray, np.ndarray], bitsets: np.ndarray, roots: np.ndarray,
+                tree_out: np.ndarray, out: np.ndarray) -> None:
+    """Add the values of trees ``roots`` (node ids into the packed arrays) to ``out[tree_out[t], :]``.
+
+    ``X`` (n, d) float, C order, holds raw numeric values and encoded categories (NaN: missing).
     """
     n = X.shape[0]
-    step = 4096
+    step = 2048
     n_parts = max(1, -(-n // step))
+    ints, floats = packed
 
     def work(p: int) -> None:
-        _predict_part(X, p * step, min(n, (p + 1) * step), trees["feature"], trees["threshold"],
-                      trees["missing_left"], trees["left"], trees["right"], trees["is_leaf"],
-                      trees["value"], trees["is_categorical"], trees["bitset_row"], trees["bitsets"],
-                      roots, tree_out, out)
+        _predict_part(X, p * step, min(n, (p + 1) * step), ints, floats, bitsets, roots, tree_out, out)
 
     _threaded.parallel_map(work, n_parts)
