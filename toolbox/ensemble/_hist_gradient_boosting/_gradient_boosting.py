@@ -2,7 +2,7 @@
 
 One pipeline, split by stage as scikit-learn's ``_hist_gradient_boosting``:
 ``_binning`` (quantile bins, uint8 codes on the data's device) -> ``_loss``
-(gradients and hessians) -> a grower (``_grower_numba`` on NumPy with numba,
+(gradients and hessians) -> a grower (``_grower_host`` on NumPy, numba kernels where installed,
 ``_grower_array`` on every Array API library) -> ``_predictor`` (flat trees,
 all rows at once). The data stay where they are: on a GPU the codes,
 gradients, raw predictions and leaf ids live on the device, and each tree
@@ -45,6 +45,26 @@ def _host(x: Any) -> np.ndarray:
 
 def _on_cpu(compute: Compute) -> bool:
     return compute.framework.name in ("torch", "jax") and compute.framework.is_host(compute.device)
+
+
+def _wide_float(xp: Any, device: Any) -> Any:
+    """float64 where ``device`` holds it, else float32."""
+    return xp.float64 if "float64" in xp.__array_namespace_info__().dtypes(device=device) else xp.float32
+
+
+def _check_finite_labels(y: Any) -> None:
+    """Raise a clear error for NaN / infinite class labels (floating ``y`` only)."""
+    if isinstance(y, np.ndarray):
+        if y.dtype.kind != "f" or np.all(np.isfinite(y)):
+            return
+    else:
+        xp = framework_of(y).xp
+        if not xp.isdtype(y.dtype, "real floating") or bool(xp.all(xp.isfinite(y))):
+            return
+    yh = _host(y)  # only on failure: where the first bad label is
+    raise ValueError(f"Input y contains {int(np.isnan(yh).sum())} NaN and {int(np.isinf(yh).sum())} infinite "
+                     f"value(s); the first is at index {int(np.flatnonzero(~np.isfinite(yh))[0])}. Class labels "
+                     "must be finite.")
 
 
 def _host_view(x: Any) -> np.ndarray:
@@ -303,6 +323,8 @@ class _BaseHGB(BaseEstimator):
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseHGB:
         """Fit on ``X`` (n_samples, n_features; NaN = missing) and ``y`` (n_samples,), optionally weighted."""
         self._check_params()
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         warm = self.warm_start and getattr(self, "_trees", None)
         if not warm:
             for attr in ("_trees", "_forest", "train_score_", "validation_score_", "n_iter_"):
@@ -317,7 +339,8 @@ class _BaseHGB(BaseEstimator):
             self._feature_rng = np.random.default_rng(int(rng.randint(np.iinfo(np.uint32).max, dtype="u8")))
         ya, sw = self._encode_y(ya, sw, compute)
         if sw is not None and not bool(xp.any(sw > 0)):
-            raise ValueError("sample_weight must have at least one positive value.")
+            raise ValueError("sample_weight must have at least one positive value; all the weights are zero "
+                             "(or negative).")
         self._loss = self._make_loss(sw)
         self._loss.check_y(ya, xp=xp)
         mono = self._check_monotonic(d)
@@ -351,12 +374,26 @@ class _BaseHGB(BaseEstimator):
         if self.do_early_stopping_ and self.validation_fraction is not None:
             n_val = (self.validation_fraction if isinstance(self.validation_fraction, numbers.Integral)
                      else int(np.ceil(self.validation_fraction * n)))
+            why = None
             if n - n_val < 2 or n_val < 1:
-                warnings.warn(f"early_stopping: {n} samples are too few for a validation split of "
-                              f"{self.validation_fraction!r}; using the training loss instead.",
-                              UserWarning, stacklevel=2)
+                why = f"{n} samples are too few for a validation split of {self.validation_fraction!r}"
+            elif isinstance(self, ClassifierMixin):  # the split is stratified
+                counts = np.bincount(_host(ya).astype(np.int64), minlength=int(self.classes_.shape[0]))
+                if counts.min() < 2:
+                    why = (f"the least populated class ({_host(self.classes_)[int(np.argmin(counts))].tolist()!r}) has "
+                           f"{int(counts.min())} sample(s), too few for a stratified validation split")
+                elif min(n_val, n - n_val) < counts.size:
+                    why = (f"a validation split of {self.validation_fraction!r} of {n} samples leaves fewer "
+                           f"samples than the {counts.size} classes on one side of a stratified split")
+            if why is not None:
+                warnings.warn(f"early_stopping: {why}; scoring on the training data instead "
+                              "(validation_score_ stays empty).", UserWarning, stacklevel=2)
             else:
                 X_tr, X_val, y_tr, y_val, sw_tr, sw_val = self._split(Xa, ya, sw)
+        if isinstance(X_tr, np.ndarray) and not X_tr.flags.c_contiguous:
+            # BinMapper.fit sorts ``X.T`` in place when that is already C-contiguous: it would reorder the
+            # caller's Fortran-ordered array (or fail on a read-only one, e.g. a DataFrame's values).
+            X_tr = np.ascontiguousarray(X_tr)
         if mask is not None and not warm:
             Xh = _host(X_tr)
             known = [_category_values(Xh[:, j], self.max_bins, j) if mask[j] else None for j in range(d)]
@@ -390,12 +427,15 @@ class _BaseHGB(BaseEstimator):
             l2_regularization=float(self.l2_regularization), shrinkage=float(self.learning_rate),
             interaction_cst=inter, feature_fraction=float(self.max_features), rng=self._feature_rng)
 
-        use_numba = namespace_kind(xp) == "numpy" and numba_active()
-        if use_numba:
-            from . import _grower_numba, _tree_numba
+        use_host = namespace_kind(xp) == "numpy"
+        if use_host:
+            from . import _grower_host
+            if numba_active():
+                from . import _tree_numba as kernels
+            else:
+                from . import _tree_numpy as kernels
 
-            XbT = np.ascontiguousarray(Xb.T)
-            del Xb
+            Xb = np.ascontiguousarray(Xb)
         else:
             from ._grower_array import ArrayGrower
 
@@ -422,18 +462,18 @@ class _BaseHGB(BaseEstimator):
             for k in range(K):
                 gk = g[k, ...]
                 hk = None if h is None else h[k, ...]
-                if use_numba:
-                    gt = _grower_numba.grow(XbT, gk, hk, params)
+                if use_host:
+                    gt = _grower_host.grow(Xb, gk, hk, params, kernels=kernels)
                     leaf_values = None
                     values = np.asarray(gt.builder.value) * params.shrinkage
                     if loss.need_update_leaves_values:
-                        leaf = np.empty(XbT.shape[1], dtype=np.int64)
-                        _tree_numba.leaf_ids(gt.idx, gt.starts, gt.stops, leaf)
+                        leaf = np.empty(Xb.shape[0], dtype=np.int64)
+                        kernels.leaf_ids(gt.idx, gt.starts, gt.stops, leaf)
                         upd = np.asarray(loss.update_leaves_values(leaf, len(gt.leaves), y_tr, raw[k], sw_tr, xp=xp))
                         leaf_values = np.zeros(len(gt.builder.value))
                         leaf_values[gt.leaves] = np.nan_to_num(upd) * params.shrinkage
                         values = leaf_values
-                    _tree_numba.update_raw(raw[k], gt.idx, gt.starts, gt.stops, values[gt.leaves])
+                    kernels.update_raw(raw[k], gt.idx, gt.starts, gt.stops, values[gt.leaves])
                     tree = gt.builder.build(self._bin_mapper.bin_thresholds_, params.n_bins_non_missing,
                                             params.shrinkage, leaf_values)
                 else:
@@ -738,10 +778,15 @@ class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
         if self.loss != "log_loss":
             raise ValueError(f"The 'loss' parameter of HistGradientBoostingClassifier must be 'log_loss'. "
                              f"Got {self.loss!r}.")
-        return get_loss("log_loss", n_classes=len(self.classes_))
+        return get_loss("log_loss", n_classes=int(self.classes_.shape[0]))
 
     def _encode_y(self, y: Any, sw: Any, compute: Compute) -> tuple[Any, Any]:
         xp = compute.xp
+        cw = self.class_weight
+        if not (cw is None or isinstance(cw, dict) or (isinstance(cw, str) and cw == "balanced")):
+            raise ValueError(f"The 'class_weight' parameter of HistGradientBoostingClassifier must be a dict, "
+                             f"'balanced' or None. Got {cw!r} instead.")
+        _check_finite_labels(y)
         if getattr(self, "_trees", None) and self.warm_start:
             classes = _host(self.classes_)
             yh = _host(y)
@@ -750,15 +795,13 @@ class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
             enc = compute.asarray(np.searchsorted(classes, yh).astype(np.int64))
         else:
             self.classes_, enc = encode_labels(y, compute=compute, estimator_name=type(self).__name__)
-        n_classes = len(self.classes_)
-        if self.class_weight is not None:
+        if cw is not None:
             from sklearn.utils.class_weight import compute_class_weight
 
-            y_host = _host(enc)
-            cw = compute_class_weight(self.class_weight, classes=np.arange(n_classes), y=y_host) \
-                if self.class_weight == "balanced" else np.asarray(
-                    [self.class_weight.get(c, 1.0) for c in _host(self.classes_).tolist()], dtype=np.float64)
-            w = xp.take(xp.asarray(cw, dtype=xp.float64 if sw is None else sw.dtype, device=compute.device), enc)
+            classes = _host(self.classes_)
+            weights = compute_class_weight(cw, classes=classes, y=classes[_host(enc)])
+            dtype = _wide_float(xp, compute.device) if sw is None else sw.dtype
+            w = xp.take(xp.asarray(weights, dtype=dtype, device=compute.device), enc)
             sw = w if sw is None else sw * w
         return enc, sw
 

@@ -1,6 +1,6 @@
 """Best-first tree growth written once against the Array API (torch, JAX, CuPy, array_api_strict, NumPy without numba).
 
-The same tree as scikit-learn's ``TreeGrower`` (and ``_grower_numba``), grown
+The same tree as scikit-learn's ``TreeGrower`` (and ``_grower_host``), grown
 with static shapes so that nothing waits for the host inside a tree:
 
 - each sample carries the id of its node (``node_of``, shape (n,));

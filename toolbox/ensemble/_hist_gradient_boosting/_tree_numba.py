@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 #: Rows per histogram part (the unit of work and of partial sums; fixed for determinism).
-PART_ROWS = 16384
+PART_ROWS = 65536
 
 _MIN_CAT_SUPPORT = 10.0
 
@@ -47,79 +47,138 @@ _MIN_CAT_SUPPORT = 10.0
 
 
 @numba.njit(cache=True, nogil=True)
-def _gather(idx, a, b, g, h, g_out, h_out):  # pragma: no cover - compiled
-    for r in range(a, b):
-        i = idx[r]
-        g_out[r - a] = g[i]
-        if h_out.shape[0]:
-            h_out[r - a] = h[i]
+def _hist_const(Xb, rows, g, f0, f1, acc):  # pragma: no cover - compiled
+    """Constant hessians: ``acc[(f * nb + bin) * 2 + (0, 1)] += (g, 1)`` over ``rows`` (None: all)."""
+    nb = acc.shape[0] // (Xb.shape[1] * 2)
+    m = rows.shape[0]
+    for r in range(m):
+        i = rows[r]
+        x = Xb[i]
+        gi = np.float64(g[i])
+        for f in range(f0, f1):
+            k = (f * nb + x[f]) * 2
+            acc[k] += gi
+            acc[k + 1] += 1.0
 
 
 @numba.njit(cache=True, nogil=True)
-def _hist_features(XbT, idx, a, b, g, h, const, f0, f1, out):  # pragma: no cover - compiled
-    """Histograms of features f0..f1-1 over rows idx[a:b] (``g``/``h`` ordered like those rows)."""
-    nb = out.shape[1]
-    n = b - a
-    contiguous = n > 0 and idx[a] == a and idx[b - 1] == b - 1
-    acc = np.empty(nb * 3)
-    rows = idx[a:b]
-    for f in range(f0, f1):
-        col = XbT[f, a:b] if contiguous else XbT[f]
-        acc[:] = 0.0
-        if const and contiguous:
-            for r in range(n):
-                k = 3 * col[r]
-                acc[k] += g[r]
-                acc[k + 2] += 1.0
-        elif const:
-            for r in range(n):
-                k = 3 * col[rows[r]]
-                acc[k] += g[r]
-                acc[k + 2] += 1.0
-        elif contiguous:
-            for r in range(n):
-                k = 3 * col[r]
-                acc[k] += g[r]
-                acc[k + 1] += h[r]
-                acc[k + 2] += 1.0
+def _hist_const_range(Xb, a, b, g, f0, f1, acc):  # pragma: no cover - compiled
+    """:func:`_hist_const` over the contiguous rows a..b-1 (the root: no index gather)."""
+    nb = acc.shape[0] // (Xb.shape[1] * 2)
+    for i in range(a, b):
+        x = Xb[i]
+        gi = np.float64(g[i])
+        for f in range(f0, f1):
+            k = (f * nb + x[f]) * 2
+            acc[k] += gi
+            acc[k + 1] += 1.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _hist_full(Xb, rows, g, h, f0, f1, acc):  # pragma: no cover - compiled
+    """``acc[(f * nb + bin) * 3 + (0, 1, 2)] += (g, h, 1)`` over ``rows``."""
+    nb = acc.shape[0] // (Xb.shape[1] * 3)
+    m = rows.shape[0]
+    for r in range(m):
+        i = rows[r]
+        x = Xb[i]
+        gi = np.float64(g[i])
+        hi = np.float64(h[i])
+        for f in range(f0, f1):
+            k = (f * nb + x[f]) * 3
+            acc[k] += gi
+            acc[k + 1] += hi
+            acc[k + 2] += 1.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _hist_full_range(Xb, a, b, g, h, f0, f1, acc):  # pragma: no cover - compiled
+    nb = acc.shape[0] // (Xb.shape[1] * 3)
+    for i in range(a, b):
+        x = Xb[i]
+        gi = np.float64(g[i])
+        hi = np.float64(h[i])
+        for f in range(f0, f1):
+            k = (f * nb + x[f]) * 3
+            acc[k] += gi
+            acc[k + 1] += hi
+            acc[k + 2] += 1.0
+
+
+def _hist_part(Xb: np.ndarray, idx: np.ndarray, a: int, b: int, g: np.ndarray, h: np.ndarray | None,
+               f0: int, f1: int, acc: np.ndarray, contiguous: bool) -> None:
+    if h is None:
+        if contiguous:
+            _hist_const_range(Xb, a, b, g, f0, f1, acc)
         else:
-            for r in range(n):
-                k = 3 * col[rows[r]]
-                acc[k] += g[r]
-                acc[k + 1] += h[r]
-                acc[k + 2] += 1.0
-        for k in range(nb):
-            out[f, k, 0] = acc[3 * k]
-            out[f, k, 2] = acc[3 * k + 2]
-            out[f, k, 1] = acc[3 * k + 2] if const else acc[3 * k + 1]
+            _hist_const(Xb, idx[a:b], g, f0, f1, acc)
+    elif contiguous:
+        _hist_full_range(Xb, a, b, g, h, f0, f1, acc)
+    else:
+        _hist_full(Xb, idx[a:b], g, h, f0, f1, acc)
+
+
+@numba.njit(cache=True, nogil=True)
+def _finish_hist(parts, const, out):  # pragma: no cover - compiled
+    """Sum the parts' flat histograms (in part order) into ``out`` (d, nb, 3)."""
+    d, nb = out.shape[0], out.shape[1]
+    w = 2 if const else 3
+    for p in range(parts.shape[0]):
+        src = parts[p]
+        for f in range(d):
+            for k in range(nb):
+                j = (f * nb + k) * w
+                out[f, k, 0] += src[j]
+                if const:
+                    out[f, k, 2] += src[j + 1]
+                else:
+                    out[f, k, 1] += src[j + 1]
+                    out[f, k, 2] += src[j + 2]
+    if const:
+        for f in range(d):
+            for k in range(nb):
+                out[f, k, 1] = out[f, k, 2]
 
 
 #: Below this many (row, feature) updates a histogram is built by one thread.
-_PARALLEL_WORK = 200_000
+_PARALLEL_WORK = 100_000
 
 
-def histogram(XbT: np.ndarray, idx: np.ndarray, start: int, stop: int, g: np.ndarray,
+def histogram(Xb: np.ndarray, idx: np.ndarray, start: int, stop: int, g: np.ndarray,
               h: np.ndarray | None, n_bins: int) -> np.ndarray:
-    """Histogram of rows ``idx[start:stop]`` of the bin codes ``XbT`` (d, n) uint8: shape (d, n_bins, 3) float64.
+    """Histogram of rows ``idx[start:stop]`` of the bin codes ``Xb`` (n, d) uint8, C order: (d, n_bins, 3) float64.
 
-    ``h=None`` means constant hessians (hessian sums are the counts). Features
-    are spread over the shared thread pool; each feature's histogram is built by
-    one thread, so the result does not depend on the number of threads.
+    Row-wise (each row's codes are one cache line, read once). ``h=None`` means
+    constant hessians (hessian sums are the counts). Large nodes are cut into
+    fixed parts of :data:`PART_ROWS` rows, each with its own histogram, summed
+    in part order; smaller ones split the features between threads. Either way
+    the result does not depend on the number of threads.
     """
-    d = XbT.shape[0]
+    d = Xb.shape[1]
     n_rows = stop - start
     const = h is None
+    w = 2 if const else 3
     out = np.zeros((d, n_bins, 3))
-    if n_rows == 0:
-        return out
-    g_ord = np.empty(n_rows, dtype=g.dtype)
-    h_ord = np.empty(0 if const else n_rows, dtype=g.dtype)
-    _gather(idx, start, stop, g, g if const else h, g_ord, h_ord)
-    if n_rows * d < _PARALLEL_WORK:
-        _hist_features(XbT, idx, start, stop, g_ord, h_ord, const, 0, d, out)
-        return out
-    _threaded.parallel_map(
-        lambda f: _hist_features(XbT, idx, start, stop, g_ord, h_ord, const, f, f + 1, out), d)
+    contiguous = n_rows > 0 and int(idx[start]) == start and int(idx[stop - 1]) == stop - 1
+    n_parts = -(-n_rows // PART_ROWS)
+    if n_parts >= 2:
+        parts = np.zeros((n_parts, d * n_bins * w))
+
+        def rows(p: int) -> None:
+            a = start + p * PART_ROWS
+            _hist_part(Xb, idx, a, min(stop, a + PART_ROWS), g, h, 0, d, parts[p], contiguous)
+
+        _threaded.parallel_map(rows, n_parts)
+    else:
+        parts = np.zeros((1, d * n_bins * w))
+        threads = min(_threaded.worker_threads(), d) if n_rows * d >= _PARALLEL_WORK else 1
+        edges = [d * t // threads for t in range(threads + 1)]
+
+        def features(t: int) -> None:
+            _hist_part(Xb, idx, start, stop, g, h, edges[t], edges[t + 1], parts[0], contiguous)
+
+        _threaded.parallel_map(features, threads)
+    _finish_hist(parts, const, out)
     return out
 
 
@@ -333,21 +392,44 @@ def find_split(hist, n_samples, sum_g, sum_h, value, lower, upper, n_bins_non_mi
 # --------------------------------------------------------------------------- #
 
 
+@numba.njit(inline="always", nogil=True)
+def _goes_left(b, bin_idx, missing_left, missing_bin, is_cat, bitset):  # pragma: no cover - compiled
+    if is_cat:
+        return (bitset[b >> 5] >> np.uint32(b & 31)) & np.uint32(1) != 0
+    return (missing_left and b == missing_bin) or b <= bin_idx
+
+
 @numba.njit(cache=True, nogil=True)
-def split_indices(idx, start, stop, XbT, feature, bin_idx, missing_left, missing_bin, is_cat, bitset,
-                  buf):  # pragma: no cover - compiled
-    """Stable partition of ``idx[start:stop]``: rows going left first. Returns how many go left."""
+def _mark(idx, a, b, Xb, feature, bin_idx, missing_left, missing_bin, is_cat, bitset, mask):  # pragma: no cover
+    """``mask[r] = goes left`` for r in [a, b); returns how many go left."""
+    nl = 0
+    for r in range(a, b):
+        left = _goes_left(Xb[idx[r], feature], bin_idx, missing_left, missing_bin, is_cat, bitset)
+        mask[r] = left
+        nl += left
+    return nl
+
+
+@numba.njit(cache=True, nogil=True)
+def _scatter(idx, a, b, mask, lpos, rpos, buf):  # pragma: no cover - compiled
+    for r in range(a, b):
+        i = idx[r]
+        if mask[r]:
+            buf[lpos] = i
+            lpos += 1
+        else:
+            buf[rpos] = i
+            rpos += 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _partition_serial(idx, start, stop, Xb, feature, bin_idx, missing_left, missing_bin, is_cat, bitset,
+                      buf):  # pragma: no cover - compiled
     nl = start
     nr = 0
-    col = XbT[feature]
     for r in range(start, stop):
         i = idx[r]
-        b = col[i]
-        if is_cat:
-            left = (bitset[b >> 5] >> np.uint32(b & 31)) & np.uint32(1) != 0
-        else:
-            left = (missing_left and b == missing_bin) or b <= bin_idx
-        if left:
+        if _goes_left(Xb[i, feature], bin_idx, missing_left, missing_bin, is_cat, bitset):
             idx[nl] = i
             nl += 1
         else:
@@ -356,6 +438,41 @@ def split_indices(idx, start, stop, XbT, feature, bin_idx, missing_left, missing
     for r in range(nr):
         idx[nl + r] = buf[r]
     return nl - start
+
+
+#: Rows per part of a parallel partition; smaller nodes are partitioned by one thread in one pass.
+_SPLIT_PART = 16384
+
+
+def split_indices(idx: np.ndarray, start: int, stop: int, Xb: np.ndarray, feature: int, bin_idx: int,
+                  missing_left: bool, missing_bin: int, is_cat: bool, bitset: np.ndarray, buf: np.ndarray,
+                  mask: np.ndarray) -> int:
+    """Stable partition of ``idx[start:stop]`` (rows going left first); returns how many go left.
+
+    Two passes over fixed parts (mark and count, then scatter), parts on the thread pool.
+    """
+    if stop - start < 2 * _SPLIT_PART or _threaded.worker_threads() < 2:
+        return int(_partition_serial(idx, start, stop, Xb, feature, bin_idx, missing_left, missing_bin,
+                                     is_cat, bitset, buf))
+    bounds = list(range(start, stop, _SPLIT_PART)) + [stop]
+    n_parts = len(bounds) - 1
+    args = (Xb, feature, bin_idx, missing_left, missing_bin, is_cat, bitset, mask)
+    counts = _threaded.parallel_map(lambda p: _mark(idx, bounds[p], bounds[p + 1], *args), n_parts) \
+        if n_parts > 1 else [_mark(idx, start, stop, *args)]
+    n_left = int(sum(counts))
+    lpos = start + np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    rights = [bounds[p + 1] - bounds[p] - counts[p] for p in range(n_parts)]
+    rpos = start + n_left + np.concatenate([[0], np.cumsum(rights)[:-1]]).astype(np.int64)
+
+    def scatter(p: int) -> None:
+        _scatter(idx, bounds[p], bounds[p + 1], mask, int(lpos[p]), int(rpos[p]), buf)
+
+    if n_parts > 1:
+        _threaded.parallel_map(scatter, n_parts)
+    else:
+        scatter(0)
+    idx[start:stop] = buf[start:stop]
+    return n_left
 
 
 @numba.njit(cache=True, nogil=True)

@@ -1,4 +1,4 @@
-"""Best-first tree growth on the CPU with numba kernels (NumPy bin codes; imported only on that path).
+"""Best-first tree growth on the host (NumPy bin codes), with numba kernels or their NumPy twins.
 
 scikit-learn's ``TreeGrower`` step for step: the node with the largest gain
 is split next (ties: the node created first); the smaller child's histogram
@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from . import _tree_numba as K
 from ._tree import GrowerParams, TreeBuilder, allowed_after_split
 
 __all__ = ["GrownTree", "grow"]
@@ -59,15 +58,20 @@ class GrownTree:
     stops: np.ndarray
 
 
-def grow(XbT: np.ndarray, g: np.ndarray, h: np.ndarray | None, p: GrowerParams) -> GrownTree:
-    """Grow one tree on bin codes ``XbT`` (d, n) uint8 (one row per feature), gradients ``g`` (n,) and hessians ``h`` (None: constant)."""
-    d, n = XbT.shape
+def grow(Xb: np.ndarray, g: np.ndarray, h: np.ndarray | None, p: GrowerParams, *, kernels: Any) -> GrownTree:
+    """Grow one tree on bin codes ``Xb`` (n, d) uint8 (C order), gradients ``g`` (n,) and hessians ``h`` (None: constant).
+
+    ``kernels``: :mod:`._tree_numba` or :mod:`._tree_numpy` (the same functions).
+    """
+    K = kernels
+    n, d = Xb.shape
     idx = np.arange(n, dtype=np.intp)
     buf = np.empty(n, dtype=np.intp)
+    mask = np.empty(n, dtype=np.uint8)
     tb = TreeBuilder(d)
     all_features = np.ones(d, dtype=np.uint8)
     allowed_root, cst_root = p.root_allowed()
-    hist = K.histogram(XbT, idx, 0, n, g, h, p.n_bins)
+    hist = K.histogram(Xb, idx, 0, n, g, h, p.n_bins)
     arbitrary = 0 if allowed_root is None else int(np.flatnonzero(allowed_root)[0])
     sum_g = float(hist[arbitrary, :, 0].sum())
     sum_h = float(n) if h is None else float(hist[arbitrary, :, 1].sum())
@@ -98,8 +102,8 @@ def grow(XbT: np.ndarray, g: np.ndarray, h: np.ndarray | None, p: GrowerParams) 
     while heap:
         _, _, node = heapq.heappop(heap)
         gain, feature, bin_idx, missing_left, sgl, shl, n_left, is_cat = node.split
-        n_left = K.split_indices(idx, node.start, node.stop, XbT, feature, bin_idx, missing_left,
-                                 p.missing_bin, is_cat, node.bitset, buf)
+        n_left = K.split_indices(idx, node.start, node.stop, Xb, feature, bin_idx, missing_left,
+                                 p.missing_bin, is_cat, node.bitset, buf, mask)
         mid = node.start + n_left
         vl = float(K._node_value(sgl, shl, node.lower, node.upper, p.l2_regularization))
         sgr, shr = node.sum_g - sgl, node.sum_h - shl
@@ -142,7 +146,7 @@ def grow(XbT: np.ndarray, g: np.ndarray, h: np.ndarray | None, p: GrowerParams) 
             leaves.extend((left, right))
         else:
             small, large = (left, right) if left.n < right.n else (right, left)
-            small.hist = K.histogram(XbT, idx, small.start, small.stop, g, h, p.n_bins)
+            small.hist = K.histogram(Xb, idx, small.start, small.stop, g, h, p.n_bins)
             large.hist = node.hist - small.hist
             if h is None:
                 large.hist[:, :, 1] = large.hist[:, :, 2]
