@@ -6,6 +6,10 @@ timed and the quality figure computed for both libraries to check that they
 gave the same answer. Sizes and targets are those of issue 4's table;
 :func:`cases_for` scales them for the quick mode and adds the scaling sweep.
 
+The gradient-boosting cases also name *peers* (LightGBM, XGBoost with the
+equivalent parameters), timed beside scikit-learn on the NumPy rows, and a
+peak-memory budget; the parameter mapping is documented in ``README.md``.
+
 Nothing here times anything (see ``measure.py`` and ``test_matrix.py``).
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -28,6 +33,8 @@ __all__ = [
     "Case",
     "Data",
     "Dataset",
+    "MemoryBudget",
+    "Peer",
     "Size",
     "cases_for",
     "get_data",
@@ -42,7 +49,7 @@ QUALITY_RTOL = 1e-3
 class Dataset:
     """What to generate: a kind, a shape and a dtype (the cache key)."""
 
-    kind: str  # "regression" | "classification" | "lowrank" | "blobs" | "neighbors"
+    kind: str  # "regression" | "classification" | "binary" | "lowrank" | "blobs" | "neighbors"
     n_samples: int
     n_features: int
     n_queries: int = 0
@@ -72,8 +79,11 @@ class Data:
 def _regression(ds: Dataset) -> Data:
     from sklearn.datasets import make_regression
 
-    X, y = make_regression(ds.n_samples, ds.n_features, n_informative=10, noise=10.0,
+    X, y = make_regression(ds.n_samples + ds.n_queries, ds.n_features, n_informative=10, noise=10.0,
                            random_state=ds.seed)
+    n = ds.n_samples
+    if ds.n_queries:  # held-out rows, from the same draw
+        return Data(X[:n], y[:n], X[n:], y[n:])
     return Data(X, y)
 
 
@@ -82,6 +92,18 @@ def _classification(ds: Dataset) -> Data:
 
     X, y = make_classification(ds.n_samples + ds.n_queries, ds.n_features, n_informative=10,
                                n_redundant=5, n_classes=3, random_state=ds.seed)
+    n = ds.n_samples
+    if ds.n_queries:
+        return Data(X[:n], y[:n], X[n:], y[n:])
+    return Data(X, y)
+
+
+def _binary(ds: Dataset) -> Data:
+    """HIGGS-like: two classes, 28 dense features, a hard problem (label noise, classes close together)."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(ds.n_samples + ds.n_queries, ds.n_features, n_informative=14, n_redundant=4,
+                               n_classes=2, flip_y=0.05, class_sep=0.8, random_state=ds.seed)
     n = ds.n_samples
     if ds.n_queries:
         return Data(X[:n], y[:n], X[n:], y[n:])
@@ -118,6 +140,7 @@ def _blobs(ds: Dataset) -> Data:
 _GENERATORS: dict[str, Callable[[Dataset], Data]] = {
     "regression": _regression,
     "classification": _classification,
+    "binary": _binary,
     "neighbors": _classification,
     "lowrank": _lowrank,
     "blobs": _blobs,
@@ -164,6 +187,18 @@ def _q_log_loss(est, out, xb, data, to_numpy) -> float:
     return float(log_loss(data.y, proba, labels=np.unique(data.y)))
 
 
+def _q_heldout_log_loss(est, out, xb, data, to_numpy) -> float:
+    from sklearn.metrics import log_loss
+
+    proba = to_numpy(est.predict_proba(xb["X_query"])).astype(np.float64)
+    return float(log_loss(data.y_query, proba, labels=np.unique(data.y)))
+
+
+def _q_heldout_rmse(est, out, xb, data, to_numpy) -> float:
+    pred = to_numpy(est.predict(xb["X_query"])).astype(np.float64)
+    return float(np.sqrt(np.mean((pred - data.y_query) ** 2)))
+
+
 def _q_accuracy_train(est, out, xb, data, to_numpy) -> float:
     return float(np.mean(to_numpy(est.predict(xb["X"])) == data.y))
 
@@ -194,6 +229,8 @@ def _q_mean_abs(est, out, xb, data, to_numpy) -> float:
 QUALITY: dict[str, tuple[Callable[..., float], str, bool]] = {
     "r2": (_q_r2, "R^2 on the training data", True),
     "log_loss": (_q_log_loss, "log-loss on the training data", False),
+    "heldout_log_loss": (_q_heldout_log_loss, "log-loss on held-out rows", False),
+    "heldout_rmse": (_q_heldout_rmse, "RMSE on held-out rows", False),
     "accuracy": (_q_accuracy_train, "accuracy on the training data", True),
     "query_accuracy": (_q_accuracy_query, "accuracy of the predicted query labels", True),
     "inertia": (_q_inertia, "inertia_ (within-cluster sum of squares)", False),
@@ -208,6 +245,58 @@ def quality(name: str, est: Any, out: Any, xb: dict, data: Data, to_numpy: Calla
 
 
 # ---------------------------------------------------------------- the cases
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another library's estimator timed beside scikit-learn on the NumPy rows (same data, same rounds).
+
+    ``name`` is the import name and the key in the results (``"lightgbm"``, ``"xgboost"``); ``n_jobs`` is
+    set to the number of cores at run time. A peer that is not installed is skipped with ``install`` as
+    the hint.
+    """
+
+    name: str
+    cls: str
+    params: tuple[tuple[str, Any], ...]
+    install: str
+
+    @property
+    def param_text(self) -> str:
+        shown = [f"{k}={v!r}" for k, v in self.params] + ["n_jobs=<cores>"]
+        return f"{self.cls}({', '.join(shown)})"
+
+    def kwargs(self) -> dict[str, Any]:
+        kw = dict(self.params)
+        kw["n_jobs"] = os.cpu_count() or 1
+        return kw
+
+    def missing(self) -> str | None:
+        """Why the peer cannot run here, or None."""
+        if importlib.util.find_spec(self.name) is None:
+            return f"{self.name} is not installed (pip install {self.install}, or the bench extra)"
+        return None
+
+    def peer_class(self) -> type:
+        return getattr(importlib.import_module(self.name), self.cls)
+
+    def version(self) -> str | None:
+        return getattr(importlib.import_module(self.name), "__version__", None)
+
+
+@dataclass(frozen=True)
+class MemoryBudget:
+    """A peak-memory budget for the toolbox run: ``per_element`` bytes x n_samples x n_features + ``fixed``."""
+
+    per_element: float
+    fixed: int
+
+    def bytes(self, ds: Dataset) -> int:
+        return int(self.per_element * ds.n_samples * ds.n_features + self.fixed)
+
+    @property
+    def text(self) -> str:
+        return f"{self.per_element:g} x n_samples x n_features bytes + {self.fixed / 2**20:g} MiB"
 
 
 @dataclass(frozen=True)
@@ -229,6 +318,25 @@ class Case:
     compare_output: bool = False
     #: also run at the sweep's sizes (time against n)
     sweep: bool = False
+    #: also run on the GPU backends (10^6 rows, float32)
+    gpu: bool = True
+    #: quick mode divides the sizes by QUICK_DIVISOR (False: small-data cases keep their size)
+    quick_scale: bool = True
+    #: counted in the targets table's geometric mean (issue 4's estimators; later families are shown
+    #: beside it, not mixed into it)
+    in_geomean: bool = True
+    #: at most this many timed rounds (slow estimators), whatever the mode's time budget allows
+    max_rounds: int | None = None
+    #: measure peak memory on the CPU as the process's RSS for every library (numba's and C++ allocations
+    #: bypass tracemalloc), rather than tracemalloc on the NumPy rows
+    rss_memory: bool = False
+    #: peak-memory budget of the toolbox operation on the CPU rows (None: none)
+    memory_budget: MemoryBudget | None = None
+    #: other libraries timed beside scikit-learn on the NumPy rows
+    peers: tuple[Peer, ...] = ()
+    #: target for toolbox time / ``peer_target_of``'s time (NumPy rows)
+    peer_target: float | None = None
+    peer_target_of: str | None = None
 
     @property
     def sklearn_module(self) -> str:
@@ -290,6 +398,79 @@ CASES: tuple[Case, ...] = (
          1.0, params=(("n_neighbors", 5),)),
 )
 
+# ---------------------------------------------------------------- histogram gradient boosting
+# scikit-learn's defaults made explicit (max_iter=100, learning_rate=0.1, max_leaf_nodes=31, max_depth=None,
+# min_samples_leaf=20, l2_regularization=0, max_bins=255), no early stopping; random_state fixes the bin
+# thresholds' subsample above 2*10^5 rows. The peers get the equivalent parameters (README.md).
+
+_HGB_PARAMS = (("max_iter", 100), ("early_stopping", False), ("random_state", 0))
+
+_LGBM = (("num_leaves", 31), ("max_depth", -1), ("learning_rate", 0.1), ("n_estimators", 100),
+         ("max_bin", 255), ("min_child_samples", 20), ("min_child_weight", 1e-3), ("reg_lambda", 0.0),
+         ("reg_alpha", 0.0), ("min_split_gain", 0.0), ("subsample", 1.0), ("subsample_freq", 0),
+         ("colsample_bytree", 1.0), ("random_state", 0), ("verbose", -1))
+_XGB = (("tree_method", "hist"), ("grow_policy", "lossguide"), ("max_leaves", 31), ("max_depth", 0),
+        ("max_bin", 256), ("learning_rate", 0.1), ("n_estimators", 100), ("reg_lambda", 0.0),
+        ("reg_alpha", 0.0), ("gamma", 0.0), ("subsample", 1.0), ("colsample_bytree", 1.0),
+        ("random_state", 0), ("verbosity", 0))
+_XGB_INSTALL = "xgboost-cpu (CPU-only wheel; xgboost pulls CUDA's NCCL on Linux)"
+
+#: classifiers: min_child_weight = scikit-learn's min_hessian_to_split (1e-3); XGBoost has no
+#: min-samples-per-leaf, so only the hessian bound carries over
+HGB_CLASSIFIER_PEERS = (
+    Peer("lightgbm", "LGBMClassifier", _LGBM, "lightgbm"),
+    Peer("xgboost", "XGBClassifier", (*_XGB, ("min_child_weight", 1e-3)), _XGB_INSTALL),
+)
+#: regressors: squared error has hessian 1 per row, so XGBoost's min_child_weight=20 is exactly
+#: min_samples_leaf=20 (and implies min_hessian_to_split=1e-3)
+HGB_REGRESSOR_PEERS = (
+    Peer("lightgbm", "LGBMRegressor", _LGBM, "lightgbm"),
+    Peer("xgboost", "XGBRegressor", (*_XGB, ("min_child_weight", 20.0)), _XGB_INSTALL),
+)
+#: peak extra memory of fit on the CPU: 1.5 x n x d bytes (the uint8 bin codes and some) + 64 MiB
+HGB_MEMORY_BUDGET = MemoryBudget(1.5, 64 * 2**20)
+#: toolbox time / LightGBM time
+HGB_PEER_TARGET = 1.1
+
+#: HIGGS-like (10^6 x 28, two classes), with as many held-out rows: the fit's quality and predict's input
+_HIGGS = Dataset("binary", 1_000_000, 28, n_queries=1_000_000)
+_HGB_CLF = Dataset("classification", 100_000, 50, n_queries=25_000)
+_HGB_REG = Dataset("regression", 100_000, 50, n_queries=25_000)
+
+
+def _hgb(name: str, cls: str, ds: Dataset, op: str, target: float, **kw: Any) -> Case:
+    clf = cls.endswith("Classifier")
+    defaults: dict[str, Any] = dict(
+        params=_HGB_PARAMS, in_geomean=False, rss_memory=True, gpu=False,
+        memory_budget=HGB_MEMORY_BUDGET if op == "fit" else None,
+        peers=HGB_CLASSIFIER_PEERS if clf else HGB_REGRESSOR_PEERS,
+        peer_target=HGB_PEER_TARGET, peer_target_of="lightgbm")
+    defaults.update(kw)
+    return Case(name, "toolbox.ensemble", cls, ds, op, "heldout_log_loss" if clf else "heldout_rmse", target,
+                **defaults)
+
+
+HGB_CASES: tuple[Case, ...] = (
+    _hgb("HistGradientBoostingClassifier", "HistGradientBoostingClassifier", _HIGGS, "fit", 0.7,
+         gpu=True, max_rounds=2),
+    _hgb("HistGradientBoostingClassifier_predict", "HistGradientBoostingClassifier", _HIGGS, "predict", 0.7,
+         gpu=True, max_rounds=5),
+    _hgb("HistGradientBoostingClassifier_3class", "HistGradientBoostingClassifier", _HGB_CLF, "fit", 0.8,
+         max_rounds=2),
+    _hgb("HistGradientBoostingRegressor", "HistGradientBoostingRegressor", _HGB_REG, "fit", 0.8, max_rounds=2),
+    # small data: fixed overheads; quick mode keeps these sizes
+    _hgb("HistGradientBoostingClassifier_1k", "HistGradientBoostingClassifier",
+         replace(_HGB_CLF, n_samples=1_000, n_queries=250), "fit", 1.0, quick_scale=False),
+    _hgb("HistGradientBoostingClassifier_10k", "HistGradientBoostingClassifier",
+         replace(_HGB_CLF, n_samples=10_000, n_queries=2_500), "fit", 1.0, quick_scale=False, max_rounds=5),
+    _hgb("HistGradientBoostingRegressor_1k", "HistGradientBoostingRegressor",
+         replace(_HGB_REG, n_samples=1_000, n_queries=250), "fit", 1.0, quick_scale=False),
+    _hgb("HistGradientBoostingRegressor_10k", "HistGradientBoostingRegressor",
+         replace(_HGB_REG, n_samples=10_000, n_queries=2_500), "fit", 1.0, quick_scale=False, max_rounds=5),
+)
+
+CASES = CASES + HGB_CASES
+
 def target_backend() -> str:
     """The backend id whose rows the targets apply to: the NumPy path as users get it by default.
 
@@ -321,15 +502,19 @@ def _scaled(ds: Dataset, n: int) -> Dataset:
 def cases_for(mode: str, *, gpu: bool = False) -> list[tuple[Case, Size]]:
     """(case, size) pairs of a mode, in run order (a case's sizes together, so the data cache hits).
 
-    ``gpu``: the sizes for a GPU backend (float32, 10^6 rows; quick: 1/20).
+    ``gpu``: the sizes for a GPU backend (float32, 10^6 rows; quick: 1/20), for the cases with ``gpu``.
+    Cases with ``quick_scale=False`` (small data) keep their size in quick mode.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
-    div = QUICK_DIVISOR if mode == "quick" else 1
+    quick = mode == "quick"
     out: list[tuple[Case, Size]] = []
     for case in CASES:
         ds = case.dataset
+        div = QUICK_DIVISOR if quick and case.quick_scale else 1
         if gpu:
+            if not case.gpu:
+                continue
             g = replace(ds, n_samples=GPU_ROWS // div, n_queries=ds.n_queries // div if ds.n_queries else 0,
                         dtype="float32")
             out.append((case, Size(g, "gpu")))

@@ -188,6 +188,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "ratio": "toolbox median time / scikit-learn median time, same process, same data, "
                      "rounds interleaved",
             "peak_memory": "peak extra memory during one untimed run of the operation, input excluded",
+            "peers": "other libraries (LightGBM, XGBoost) timed beside scikit-learn in the same rounds, on "
+                     "the numpy and numba rows of the cases that name them; ratio = toolbox / peer median",
         },
         "rows": _ROWS,
         "skipped": _SKIPPED,

@@ -26,12 +26,14 @@ __all__ = [
     "machine_info",
     "memory_method",
     "peak_memory",
+    "rss_method",
     "summarize",
     "sync",
     "thread_info",
 ]
 
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+               "OMP_WAIT_POLICY")
 
 
 # ---------------------------------------------------------------- synchronisation
@@ -90,6 +92,11 @@ def memory_method(backend: str, device: Any = None) -> str:
     if backend == "cupy":
         return "cupy memory pool total_bytes"
     # torch and JAX allocate outside Python's allocators: tracemalloc sees nothing
+    return rss_method()
+
+
+def rss_method() -> str:
+    """The process-RSS method available here: "rss-hwm" (reset high-water mark) or "rss-sampled"."""
     return "rss-hwm" if _can_reset_hwm() else "rss-sampled"
 
 
@@ -251,7 +258,8 @@ def machine_info() -> dict[str, Any]:
 
 
 _DISTS = ("numpy", "scipy", "scikit-learn", "toolbox", "torch", "jax", "jaxlib", "numba", "cupy-cuda12x",
-          "array-api-compat", "array-api-extra", "pytest-benchmark", "threadpoolctl")
+          "array-api-compat", "array-api-extra", "pytest-benchmark", "threadpoolctl", "lightgbm", "xgboost",
+          "xgboost-cpu")
 
 
 def library_versions() -> dict[str, str]:

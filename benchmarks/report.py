@@ -179,6 +179,38 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | No
     return "\n".join(lines)
 
 
+def in_geomean(row: dict) -> bool:
+    """Whether the row counts in the geometric means (issue 4's estimators; older files: every row)."""
+    return row.get("in_geomean", True)
+
+
+def peer_ratios(row: dict) -> dict[str, float]:
+    """toolbox median time / each timed peer's median time (peers that were skipped are left out)."""
+    tb = row["toolbox"].get("median_s")
+    out = {}
+    for name, p in (row.get("peers") or {}).items():
+        if tb is not None and p.get("median_s"):
+            out[name] = tb / p["median_s"]
+    return out
+
+
+def best_peer(row: dict) -> tuple[str, float] | None:
+    """(name, toolbox / its time) for the fastest timed peer of the row, or None."""
+    peers = {k: v for k, v in (row.get("peers") or {}).items() if v.get("median_s")}
+    if not peers or row["toolbox"].get("median_s") is None:
+        return None
+    name = min(peers, key=lambda k: peers[k]["median_s"])
+    return name, row["toolbox"]["median_s"] / peers[name]["median_s"]
+
+
+def _peer_names(rows: Iterable[dict]) -> list[str]:
+    seen: dict[str, None] = {}
+    for r in rows:
+        for name in r.get("peers") or {}:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
 def reference_backend(doc: dict) -> str:
     """The backend the targets apply to (``numba``: NumPy arrays with numba kernels; older files: ``numpy``)."""
     return doc.get("settings", {}).get("target_backend", "numpy")
@@ -192,7 +224,7 @@ def _reference_label(doc: dict) -> str:
 def backend_geomeans(doc: dict) -> dict[str, dict[str, Any]]:
     """Per backend: geometric mean of the ratios over its table rows (and over the rows shared with the
     reference backend, :func:`reference_backend`)."""
-    table = [r for r in doc["rows"] if r["role"] in ("table", "gpu")]
+    table = [r for r in doc["rows"] if r["role"] in ("table", "gpu") and in_geomean(r)]
     by_backend: dict[str, dict[str, float]] = {}
     for r in table:
         by_backend.setdefault(r["backend"], {})[r["case"]] = ratio(r)
@@ -288,8 +320,10 @@ def _plain_log_ticks(axis: Any) -> None:
 
 
 def _short(case: str) -> str:
-    return {"LinearDiscriminantAnalysis": "LDA", "KNeighborsClassifier": "KNeighbors",
-            "LogisticRegression": "LogisticReg.", "LinearRegression": "LinearReg."}.get(case, case)
+    short = {"LinearDiscriminantAnalysis": "LDA", "KNeighborsClassifier": "KNeighbors",
+             "LogisticRegression": "LogisticReg.", "LinearRegression": "LinearReg."}.get(case, case)
+    return (short.replace("HistGradientBoostingClassifier", "HGBClassifier")
+            .replace("HistGradientBoostingRegressor", "HGBRegressor").replace("_", " "))
 
 
 def sweep_cases(doc: dict) -> list[str]:
@@ -394,6 +428,7 @@ def _targets_section(doc: dict) -> list[str]:
     if quick:
         out += ["Quick mode: the sizes are 1/20 of the targets table's, so PASS/MISS is indicative only.", ""]
     pure = {r["case"]: r for r in doc["rows"] if r["backend"] == "numpy" and r["role"] == "table"}
+    with_peers = any("peers" in r for r in rows)
     body = []
     for r in rows:
         q, sk, tb = r["quality"], r["sklearn"], r["toolbox"]
@@ -405,27 +440,96 @@ def _targets_section(doc: dict) -> list[str]:
             f"**{_fmt_ratio(ratio(r))}**", f"≤ {r['target']}", _pass(meets_target(r)),
             q["name"], _fmt_q(q["sklearn"]), _fmt_q(q["toolbox"]), qa,
             _fmt_mib(sk["peak_memory_bytes"]), _fmt_mib(tb["peak_memory_bytes"]),
-        ] + ([_fmt_ratio(ratio(pure[r["case"]])) if r["case"] in pure else "—"] if ref != "numpy" else []))
-    g = geomean(ratio(r) for r in rows)
+        ] + ([_fmt_best_peer(r)] if with_peers else [])
+          + ([_fmt_ratio(ratio(pure[r["case"]])) if r["case"] in pure else "—"] if ref != "numpy" else []))
+    counted = [r for r in rows if in_geomean(r)]
+    g = geomean(ratio(r) for r in counted)
     gt = doc.get("settings", {}).get("geomean_target", 0.5)
-    cases_in = len(rows)
+    cases_in = len(counted)
     extra = ref != "numpy"
-    g_pure = geomean(ratio(pure[r["case"]]) for r in rows if r["case"] in pure) if extra else None
+    g_pure = geomean(ratio(pure[r["case"]]) for r in counted if r["case"] in pure) if extra else None
     body.append(["**geometric mean**", f"{cases_in} estimators", "", "", "", f"**{_fmt_ratio(g)}**", f"≤ {gt}",
                  _pass(None if g is None else g <= gt), "", "", "", "", "", ""]
+                + ([""] if with_peers else [])
                 + ([_fmt_ratio(g_pure) if g_pure else "—"] if extra else []))
     out.append(_table(
         ["estimator", "data", "timed", "sklearn s", "toolbox s", "ratio", "target", "", "quality",
-         "sklearn", "toolbox", "same answer", "sklearn MiB", "toolbox MiB"] + (["pure NumPy ratio"] if extra else []),
-        body, align="lllrrrrclrrlrr" + ("r" if extra else "")))
+         "sklearn", "toolbox", "same answer", "sklearn MiB", "toolbox MiB"] + (["vs best peer"] if with_peers else [])
+        + (["pure NumPy ratio"] if extra else []),
+        body, align="lllrrrrclrrlrr" + ("r" if with_peers else "") + ("r" if extra else "")))
     missing = [c for c in _expected_cases(doc) if c not in {r["case"] for r in rows}]
     out.append("")
+    apart = [r["case"] for r in rows if not in_geomean(r)]
+    if apart:
+        out += [f"The geometric mean covers issue 4's estimators only; not in it: {', '.join(apart)}.", ""]
+    if with_peers:
+        out += ["vs best peer: toolbox time / the fastest peer's time (LightGBM, XGBoost) in the same rounds; "
+                "see *Peers*.", ""]
     if missing:
         out += [f"Not measured in this run: {', '.join(missing)} (see *Skipped and failed*); the geometric "
                 "mean covers the estimators above only.", ""]
     out += ["Times are medians over the rounds; peak memory: tracemalloc (see *Reading it*). "
             "Quality figures: " + "; ".join(sorted({f"{r['quality']['name']}: {r['quality']['description']}"
                                                      for r in rows})) + ".", ""]
+    return out
+
+
+def _fmt_best_peer(row: dict) -> str:
+    best = best_peer(row)
+    return "—" if best is None else f"{_fmt_ratio(best[1])} ({best[0]})"
+
+
+def _peers_section(doc: dict) -> list[str]:
+    """Toolbox against the peers (LightGBM, XGBoost) on the rows that timed them: time, quality, targets."""
+    rows = [r for r in doc["rows"] if "peers" in r and r["role"] in ("table", "sweep")]
+    if not rows:
+        return []
+    names = _peer_names(rows)
+    rows.sort(key=lambda r: (_ordered_cases(doc["rows"]).index(r["case"]), _backend_key(r["backend"])))
+    body = []
+    for r in rows:
+        pr = peer_ratios(r)
+        peers = r["peers"]
+        target = r.get("peer_target")
+        of = r.get("peer_target_of")
+        cells = [r["case"], r["shape"], r["backend"], r["op"], _fmt_s(r["toolbox"]["median_s"]),
+                 _fmt_s(r["sklearn"]["median_s"])]
+        cells += [_fmt_s(peers.get(n, {}).get("median_s")) for n in names]
+        cells += [_fmt_ratio(pr.get(n)) for n in names]
+        cells += [_fmt_best_peer(r), f"≤ {target} ({of})" if target is not None else "—",
+                  _pass(None if target is None or of not in pr else pr[of] <= target)]
+        q = r["quality"]
+        cells += [q["name"], _fmt_q(q["toolbox"]), _fmt_q(q["sklearn"])]
+        cells += [_fmt_q(peers.get(n, {}).get("quality")) for n in names]
+        body.append(cells)
+    header = (["estimator", "data", "backend", "timed", "toolbox s", "sklearn s"] + [f"{n} s" for n in names]
+              + [f"vs {n}" for n in names] + ["vs best peer", "peer target", "", "quality", "toolbox", "sklearn"]
+              + names)
+    align = "llll" + "rr" + "r" * len(names) * 2 + "rrc" + "l" + "rr" + "r" * len(names)
+    out = ["### Peers", "",
+           "toolbox against other libraries with equivalent parameters, timed in the same rounds as "
+           "scikit-learn on the same NumPy data (numpy and numba rows). vs *peer*: toolbox time / the "
+           "peer's time. The peers' quality figures are shown, not compared (other algorithms' details differ).",
+           "", _table(header, body, align=align), ""]
+    params = sorted({(n, p["estimator"]) for r in rows for n, p in r["peers"].items() if p.get("estimator")})
+    if params:
+        out += ["Peer parameters (the mapping is in `benchmarks/README.md`):", ""]
+        out += [f"- {n}: `{_cell(text)}`" for n, text in params]
+        out.append("")
+    versions = sorted({(n, p["version"]) for r in rows for n, p in r["peers"].items() if p.get("version")})
+    if versions:
+        out += ["Peer versions: " + ", ".join(f"{n} {v}" for n, v in versions) + ".", ""]
+    skipped: dict[str, list[str]] = {}
+    for r in rows:
+        for n, p in r["peers"].items():
+            if "skipped" in p:
+                skipped.setdefault(f"{n}: {p['skipped']}", []).append(r["id"])
+    if skipped:
+        out += ["Peers not measured:", ""]
+        for reason, ids in skipped.items():
+            shown = ", ".join(ids[:4]) + (f" and {len(ids) - 4} more" if len(ids) > 4 else "")
+            out.append(f"- {_cell(reason)}: {shown}")
+        out.append("")
     return out
 
 
@@ -462,7 +566,9 @@ def _matrix_section(doc: dict, ratio_png: str | None) -> list[str]:
     body.append(["**geometric mean**"] + [f"**{_fmt_ratio(gms[b]['geomean'])}**" for b in backends])
     out = ["### Ratio per estimator and backend", "",
            "toolbox time / scikit-learn time at the table's sizes (GPU columns: 10^6 rows, float32, "
-           "scikit-learn on the CPU). ✗: the quality figures differ by more than 1e-3.", "",
+           "scikit-learn on the CPU). ✗: the quality figures differ by more than 1e-3."
+           + (" The geometric means cover issue 4's estimators only." if any(not in_geomean(r) for r in rows)
+              else ""), "",
            _table(header, body), ""]
     factor = doc.get("settings", {}).get("backend_factor", 2.0)
     checks = []
@@ -513,9 +619,38 @@ def _memory_section(doc: dict) -> list[str]:
     for b in backends:
         r = next(r for r in rows if r["backend"] == b)
         methods.append(f"{b}: {r['toolbox']['memory_method']} (scikit-learn: {r['sklearn']['memory_method']})")
-    return ["### Peak memory", "",
-            "Extra memory of one run, toolbox / scikit-learn, MiB (input excluded). Methods: "
-            + "; ".join(methods) + ".", "", _table(["estimator", *backends], body), ""]
+    out = ["### Peak memory", "",
+           "Extra memory of one run, toolbox / scikit-learn, MiB (input excluded). Methods: "
+           + "; ".join(methods) + ". Cases measured by RSS on every CPU backend: "
+           + (", ".join(sorted({r["case"] for r in rows if r["toolbox"]["memory_method"].startswith("rss")
+                                and r["backend"] in ("numpy", "numba")})) or "none") + ".",
+           "", _table(["estimator", *backends], body), ""]
+    return out + _budget_section(doc)
+
+
+def _budget_section(doc: dict) -> list[str]:
+    rows = [r for r in doc["rows"] if "memory_budget" in r and r["role"] in ("table", "sweep")]
+    if not rows:
+        return []
+    names = _peer_names(rows)
+    order = _ordered_cases(doc["rows"])
+    rows.sort(key=lambda r: (order.index(r["case"]), _backend_key(r["backend"]), r["n_samples"]))
+    body = []
+    for r in rows:
+        b = r["memory_budget"]
+        peers = r.get("peers") or {}
+        body.append([r["case"], r["shape"], r["backend"], _fmt_mib(b["bytes"]),
+                     _fmt_mib(r["toolbox"]["peak_memory_bytes"]), _pass(b.get("within")),
+                     _fmt_mib(r["sklearn"]["peak_memory_bytes"])]
+                    + [_fmt_mib(peers.get(n, {}).get("peak_memory_bytes")) for n in names]
+                    + [r["toolbox"]["memory_method"]])
+    rules = sorted({r["memory_budget"]["rule"] for r in rows})
+    return ["**Memory budgets**", "",
+            f"Peak extra memory of the toolbox operation against its budget ({'; '.join(rules)}), on the CPU; "
+            "scikit-learn and the peers measured the same way, on the same data.", "",
+            _table(["estimator", "data", "backend", "budget MiB", "toolbox MiB", "", "sklearn MiB",
+                    *[f"{n} MiB" for n in names], "method"], body,
+                   align="lllrrcr" + "r" * len(names) + "l"), ""]
 
 
 def _scaling_section(doc: dict, scaling_png: str | None) -> list[str]:
@@ -548,6 +683,9 @@ def _issues_section(doc: dict) -> list[str]:
     for r in doc["rows"]:
         for lib in ("toolbox", "sklearn"):
             for w in r[lib].get("warnings") or []:
+                warned.append(f"- {r['id']} ({lib}): {_cell(w)}")
+        for lib, p in (r.get("peers") or {}).items():
+            for w in p.get("warnings") or []:
                 warned.append(f"- {r['id']} ({lib}): {_cell(w)}")
     skipped = [f"- {s['id']}: {s['reason']}" for s in doc.get("skipped", [])]
     failed = [f"- {f['id']} ({f.get('when', 'call')}): {_cell(f['error'])}" for f in doc.get("failed", [])]
@@ -583,6 +721,7 @@ def render_doc(doc: dict, stem: str, img_dir: Path, md_dir: Path) -> str:
 
     lines = [f"## Results: {_mode_label(doc)}", "", *_env_lines(doc), ""]
     lines += _targets_section(doc)
+    lines += _peers_section(doc)
     lines += _matrix_section(doc, rel(ratio_png))
     lines += _scaling_section(doc, rel(scaling_png))
     lines += _memory_section(doc)

@@ -9,11 +9,16 @@ For each cell:
 3. timing: ``benchmark.pedantic`` times the toolbox operation; its ``setup`` (run
    before every round, untimed by pytest-benchmark) times one scikit-learn run, so
    the rounds alternate scikit-learn, toolbox, scikit-learn, toolbox... and machine
-   noise hits both alike. Asynchronous backends are synchronised inside the timing;
-4. quality: the case's quality figure for both results ("same answer" = within
-   ``cases.QUALITY_RTOL`` relative);
+   noise hits both alike. Asynchronous backends are synchronised inside the timing.
+   A case's peers (LightGBM, XGBoost) are timed in the same ``setup``, after
+   scikit-learn, on the NumPy rows (``numpy``, ``numba``) only; a peer that is not
+   installed is recorded as skipped;
+4. quality: the case's quality figure for every result ("same answer" = toolbox
+   within ``cases.QUALITY_RTOL`` relative of scikit-learn; peers are reported, not
+   compared);
 5. peak memory: one more untimed run of each library under the backend's method
-   (``measure.memory_method``).
+   (``measure.memory_method``; the process's RSS for cases with ``rss_memory``), and
+   the case's memory budget when it has one.
 
 The row goes to the results file (``conftest.pytest_sessionfinish``). No timing is
 asserted: a target missed is a figure in the report, not a failure.
@@ -105,6 +110,36 @@ def _lib_record(times: list[float], peak: int | None, method: str, warns: list[s
     return {**measure.summarize(times), "peak_memory_bytes": peak, "memory_method": method, "warnings": warns}
 
 
+#: The rows on which a case's peers are timed: NumPy data as both libraries take it.
+PEER_BACKENDS = ("numpy", "numba")
+
+
+def _peer_runners(case: cases.Case, bparam, host: dict[str, Any]) -> tuple[dict[str, Callable], dict[str, str]]:
+    """Runners for the case's peers on the host data (untimed fit first for ``predict``), and the skips."""
+    runners: dict[str, Callable[[], tuple[Any, Any]]] = {}
+    skipped: dict[str, str] = {}
+    if not case.peers or bparam.gpu or bparam.id not in PEER_BACKENDS:
+        return runners, skipped
+    for peer in case.peers:
+        why = peer.missing()
+        if why is not None:
+            skipped[peer.name] = why
+            continue
+        try:
+            cls = peer.peer_class()
+            kw = peer.kwargs()
+            fitted = None
+            if case.op == "predict":
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fitted = cls(**kw).fit(host["X"], host.get("y"))
+        except Exception as exc:  # a broken install: record it, time the others
+            skipped[peer.name] = f"{type(exc).__name__}: {str(exc)[:300]}"
+            continue
+        runners[peer.name] = _runner(case, lambda cls=cls, kw=kw: cls(**kw), host, "numpy", None, fitted)
+    return runners, skipped
+
+
 def test_matrix(cell, benchmark, bench_results, bench_mode, sklearn_array_api) -> None:
     from toolbox.testing import backend_param
 
@@ -146,6 +181,7 @@ def _bench(case, size, bparam, b, tb_cls, sk_cls, benchmark, mode, sklearn_array
             sk_fitted = sk_cls(**sk_kw).fit(host["X"], host.get("y"))
     tb_run = _runner(case, lambda: tb_cls(**tb_kw), xb, backend, device, tb_fitted)
     sk_run = _runner(case, lambda: sk_cls(**sk_kw), host, "numpy", None, sk_fitted)
+    peer_runs, peer_skips = _peer_runners(case, bparam, host)
 
     # scikit-learn's own Array API mode on the same torch tensors (GPU rows; "on": CPU torch rows too)
     ska = _sklearn_array_api_runner(case, bparam, b, sk_cls, xb, sklearn_array_api)
@@ -154,6 +190,14 @@ def _bench(case, size, bparam, b, tb_cls, sk_cls, benchmark, mode, sklearn_array
     # 1. warm-up (also: compilation, caches), which sets the number of rounds
     t_sk, sk_warn = _probe(sk_run, 1)
     t_tb, tb_warn = _probe(tb_run, 2 if backend == "jax" else 1)
+    t_peers: dict[str, float] = {}
+    peer_warn: dict[str, list[str]] = {}
+    for name, run in list(peer_runs.items()):
+        try:
+            t_peers[name], peer_warn[name] = _probe(run, 1)
+        except Exception as exc:  # record it; toolbox and scikit-learn are still measured
+            del peer_runs[name]
+            peer_skips[name] = f"{type(exc).__name__}: {str(exc)[:300]}"
     ska_warn: list[str] = []
     if ska_run is not None:
         try:
@@ -166,12 +210,15 @@ def _bench(case, size, bparam, b, tb_cls, sk_cls, benchmark, mode, sklearn_array
     gc.collect()
     gc.freeze()
     budget, lo, hi = BUDGET[mode]
-    rounds = int(min(hi, max(lo, math.ceil(budget / max(t_sk + t_tb, 1e-9)))))
+    if case.max_rounds is not None:
+        lo, hi = min(lo, case.max_rounds), min(hi, case.max_rounds)
+    rounds = int(min(hi, max(lo, math.ceil(budget / max(t_sk + t_tb + sum(t_peers.values()), 1e-9)))))
 
     # 2. timing, interleaved: setup() times one scikit-learn run before each toolbox round
     sk_times: list[float] = []
     ska_times: list[float] = []
     tb_times: list[float] = []
+    peer_times: dict[str, list[float]] = {name: [] for name in peer_runs}
     last: dict[str, Any] = {}
 
     def setup():
@@ -182,6 +229,10 @@ def _bench(case, size, bparam, b, tb_cls, sk_cls, benchmark, mode, sklearn_array
             gc.collect()
             t, last["ska"] = measure.timed(_quiet(ska_run))
             ska_times.append(t)
+        for name, run in peer_runs.items():
+            gc.collect()
+            t, last[("peer", name)] = measure.timed(_quiet(run))
+            peer_times[name].append(t)
         gc.collect()
 
     def target():
@@ -213,6 +264,8 @@ def _bench(case, size, bparam, b, tb_cls, sk_cls, benchmark, mode, sklearn_array
     # 4. peak memory: one more untimed run each. scikit-learn is measured like the toolbox backend
     # where that method sees NumPy too (RSS), else with tracemalloc.
     tb_method = measure.memory_method(backend, device)
+    if case.rss_memory and tb_method == "tracemalloc":
+        tb_method = measure.rss_method()
     sk_method = tb_method if tb_method.startswith("rss") else "tracemalloc"
     tb_peak = _peak(tb_run, tb_method, device)
     sk_peak = _peak(sk_run, sk_method, None)
@@ -245,8 +298,17 @@ def _bench(case, size, bparam, b, tb_cls, sk_cls, benchmark, mode, sklearn_array
         # indicative only); the other backends' rows are compared through the geometric means
         "meets_target": (ratio <= case.target) if is_table and case.target is not None else None,
         "target_applies": is_table and bparam.id == cases.target_backend(),
+        "in_geomean": case.in_geomean,
         "quality": quality,
     }
+    if case.memory_budget is not None and not bparam.gpu:
+        limit = case.memory_budget.bytes(ds)
+        row["memory_budget"] = {"bytes": limit, "rule": case.memory_budget.text,
+                                "within": None if tb_peak is None else tb_peak <= limit}
+    if case.peers and not bparam.gpu and bparam.id in PEER_BACKENDS:
+        row.update(_peer_record(case, peer_runs, peer_skips, peer_times, peer_warn, last, host, data, q_sk,
+                                tb_summary["median_s"], sk_method if sk_method.startswith("rss")
+                                else measure.rss_method(), row.get("memory_budget")))
     if ska_run is not None:
         ska_method = measure.memory_method(backend, device)
         ska_summary = measure.summarize(ska_times)
@@ -263,6 +325,40 @@ def _bench(case, size, bparam, b, tb_cls, sk_cls, benchmark, mode, sklearn_array
     elif ska_skip:
         row["sklearn_array_api"] = {"skipped": ska_skip}
     return row
+
+
+def _peer_record(case, runs, skips, times, warns, last, host, data, q_sk, tb_median, method,
+                 budget) -> dict[str, Any]:
+    """The row's ``peers`` (one record per peer: times, memory, quality, or ``skipped``) and the peer ratios."""
+    peers: dict[str, Any] = {}
+    for peer in case.peers:
+        if peer.name in skips or peer.name not in runs:
+            peers[peer.name] = {"estimator": peer.param_text,
+                                "skipped": skips.get(peer.name, "not run")}
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            q = cases.quality(case.quality, *last[("peer", peer.name)], host, data, np.asarray)
+        # C++ allocators bypass tracemalloc: peers are always measured by the process's RSS
+        peak = _peak(runs[peer.name], method, None)
+        summary = measure.summarize(times[peer.name])
+        rec = {"estimator": peer.param_text, "version": peer.version(), **summary,
+               "peak_memory_bytes": peak, "memory_method": method, "warnings": warns.get(peer.name, []),
+               "quality": q, "quality_rel_diff_vs_sklearn": _rel(q, q_sk),
+               "ratio": tb_median / summary["median_s"]}
+        if budget is not None and peak is not None:
+            rec["within_memory_budget"] = peak <= budget["bytes"]
+        peers[peer.name] = rec
+    out: dict[str, Any] = {"peers": peers}
+    timed = {k: v for k, v in peers.items() if "median_s" in v}
+    if timed:
+        best = min(timed, key=lambda k: timed[k]["median_s"])
+        out.update(peer_best=best, ratio_vs_best_peer=timed[best]["ratio"])
+    if case.peer_target is not None:
+        ref = timed.get(case.peer_target_of or "")
+        out.update(peer_target=case.peer_target, peer_target_of=case.peer_target_of,
+                   meets_peer_target=None if ref is None else ref["ratio"] <= case.peer_target)
+    return out
 
 
 def _sklearn_array_api_runner(case, bparam, b, sk_cls, xb, setting) -> tuple[Callable, None] | str | None:

@@ -454,7 +454,7 @@ def split_indices(idx: np.ndarray, start: int, stop: int, Xb: np.ndarray, featur
     if stop - start < 2 * _SPLIT_PART or _threaded.worker_threads() < 2:
         return int(_partition_serial(idx, start, stop, Xb, feature, bin_idx, missing_left, missing_bin,
                                      is_cat, bitset, buf))
-    bounds = list(range(start, stop, _SPLIT_PART)) + [stop]
+    bounds = [*range(start, stop, _SPLIT_PART), stop]
     n_parts = len(bounds) - 1
     args = (Xb, feature, bin_idx, missing_left, missing_bin, is_cat, bitset, mask)
     counts = _threaded.parallel_map(lambda p: _mark(idx, bounds[p], bounds[p + 1], *args), n_parts) \

@@ -67,7 +67,7 @@ def find_split(hist, n_samples, sum_g, sum_h, value, lower, upper, n_bins_non_mi
         bins = np.flatnonzero(res["left_bins"][0])
         np.bitwise_or.at(bitset, bins >> 5, (np.uint32(1) << (bins & 31).astype(np.uint32)))
     return (float(res["gain"][0]), int(res["feature"][0]), int(res["bin"][0]), bool(res["missing_left"][0]),
-            float(res["sgl"][0]), float(res["shl"][0]), int(round(float(res["nl"][0]))), is_cat)
+            float(res["sgl"][0]), float(res["shl"][0]), round(float(res["nl"][0])), is_cat)
 
 
 def _goes_left(col: np.ndarray, bin_idx: int, missing_left: bool, missing_bin: int, is_cat: bool,
