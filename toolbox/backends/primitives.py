@@ -20,6 +20,8 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from array_api_compat import device as _device
+
 from ..exceptions import IllConditionedWarning
 from ._dispatch import namespace_kind, numba_active
 
@@ -169,18 +171,19 @@ def _histogram_chunks(codes: Any, weights: Any, n_bins: int, *, xp: Any) -> Any:
     """Yield ``(ids, values)`` per row chunk: flat segment ids ``f * n_bins + code`` and their weights."""
     n, d = codes.shape
     c = weights.shape[1]
-    offsets = xp.arange(d, dtype=xp.int64, device=weights.device) * n_bins
+    idt = xp.__array_namespace_info__().default_dtypes(device=_device(weights))["indexing"]
+    offsets = xp.arange(d, dtype=idt, device=_device(weights)) * n_bins
     step = chunk_rows(n, d * (c + 1) * 8)
     for start in range(0, n, step):
         stop = min(start + step, n)
-        ids = xp.reshape(xp.astype(codes[start:stop, ...], xp.int64) + offsets[None, :], (-1,))
+        ids = xp.reshape(xp.astype(codes[start:stop, ...], idt) + offsets[None, :], (-1,))
         vals = xp.reshape(xp.broadcast_to(weights[start:stop, None, :], (stop - start, d, c)), (-1, c))
         yield ids, vals
 
 
 def _histogram_generic(codes: Any, weights: Any, n_bins: int, *, xp: Any) -> Any:
     d, c = codes.shape[1], weights.shape[1]
-    out = xp.zeros((d * n_bins, c), dtype=weights.dtype, device=weights.device)
+    out = xp.zeros((d * n_bins, c), dtype=weights.dtype, device=_device(weights))
     for ids, vals in _histogram_chunks(codes, weights, n_bins, xp=xp):
         out = out + segment_sum(vals, ids, d * n_bins, xp=xp)
     return xp.reshape(out, (d, n_bins, c))

@@ -28,6 +28,7 @@ import array_api_extra as xpx
 import numpy as np
 
 from ...backends import primitives
+from ...backends._dispatch import namespace_kind
 from ._splitting import SplitSpec, best_splits, node_value
 from ._tree import GrowerParams, TreeBuilder
 
@@ -62,6 +63,7 @@ class ArrayGrower:
         self.dev = dev
         info = xp.__array_namespace_info__()
         self.hdt = xp.float64 if "float64" in info.dtypes(device=dev) else xp.float32
+        self.idt = info.default_dtypes(device=dev)["indexing"]
         self.L = max_leaves(p, self.n)
         self.M = 2 * self.L - 1
         need = self.M * self.d * p.n_bins * 3 * (8 if self.hdt == getattr(xp, "float64", None) else 4)
@@ -71,10 +73,10 @@ class ArrayGrower:
                 f"histograms on this backend; set max_leaf_nodes (e.g. 31) or max_depth.")
         asdev = lambda a, dt: xp.asarray(np.asarray(a), dtype=dt, device=dev)  # noqa: E731
         self.spec = SplitSpec(
-            n_bins=p.n_bins, nnm=asdev(p.n_bins_non_missing.astype(np.int64), xp.int64),
+            n_bins=p.n_bins, nnm=asdev(p.n_bins_non_missing.astype(np.int64), self.idt),
             has_missing=asdev(p.has_missing.astype(bool), xp.bool),
             is_categorical=asdev(p.is_categorical.astype(bool), xp.bool),
-            monotonic=asdev(p.monotonic.astype(np.int64), xp.int64),
+            monotonic=asdev(p.monotonic.astype(np.int64), self.idt),
             any_categorical=bool(np.any(p.is_categorical)), min_samples_leaf=p.min_samples_leaf,
             min_hessian=p.min_hessian_to_split, min_gain=p.min_gain_to_split, l2=p.l2_regularization)
         if p.interaction_cst is not None:
@@ -84,6 +86,7 @@ class ArrayGrower:
             self.members = asdev(members, xp.bool)
         else:
             self.members = None
+        self._jitted: dict[Any, Any] = {}
 
     def _allowed_masks(self) -> Any:
         """Feature-subsampling masks (M, d) for this tree, drawn on the host (``None``: all features)."""
@@ -99,117 +102,153 @@ class ArrayGrower:
         """Grow one tree from gradients ``g`` (n,) and hessians ``h`` (n,) (None: constant).
 
         Returns the tree (host), the node id of every training row (n,) int64 and the
-        (unshrunk) node values (M,), both on the device.
+        (unshrunk) node values (M,), both on the device. On JAX the whole tree is one
+        compiled program (``jax.jit`` around a ``fori_loop`` over the steps).
         """
-        xp, p, spec, M, n, d, B = self.xp, self.p, self.spec, self.M, self.n, self.d, self.p.n_bins
+        sub = self._allowed_masks()
+        if namespace_kind(self.xp) == "jax":
+            import jax
+
+            key = (h is None, sub is None)
+            if key not in self._jitted:
+                self._jitted[key] = jax.jit(self._grow_arrays)
+            st = self._jitted[key](g, h, sub)
+        else:
+            st = self._grow_arrays(g, h, sub)
+        return self._finish(st), st["node_of"], st["value"]
+
+    def _grow_arrays(self, g: Any, h: Any | None, sub: Any) -> dict[str, Any]:
+        """The tree as device arrays: per-node statistics, per-step split records, rows' node ids."""
+        xp, p, spec, M, n, B = self.xp, self.p, self.spec, self.M, self.n, self.p.n_bins
         dev, hdt = self.dev, self.hdt
         const = h is None
         ones = xp.ones((n,), dtype=hdt, device=dev)
-        gw = xp.astype(g, hdt)
-        hw = ones if const else xp.astype(h, hdt)
-        W = xp.stack([gw, hw, ones], axis=1)
+        W = xp.stack([xp.astype(g, hdt), ones if const else xp.astype(h, hdt), ones], axis=1)
         hist_root = primitives.histogram(self.Xb, W, B, xp=xp)
-        f0 = 0 if p.interaction_cst is None else min(min(s) for s in p.interaction_cst if s)
+        f0 = 0 if p.interaction_cst is None else min(min(c) for c in p.interaction_cst if c)
         sum_g0 = xp.sum(hist_root[f0, :, 0])
         sum_h0 = xp.asarray(float(n), dtype=hdt, device=dev) if const else xp.sum(hist_root[f0, :, 1])
         zf = lambda: xp.zeros((M,), dtype=hdt, device=dev)  # noqa: E731 - separate buffers (updated in place)
         inf = lambda: xp.full((M,), math.inf, dtype=hdt, device=dev)  # noqa: E731
-        hist = xp.zeros((M, d, B, 3), dtype=hdt, device=dev)
-        hist = _set(hist, 0, hist_root)
-        S = {
+        st: dict[str, Any] = {
+            "hist": _set(xp.zeros((M, self.d, B, 3), dtype=hdt, device=dev), 0, hist_root),
             "sum_g": _set(zf(), 0, sum_g0), "sum_h": _set(zf(), 0, sum_h0),
             "count": _set(zf(), 0, float(n)), "value": zf(), "lower": -inf(), "upper": inf(),
-            "depth": xp.zeros((M,), dtype=xp.int64, device=dev),
+            "depth": xp.zeros((M,), dtype=self.idt, device=dev),
+            "node_of": xp.zeros((n,), dtype=self.idt, device=dev),
         }
-        sub = self._allowed_masks()
         if self.members is not None:
-            active = xp.zeros((M, self.members.shape[0]), dtype=xp.bool, device=dev)
-            active = _set(active, 0, xp.ones((self.members.shape[0],), dtype=xp.bool, device=dev))
-        allowed_root = self._allowed_of(active[0:1, :] if self.members is not None else None, sub, [0])
-        cand = best_splits(hist[0:1, ...], S["count"][0:1], S["sum_g"][0:1], S["sum_h"][0:1],
-                           S["value"][0:1], S["lower"][0:1], S["upper"][0:1], allowed_root, spec, xp=xp)
-        root_ok = (S["count"][0] >= 2 * p.min_samples_leaf) & (sum_h0 >= p.min_hessian_to_split)
-        C = self._empty_candidates()
-        C = self._store(C, [0], cand, root_ok[None])
-        node_of = xp.zeros((n,), dtype=xp.int64, device=dev)
-        node_ids = xp.arange(M, dtype=xp.int64, device=dev)
-        rec = []  # per step: parent, valid (device scalars)
-        for s in range(self.L - 1):
-            li, ri = 2 * s + 1, 2 * s + 2
-            parent = xp.argmax(C["gain"])
-            valid = xp.take(C["gain"], parent[None])[0] > 0
-            pick = lambda a, parent=parent: xp.take(a, parent[None], axis=0)[0]  # noqa: E731
-            f, t, ml = pick(C["feature"]), pick(C["bin"]), pick(C["missing_left"])
-            cat, left_bins = pick(C["is_categorical"]), pick(C["left_bins"])
-            col = xp.astype(xp.take(self.Xb, f[None], axis=1)[:, 0], xp.int64)
-            goes_left = xp.where(cat, xp.take(left_bins, col), (col <= t) | (ml & (col == B - 1)))
-            in_parent = (node_of == parent) & valid
-            node_of = xp.where(in_parent, xp.where(goes_left, node_of * 0 + li, node_of * 0 + ri), node_of)
-            nl, ntot = pick(C["nl"]), pick(S["count"])
-            nr = ntot - nl
-            sgl, shl = pick(C["sgl"]), pick(C["shl"])
-            sgr, shr = pick(S["sum_g"]) - sgl, pick(S["sum_h"]) - shl
-            lo, up = pick(S["lower"]), pick(S["upper"])
-            vl = node_value(sgl, shl, lo, up, p.l2_regularization, xp=xp)
-            vr = node_value(sgr, shr, lo, up, p.l2_regularization, xp=xp)
-            # histograms: the smaller child by one pass, the larger by subtraction
-            small_left = nl < nr
-            small = xp.where(small_left, parent * 0 + li, parent * 0 + ri)
-            m = xp.astype(node_of == small, hdt)
-            h_small = primitives.histogram(self.Xb, W * m[:, None], B, xp=xp)
-            h_large = pick(hist) - h_small
-            h_left = xp.where(small_left, h_small, h_large)
-            h_right = xp.where(small_left, h_large, h_small)
-            hist = _set(_set(hist, li, h_left), ri, h_right)
-            depth = pick(S["depth"]) + 1
-            # value bounds of the children's children (monotonic constraints)
-            mono = xp.take(spec.monotonic, f[None])[0]
-            mid = (vl + vr) / 2
-            lo_l = xp.where(mono == -1, mid, lo)
-            up_l = xp.where(mono == 1, mid, up)
-            lo_r = xp.where(mono == 1, mid, lo)
-            up_r = xp.where(mono == -1, mid, up)
-            for key, a, b in (("sum_g", sgl, sgr), ("sum_h", shl, shr), ("count", nl, nr), ("value", vl, vr),
-                              ("lower", lo_l, lo_r), ("upper", up_l, up_r), ("depth", depth, depth)):
-                S[key] = _set(_set(S[key], li, a), ri, b)
-            if self.members is not None:
-                act = pick(active) & xp.take(self.members, f[None], axis=1)[:, 0]
-                active = _set(_set(active, li, act), ri, act)
-            # the parent is split: no longer a candidate
-            C["gain"] = xp.where((node_ids == parent) & valid, -1.0, C["gain"])
-            rec.append((parent, valid, f, t, ml, cat, left_bins, pick(C["gain_kept"]), nl, nr))
-            if s == self.L - 2:
-                break  # the last split: its children are leaves
-            ok = valid & (depth < (p.max_depth if p.max_depth is not None else 2**62))
-            ok_l = ok & (nl >= 2 * p.min_samples_leaf)
-            ok_r = ok & (nr >= 2 * p.min_samples_leaf)
-            act2 = active[li:ri + 1, :] if self.members is not None else None
-            allowed = self._allowed_of(act2, sub, [li, ri])
-            cand = best_splits(hist[li:ri + 1, ...], S["count"][li:ri + 1], S["sum_g"][li:ri + 1],
-                               S["sum_h"][li:ri + 1], S["value"][li:ri + 1], S["lower"][li:ri + 1],
-                               S["upper"][li:ri + 1], allowed, spec, xp=xp)
-            C = self._store(C, [li, ri], cand, xp.stack([ok_l, ok_r]))
-        return self._finish(rec, S, C), node_of, S["value"]
+            n_sets = self.members.shape[0]
+            st["active"] = _set(xp.zeros((M, n_sets), dtype=xp.bool, device=dev), 0,
+                                xp.ones((n_sets,), dtype=xp.bool, device=dev))
+        root = xp.asarray([0], dtype=self.idt, device=dev)
+        cand = best_splits(st["hist"][0:1, ...], st["count"][0:1], st["sum_g"][0:1], st["sum_h"][0:1],
+                           st["value"][0:1], st["lower"][0:1], st["upper"][0:1],
+                           self._allowed_of(st, sub, root), spec, xp=xp)
+        root_ok = (st["count"][0] >= 2 * p.min_samples_leaf) & (sum_h0 >= p.min_hessian_to_split)
+        st.update(self._empty_candidates())
+        st = self._store(st, [0], cand, root_ok[None])
+        steps = self.L - 1
+        z = lambda dt, *shape: xp.zeros((steps, *shape), dtype=dt, device=dev)  # noqa: E731
+        st.update({"r_parent": z(self.idt), "r_valid": z(xp.bool), "r_feature": z(self.idt), "r_bin": z(self.idt),
+                   "r_ml": z(xp.bool), "r_cat": z(xp.bool), "r_left_bins": z(xp.bool, B), "r_gain": z(hdt),
+                   "r_nl": z(hdt), "r_nr": z(hdt)})
+        if steps == 0:
+            return st
+        if namespace_kind(xp) == "jax":
+            import jax
 
-    def _allowed_of(self, active: Any, sub: Any, nodes: list[int]) -> Any:
+            return jax.lax.fori_loop(0, steps, lambda s, st: self._step(s, st, W, sub, const), st)
+        for s in range(steps):
+            st = self._step(s, st, W, sub, const)
+        return st
+
+    def _step(self, s: Any, st: dict[str, Any], W: Any, sub: Any, const: bool) -> dict[str, Any]:
+        """Split the best candidate (or nothing): step ``s`` creates nodes ``2s + 1`` and ``2s + 2``."""
+        xp, p, spec, B = self.xp, self.p, self.spec, self.p.n_bins
+        hdt = self.hdt
+        st = dict(st)
+        li, ri = 2 * s + 1, 2 * s + 2
+        pair = (xp.asarray([li, ri], dtype=self.idt, device=self.dev) if isinstance(s, int)
+                else xp.stack([li, ri]))
+        parent = xp.argmax(st["gain"])
+        valid = xp.take(st["gain"], parent[None])[0] > 0
+        pick = lambda a: xp.take(a, parent[None], axis=0)[0]  # noqa: E731
+        f, t, ml = pick(st["feature"]), pick(st["bin"]), pick(st["missing_left"])
+        cat, left_bins = pick(st["is_categorical"]), pick(st["left_bins"])
+        col = xp.astype(xp.take(self.Xb, f[None], axis=1)[:, 0], self.idt)
+        goes_left = xp.where(cat, xp.take(left_bins, col), (col <= t) | (ml & (col == B - 1)))
+        node_of = st["node_of"]
+        in_parent = (node_of == parent) & valid
+        st["node_of"] = node_of = xp.where(in_parent, xp.where(goes_left, node_of * 0 + li, node_of * 0 + ri),
+                                           node_of)
+        nl, ntot = pick(st["nl"]), pick(st["count"])
+        nr = ntot - nl
+        sgl, shl = pick(st["sgl"]), pick(st["shl"])
+        sgr, shr = pick(st["sum_g"]) - sgl, pick(st["sum_h"]) - shl
+        lo, up = pick(st["lower"]), pick(st["upper"])
+        vl = node_value(sgl, shl, lo, up, p.l2_regularization, xp=xp)
+        vr = node_value(sgr, shr, lo, up, p.l2_regularization, xp=xp)
+        # histograms: the smaller child by one masked pass, the larger by subtraction
+        small_left = nl < nr
+        small = xp.where(small_left, parent * 0 + li, parent * 0 + ri)
+        m = xp.astype(node_of == small, hdt)
+        h_small = primitives.histogram(self.Xb, W * m[:, None], B, xp=xp)
+        h_large = pick(st["hist"]) - h_small
+        st["hist"] = _set(_set(st["hist"], li, xp.where(small_left, h_small, h_large)), ri,
+                          xp.where(small_left, h_large, h_small))
+        depth = pick(st["depth"]) + 1
+        # value bounds for the children's splits (monotonic constraints)
+        mono = xp.take(spec.monotonic, f[None])[0]
+        mid = (vl + vr) / 2
+        lo_l, up_l = xp.where(mono == -1, mid, lo), xp.where(mono == 1, mid, up)
+        lo_r, up_r = xp.where(mono == 1, mid, lo), xp.where(mono == -1, mid, up)
+        for key, a, b in (("sum_g", sgl, sgr), ("sum_h", shl, shr), ("count", nl, nr), ("value", vl, vr),
+                          ("lower", lo_l, lo_r), ("upper", up_l, up_r), ("depth", depth, depth)):
+            st[key] = _set(_set(st[key], li, a), ri, b)
+        if self.members is not None:
+            act = pick(st["active"]) & xp.take(self.members, f[None], axis=1)[:, 0]
+            st["active"] = _set(_set(st["active"], li, act), ri, act)
+        # the parent is split: no longer a candidate
+        st["gain"] = xp.where((xp.arange(self.M, dtype=self.idt, device=self.dev) == parent) & valid, -1.0,
+                              st["gain"])
+        for key, v in (("r_parent", parent), ("r_valid", valid), ("r_feature", f), ("r_bin", t), ("r_ml", ml),
+                       ("r_cat", cat), ("r_left_bins", left_bins), ("r_gain", pick(st["gain_kept"])),
+                       ("r_nl", nl), ("r_nr", nr)):
+            st[key] = _set(st[key], s, xp.astype(v, st[key].dtype))
+        if isinstance(s, int) and s == self.L - 2:
+            return st  # the last split: its children are leaves
+        ok = valid & (depth < (p.max_depth if p.max_depth is not None else self.M)) & (s < self.L - 2)
+        ok_lr = xp.stack([ok & (nl >= 2 * p.min_samples_leaf), ok & (nr >= 2 * p.min_samples_leaf)])
+        rows = lambda a: xp.take(a, pair, axis=0)  # noqa: E731
+        cand = best_splits(rows(st["hist"]), rows(st["count"]), rows(st["sum_g"]), rows(st["sum_h"]),
+                           rows(st["value"]), rows(st["lower"]), rows(st["upper"]),
+                           self._allowed_of(st, sub, pair), spec, xp=xp)
+        return self._store(st, [li, ri], cand, ok_lr)
+
+    def _allowed_of(self, st: dict[str, Any], sub: Any, nodes: Any) -> Any:
+        """Features nodes ``nodes`` (int array) may split on: interaction constraints and subsampling, (C, d)."""
         xp = self.xp
-        if active is None:
-            allowed = xp.ones((len(nodes), self.d), dtype=xp.bool, device=self.dev)
+        if self.members is None:
+            allowed = xp.ones((nodes.shape[0], self.d), dtype=xp.bool, device=self.dev)
         else:
+            active = xp.take(st["active"], nodes, axis=0)
             allowed = xp.any(active[:, :, None] & self.members[None, :, :], axis=1)
         if sub is not None:
-            allowed = allowed & sub[nodes[0]:nodes[-1] + 1, :]
+            allowed = allowed & xp.take(sub, nodes, axis=0)
         return allowed
 
     def _empty_candidates(self) -> dict[str, Any]:
+        """Each node's best split found so far; ``gain`` -1 marks nodes that are no candidate."""
         xp, M, dev, B = self.xp, self.M, self.dev, self.p.n_bins
         z = lambda dt: xp.zeros((M,), dtype=dt, device=dev)  # noqa: E731
         return {"gain": xp.full((M,), -1.0, dtype=self.hdt, device=dev), "gain_kept": z(self.hdt),
-                "feature": z(xp.int64), "bin": z(xp.int64), "missing_left": z(xp.bool),
+                "feature": z(self.idt), "bin": z(self.idt), "missing_left": z(xp.bool),
                 "is_categorical": z(xp.bool), "sgl": z(self.hdt), "shl": z(self.hdt), "nl": z(self.hdt),
                 "left_bins": xp.zeros((M, B), dtype=xp.bool, device=dev)}
 
-    def _store(self, C: dict[str, Any], nodes: list[int], cand: dict[str, Any], ok: Any) -> dict[str, Any]:
+    def _store(self, C: dict[str, Any], nodes: list[Any], cand: dict[str, Any], ok: Any) -> dict[str, Any]:
+        """Write the candidate splits ``cand`` of ``nodes`` into the state; ``ok`` (C,) marks splittable ones."""
         xp = self.xp
         for j, node in enumerate(nodes):
             for key in ("feature", "bin", "missing_left", "is_categorical", "sgl", "shl", "nl", "left_bins"):
@@ -219,38 +258,31 @@ class ArrayGrower:
             C["gain"] = _set(C["gain"], node, xp.where(ok[j] & (gain > 0), gain, -1.0))
         return C
 
-    def _finish(self, rec: list[tuple[Any, ...]], S: dict[str, Any], C: dict[str, Any]) -> TreeBuilder:
-        """The one host synchronisation of a tree: its split records and node statistics."""
-        xp = self.xp
-        to_np = lambda a: np.asarray(a) if isinstance(a, np.ndarray) else _to_numpy(a)  # noqa: E731
-        if rec:
-            cols = list(zip(*rec))
-            stacked = [xp.stack(list(c)) for c in cols]
-            host = [to_np(a) for a in stacked]
-        else:
-            host = [np.zeros((0,))] * 10
-        parent, valid, feat, thr, ml, cat, left_bins, gain, nl, nr = host
-        count, value, depth = (to_np(S[k]) for k in ("count", "value", "depth"))
+    def _finish(self, st: dict[str, Any]) -> TreeBuilder:
+        """The one host synchronisation of a tree: its split records and node statistics (a few KB)."""
+        keys = ("r_parent", "r_valid", "r_feature", "r_bin", "r_ml", "r_cat", "r_left_bins", "r_gain", "r_nl",
+                "r_nr", "count", "value", "depth")
+        host = {k: _to_numpy(st[k]) for k in keys}
+        count, value, depth = host["count"], host["value"], host["depth"]
         tb = TreeBuilder(self.d)
-        ids = {0: tb.add(value=0.0, count=int(count[0]), depth=0)}
-        for s in range(len(rec)):
-            if not bool(valid[s]):
+        tb.add(value=0.0, count=int(count[0]), depth=0)
+        for s in range(self.L - 1):
+            if not bool(host["r_valid"][s]):
                 break  # later steps found nothing either
             li, ri = 2 * s + 1, 2 * s + 2
-            ids[li] = tb.add(value=float(value[li]), count=int(count[li]), depth=int(depth[li]))
-            ids[ri] = tb.add(value=float(value[ri]), count=int(count[ri]), depth=int(depth[ri]))
-            f = int(feat[s])
-            missing_left = bool(ml[s]) if self.p.has_missing[f] else bool(nl[s] > nr[s])
+            tb.add(value=float(value[li]), count=int(count[li]), depth=int(depth[li]))
+            tb.add(value=float(value[ri]), count=int(count[ri]), depth=int(depth[ri]))
+            f = int(host["r_feature"][s])
+            nl, nr = host["r_nl"][s], host["r_nr"][s]
+            missing_left = bool(host["r_ml"][s]) if self.p.has_missing[f] else bool(nl > nr)
             bitset = None
-            if bool(cat[s]):
+            is_cat = bool(host["r_cat"][s])
+            if is_cat:
                 bits = np.zeros(256, dtype=np.uint64)
-                bits[:left_bins.shape[1]] = left_bins[s]
+                bits[:self.p.n_bins] = host["r_left_bins"][s]
                 bitset = (bits.reshape(8, 32) << np.arange(32, dtype=np.uint64)).sum(axis=1).astype(np.uint32)
-            tb.split(ids[int(parent[s])], feature=f, bin=int(thr[s]), missing_left=missing_left,
-                     gain=float(gain[s]), is_categorical=bool(cat[s]), bitset=bitset, left=ids[li], right=ids[ri])
-        self.node_map = np.full(self.M, -1, dtype=np.int64)
-        for k, v in ids.items():
-            self.node_map[k] = v
+            tb.split(int(host["r_parent"][s]), feature=f, bin=int(host["r_bin"][s]), missing_left=missing_left,
+                     gain=float(host["r_gain"][s]), is_categorical=is_cat, bitset=bitset, left=li, right=ri)
         return tb
 
 

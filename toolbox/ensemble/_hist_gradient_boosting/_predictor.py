@@ -59,6 +59,7 @@ class Forest:
     def _arrays(self, xp: Any, device: Any, dtype: Any) -> dict[str, Any]:
         key = (id(xp), str(device), str(dtype))
         if key not in self._device:
+            idt = xp.__array_namespace_info__().default_dtypes(device=device)["indexing"]
             conv = {}
             for k, v in self.host.items():
                 if v.dtype == np.bool_:
@@ -66,13 +67,13 @@ class Forest:
                 elif v.dtype.kind == "f":
                     dt = dtype
                 elif v.dtype == np.uint32:
-                    dt = xp.int64
+                    dt = idt
                     v = v.astype(np.int64)
                 else:
-                    dt = xp.int64
+                    dt = idt
                 conv[k] = xp.asarray(v.reshape(-1) if k == "bitsets" else v, dtype=dt, device=device)
-            conv["roots"] = xp.asarray(self.roots, dtype=xp.int64, device=device)
-            conv["tree_out"] = xp.asarray(self.tree_out, dtype=xp.int64, device=device)
+            conv["roots"] = xp.asarray(self.roots, dtype=idt, device=device)
+            conv["tree_out"] = xp.asarray(self.tree_out, dtype=idt, device=device)
             self._device[key] = conv
         return self._device[key]
 
@@ -102,7 +103,7 @@ class Forest:
         A = self._arrays(xp, X.device, vdt)
         roots, tree_out = A["roots"][t0:t1], A["tree_out"][t0:t1]
         T = t1 - t0
-        onehot = xp.astype(tree_out[:, None] == xp.arange(self.n_out, dtype=xp.int64, device=X.device)[None, :],
+        onehot = xp.astype(tree_out[:, None] == xp.arange(self.n_out, dtype=tree_out.dtype, device=X.device)[None, :],
                            vdt)
         parts = []
         step = primitives.chunk_rows(n, max(T, 1) * 8 * 8)
@@ -117,7 +118,7 @@ class Forest:
                 nan = xp.isnan(x)
                 left = x <= g("threshold")
                 if bool(self.host["is_categorical"].any()):
-                    code = xp.astype(xp.clip(xp.where(nan, 0.0, x), 0.0, 255.0), xp.int64)
+                    code = xp.astype(xp.clip(xp.where(nan, 0.0, x), 0.0, 255.0), A["roots"].dtype)
                     word = xp.reshape(xp.take(A["bitsets"], xp.reshape(g("bitset_row") * 8 + code // 32, (-1,))),
                                       (m, T))
                     bit = (word // (2 ** (code % 32))) % 2 == 1

@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from array_api_compat import device as _dev
+
 __all__ = ["SplitSpec", "best_splits", "node_value"]
 
 _MIN_CAT_SUPPORT = 10.0
@@ -93,13 +95,13 @@ def best_splits(hist: Any, n: Any, sum_g: Any, sum_h: Any, value: Any, lower: An
     mono = spec.monotonic[None, :, None]
     nnm = spec.nnm[None, :, None]
     hm = spec.has_missing[None, :, None]
-    thr = xp.arange(B - 1, dtype=xp.int64, device=hist.device)[None, None, :]
+    thr = xp.arange(B - 1, dtype=spec.nnm.dtype, device=_dev(hist))[None, None, :]
 
     # numeric, left to right (missing values go right): thresholds b < nnm - 1 + has_missing
     cgl = xp.cumulative_sum(G[..., :B - 1], axis=-1)
     chl = xp.cumulative_sum(H[..., :B - 1], axis=-1)
     cnl = xp.cumulative_sum(N[..., :B - 1], axis=-1)
-    end = nnm - 1 + xp.astype(hm, xp.int64)
+    end = nnm - 1 + xp.astype(hm, nnm.dtype)
     ok = (thr < end) & _valid(cnl, nn - cnl, chl, sh - chl, spec)
     g_lr = _gains(cgl, chl, sg - cgl, sh - chl, loss_node, mono, lo, up, spec.l2, xp=xp)
     g_lr = xp.where(ok & (g_lr > spec.min_gain), g_lr, -1.0)
@@ -110,7 +112,7 @@ def best_splits(hist: Any, n: Any, sum_g: Any, sum_h: Any, value: Any, lower: An
     cgr = rev(xp.cumulative_sum(rev(G[..., 1:B - 1]), axis=-1))
     chr_ = rev(xp.cumulative_sum(rev(H[..., 1:B - 1]), axis=-1))
     cnr = rev(xp.cumulative_sum(rev(N[..., 1:B - 1]), axis=-1))
-    zeros = xp.zeros((C, d, 1), dtype=fdt, device=hist.device)
+    zeros = xp.zeros((C, d, 1), dtype=fdt, device=_dev(hist))
     cgr, chr_, cnr = (xp.concat([a, zeros], axis=-1) for a in (cgr, chr_, cnr))
     ok = hm & (thr <= nnm - 2) & _valid(nn - cnr, cnr, sh - chr_, chr_, spec)
     g_rl = _gains(sg - cgr, sh - chr_, cgr, chr_, loss_node, mono, lo, up, spec.l2, xp=xp)
@@ -146,7 +148,7 @@ def best_splits(hist: Any, n: Any, sum_g: Any, sum_h: Any, value: Any, lower: An
         "shl": _pick(feat_shl, f, xp=xp),
         "nl": _pick(feat_nl, f, xp=xp),
         "is_categorical": xp.take(spec.is_categorical, f, axis=0) if spec.any_categorical
-        else xp.zeros((C,), dtype=xp.bool, device=hist.device),
+        else xp.zeros((C,), dtype=xp.bool, device=_dev(hist)),
     }
     if spec.any_categorical:
         fi = xp.broadcast_to(f[:, None, None], (C, 1, B))
@@ -156,7 +158,7 @@ def best_splits(hist: Any, n: Any, sum_g: Any, sum_h: Any, value: Any, lower: An
                                        out["missing_left"])
         out["bin"] = xp.where(out["is_categorical"], 0, out["bin"])
     else:
-        out["left_bins"] = xp.zeros((C, B), dtype=xp.bool, device=hist.device)
+        out["left_bins"] = xp.zeros((C, B), dtype=xp.bool, device=_dev(hist))
     return out
 
 
@@ -164,14 +166,14 @@ def _categorical(G: Any, H: Any, N: Any, n: Any, sum_g: Any, sum_h: Any, loss_no
                  spec: SplitSpec, *, xp: Any) -> dict[str, Any]:
     """Best categorical split of every (node, feature): arrays (C, d) and ``left_bins`` (C, d, B)."""
     _C, _d, B = G.shape
-    dev = G.device
-    bins = xp.arange(B, dtype=xp.int64, device=dev)[None, None, :]
+    dev = _dev(G)
+    bins = xp.arange(B, dtype=spec.nnm.dtype, device=dev)[None, None, :]
     support = (n / sum_h)[:, None, None]
     eligible = ((bins < spec.nnm[None, :, None]) | ((bins == B - 1) & spec.has_missing[None, :, None]))
     eligible = eligible & (H * support >= _MIN_CAT_SUPPORT)
     ratio = xp.where(eligible, G / (H + _MIN_CAT_SUPPORT), xp.inf)
     order = xp.argsort(ratio, axis=-1, stable=True)            # eligible bins first, by ratio
-    n_used = xp.sum(xp.astype(eligible, xp.int64), axis=-1)[..., None]  # (C, d, 1)
+    n_used = xp.sum(xp.astype(eligible, spec.nnm.dtype), axis=-1)[..., None]  # (C, d, 1)
     sG, sH, sN = (xp.take_along_axis(a, order, axis=-1) for a in (G, H, N))
     i = bins  # positions 0..B-1
     # direction +1: left = sorted[0..i], i < (n_used + 1) // 2
