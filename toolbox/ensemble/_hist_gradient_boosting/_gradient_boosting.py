@@ -428,6 +428,12 @@ class _BaseHGB(BaseEstimator):
             interaction_cst=inter, feature_fraction=float(self.max_features), rng=self._feature_rng)
 
         use_host = namespace_kind(xp) == "numpy"
+        fast_grad = None
+        if use_host and numba_active() and loss.name in ("squared_error", "log_loss"):
+            from . import _loss_numba as fast_grad
+
+            g_buf = np.empty((loss.n_trees_per_iteration, int(X_tr.shape[0])), dtype=np.float32)
+            h_buf = np.empty_like(g_buf)
         if use_host:
             from . import _grower_host
             if numba_active():
@@ -455,9 +461,12 @@ class _BaseHGB(BaseEstimator):
             self._record_scores(raw, y_tr, sw_tr, raw_val, y_val, sw_val, scorer, small, X_val, xp=xp)
 
         for _ in range(len(self._trees), self.max_iter):
-            g, h = loss.gradient_hessian(y_tr, raw, sw_tr, xp=xp)
-            g = xp.astype(g, xp.float32)
-            h = None if h is None else xp.astype(h, xp.float32)
+            if fast_grad is not None:
+                g, h = fast_grad.gradient_hessian(loss, y_tr, raw, sw_tr, g_buf, h_buf)
+            else:
+                g, h = loss.gradient_hessian(y_tr, raw, sw_tr, xp=xp)
+                g = xp.astype(g, xp.float32)
+                h = None if h is None else xp.astype(h, xp.float32)
             trees: list[Tree] = []
             for k in range(K):
                 gk = g[k, ...]

@@ -46,9 +46,8 @@ class GrowerParams:
     def n_features(self) -> int:
         return int(self.n_bins_non_missing.shape[0])
 
-    @property
-    def with_monotonic(self) -> bool:
-        return bool(np.any(self.monotonic != 0))
+    def __post_init__(self) -> None:
+        self.with_monotonic = bool(np.any(self.monotonic != 0))
 
     def root_allowed(self) -> tuple[np.ndarray | None, list[int] | None]:
         """Features the root may split on (``None``: all) and the active interaction sets."""
