@@ -56,6 +56,42 @@ def test_bincount(xp, rng):
            np.bincount(x, w, minlength=8))
 
 
+# --------------------------------------------------------------------------- histogram
+
+
+def _histogram_reference(codes, w, n_bins):
+    d = codes.shape[1]
+    want = np.zeros((d, n_bins, w.shape[1]))
+    for f in range(d):
+        np.add.at(want[f], codes[:, f], w)
+    return want
+
+
+@pytest.mark.parametrize("n_bins", [4, 256])
+def test_histogram_sums_channels_per_feature_and_bin(xp, rng, n_bins):
+    codes = rng.integers(0, n_bins, size=(300, 5)).astype(np.uint8)
+    codes[:, 2] = 0  # one feature in a single bin
+    w = rng.normal(size=(300, 3))
+    got = primitives.histogram(xp.asarray(codes), xp.asarray(w), n_bins, xp=xp.xp)
+    assert tuple(got.shape) == (5, n_bins, 3)
+    _close(xp, got, _histogram_reference(codes, w, n_bins))
+
+
+def test_histogram_generic_matches_native_in_chunks(xp, rng, monkeypatch):
+    monkeypatch.setattr(primitives, "CHUNK_BYTES", 512)  # force many row chunks
+    codes = rng.integers(0, 16, size=(200, 3)).astype(np.uint8)
+    w = rng.normal(size=(200, 2))
+    want = _histogram_reference(codes, w, 16)
+    _close(xp, primitives.histogram(xp.asarray(codes), xp.asarray(w), 16, xp=xp.xp), want)
+    _close(xp, primitives.GENERIC["histogram"](xp.asarray(codes), xp.asarray(w), 16, xp=xp.xp), want)
+
+
+def test_histogram_rejects_bad_shapes(xp, rng):
+    with pytest.raises(ValueError, match="histogram needs codes"):
+        primitives.histogram(xp.asarray(np.zeros((4, 2), np.uint8)), xp.asarray(rng.normal(size=(3, 1))), 4,
+                             xp=xp.xp)
+
+
 def test_segment_sum_rejects_bad_shapes(xp):
     with pytest.raises(ValueError, match="segment_sum needs values"):
         primitives.segment_sum(xp.asarray(np.ones((3, 2))), xp.asarray(np.zeros(4, dtype=int)), 2, xp=xp.xp)
