@@ -468,7 +468,9 @@ def _targets_section(doc: dict) -> list[str]:
     if missing:
         out += [f"Not measured in this run: {', '.join(missing)} (see *Skipped and failed*); the geometric "
                 "mean covers the estimators above only.", ""]
-    out += ["Times are medians over the rounds; peak memory: tracemalloc (see *Reading it*). "
+    rss = any(r["toolbox"].get("memory_method", "").startswith("rss") for r in rows)
+    out += ["Times are medians over the rounds; peak memory: tracemalloc"
+            + (", or the process's RSS where *Peak memory* says so" if rss else "") + " (see *Reading it*). "
             "Quality figures: " + "; ".join(sorted({f"{r['quality']['name']}: {r['quality']['description']}"
                                                      for r in rows})) + ".", ""]
     return out
@@ -563,7 +565,8 @@ def _matrix_section(doc: dict, ratio_png: str | None) -> list[str]:
             cells.append(_fmt_ratio(ratio(r)) + mark)
         body.append(cells)
     gms = backend_geomeans(doc)
-    body.append(["**geometric mean**"] + [f"**{_fmt_ratio(gms[b]['geomean'])}**" for b in backends])
+    body.append(["**geometric mean**"] + [f"**{_fmt_ratio(gms[b]['geomean'])}**" if b in gms else "—"
+                                          for b in backends])
     out = ["### Ratio per estimator and backend", "",
            "toolbox time / scikit-learn time at the table's sizes (GPU columns: 10^6 rows, float32, "
            "scikit-learn on the CPU). ✗: the quality figures differ by more than 1e-3."
@@ -617,15 +620,17 @@ def _memory_section(doc: dict) -> list[str]:
         body.append(cells)
     methods = []
     for b in backends:
-        r = next(r for r in rows if r["backend"] == b)
-        methods.append(f"{b}: {r['toolbox']['memory_method']} (scikit-learn: {r['sklearn']['memory_method']})")
-    out = ["### Peak memory", "",
-           "Extra memory of one run, toolbox / scikit-learn, MiB (input excluded). Methods: "
-           + "; ".join(methods) + ". Cases measured by RSS on every CPU backend: "
-           + (", ".join(sorted({r["case"] for r in rows if r["toolbox"]["memory_method"].startswith("rss")
-                                and r["backend"] in ("numpy", "numba")})) or "none") + ".",
-           "", _table(["estimator", *backends], body), ""]
-    return out + _budget_section(doc)
+        pairs = dict.fromkeys((r["toolbox"]["memory_method"], r["sklearn"]["memory_method"])
+                              for r in rows if r["backend"] == b)
+        methods.append(f"{b}: " + " or ".join(f"{tb} (scikit-learn: {sk})" for tb, sk in pairs))
+    rss = sorted({r["case"] for r in rows if r["toolbox"]["memory_method"].startswith("rss")
+                  and r["backend"] in ("numpy", "numba")})
+    note = (f" Measured by the process's RSS on every CPU backend (numba's and C++ allocations bypass "
+            f"tracemalloc): {', '.join(rss)}." if rss else "")
+    return ["### Peak memory", "",
+            "Extra memory of one run, toolbox / scikit-learn, MiB (input excluded). Methods: "
+            + "; ".join(methods) + "." + note, "", _table(["estimator", *backends], body), "",
+            *_budget_section(doc)]
 
 
 def _budget_section(doc: dict) -> list[str]:

@@ -12,7 +12,7 @@ def test_import_toolbox_is_lazy():
     code = (
         "import sys, toolbox, toolbox.base, toolbox.backends, toolbox.preprocessing, toolbox.testing,"
         " toolbox.linear_model, toolbox.cluster, toolbox.decomposition, toolbox.impute, toolbox.metrics,"
-        " toolbox.model_selection;"
+        " toolbox.model_selection, toolbox.ensemble;"
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -12,6 +12,7 @@ MODULES = [
     "toolbox.cluster",
     "toolbox.decomposition",
     "toolbox.discriminant_analysis",
+    "toolbox.ensemble",
     "toolbox.impute",
     "toolbox.linear_model",
     "toolbox.metrics",
