@@ -301,20 +301,30 @@ class _BaseHGB(BaseEstimator):
         return numba_active() or (namespace_kind(v.xp) != "numpy" and _on_cpu(v.compute) and
                                   __import__("importlib").util.find_spec("numba") is not None)
 
+    def _feature_order(self) -> np.ndarray:
+        """The columns in the order the trees see them: categorical first, then numerical.
+
+        scikit-learn's ColumnTransformer puts the categorical columns first; the order decides
+        ties between features and which features ``max_features`` draws, so it is kept.
+        """
+        mask = self.is_categorical_
+        if mask is None:
+            return np.arange(self.n_features_in_)
+        return np.concatenate([np.flatnonzero(mask), np.flatnonzero(~mask)])
+
     def _encode_categories(self, X: Any, *, xp: Any) -> Any:
-        """``X`` with categorical columns replaced by category codes (NaN: missing or unknown)."""
+        """``X`` in tree order: category codes first (NaN: missing or unknown), numerical columns after."""
         if self.is_categorical_ is None:
             return X
         cols = np.flatnonzero(self.is_categorical_)
+        rest = np.flatnonzero(~self.is_categorical_)
         Xc = xp.take(X, xp.asarray(cols, device=X.device), axis=1)
         codes = self._cat_mapper.transform(Xc, xp=xp)
         missing = codes == self._cat_mapper.missing_values_bin_idx_
         enc = xp.where(missing, xp.nan, xp.astype(codes, X.dtype))
-        colmap = np.zeros(X.shape[1], dtype=np.int64)
-        colmap[cols] = np.arange(cols.size)
-        spread = xp.take(enc, xp.asarray(colmap, device=X.device), axis=1)
-        is_cat = xp.asarray(self.is_categorical_, device=X.device)
-        return xp.where(is_cat[None, :], spread, X)
+        if rest.size == 0:
+            return enc
+        return xp.concat([enc, xp.take(X, xp.asarray(rest, device=X.device), axis=1)], axis=1)
 
     # ------------------------------------------------------------------ #
     # fit
@@ -405,10 +415,16 @@ class _BaseHGB(BaseEstimator):
         if X_val is not None:
             X_val = self._encode_categories(X_val, xp=xp)
 
-        # binning
-        is_cat = np.zeros(d, dtype=bool) if mask is None else mask
-        known_codes = [np.arange(self._cat_mapper.n_bins_non_missing_[int(np.sum(is_cat[:j]))], dtype=np.float64)
-                       if is_cat[j] else None for j in range(d)] if mask is not None else None
+        # binning, on the columns in tree order (categorical first): constraints follow the columns
+        order = self._feature_order()
+        is_cat = np.zeros(d, dtype=bool) if mask is None else mask[order]
+        mono = mono[order]
+        if inter is not None:
+            position = np.empty(d, dtype=np.int64)
+            position[order] = np.arange(d)
+            inter = [{int(position[j]) for j in group} for group in inter]
+        known_codes = [np.arange(self._cat_mapper.n_bins_non_missing_[j], dtype=np.float64) if is_cat[j] else None
+                       for j in range(d)] if mask is not None else None
         if not warm:
             self._bin_mapper = BinMapper(n_bins=self.max_bins + 1, is_categorical=is_cat if mask is not None else None,
                                          known_categories=known_codes, random_state=self._random_seed)
@@ -643,11 +659,13 @@ class _BaseHGB(BaseEstimator):
         (scikit-learn's HistGradientBoosting has no such attribute.) All zeros when no tree split.
         """
         check_is_fitted(self, "_forest")
-        imp = np.zeros(self.n_features_in_)
+        in_tree_order = np.zeros(self.n_features_in_)
         for it in self._trees:
             for t in it:
                 split = ~t.is_leaf
-                np.add.at(imp, t.feature[split], t.gain[split])
+                np.add.at(in_tree_order, t.feature[split], t.gain[split])
+        imp = np.zeros(self.n_features_in_)
+        imp[self._feature_order()] = in_tree_order
         total = imp.sum()
         return imp / total if total > 0 else imp
 

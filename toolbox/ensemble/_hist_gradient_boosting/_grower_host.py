@@ -102,13 +102,19 @@ def grow(Xb: np.ndarray, g: np.ndarray, h: np.ndarray | None, p: GrowerParams, *
     while heap:
         _, _, node = heapq.heappop(heap)
         gain, feature, bin_idx, missing_left, sgl, shl, n_left, is_cat = node.split
+        depth = node.depth + 1
+        # are the children final leaves? (known before partitioning: n_left comes from the histogram counts)
+        n_leaf_nodes = len(leaves) + len(heap) + 2
+        last = p.max_leaf_nodes is not None and n_leaf_nodes == p.max_leaf_nodes
+        deepest = p.max_depth is not None and depth == p.max_depth
+        left_leaf = n_left < 2 * p.min_samples_leaf
+        right_leaf = node.n - n_left < 2 * p.min_samples_leaf
         n_left = K.split_indices(idx, node.start, node.stop, Xb, feature, bin_idx, missing_left,
                                  p.missing_bin, is_cat, node.bitset, buf, mask)
         mid = node.start + n_left
         vl = float(K._node_value(sgl, shl, node.lower, node.upper, p.l2_regularization))
         sgr, shr = node.sum_g - sgl, node.sum_h - shl
         vr = float(K._node_value(sgr, shr, node.lower, node.upper, p.l2_regularization))
-        depth = node.depth + 1
         left = _Node(tb.add(value=vl, count=n_left, depth=depth), depth, node.start, mid, sgl, shl, vl)
         right = _Node(tb.add(value=vr, count=node.n - n_left, depth=depth), depth, mid, node.stop, sgr, shr, vr)
         if not p.has_missing[feature]:
@@ -119,17 +125,14 @@ def grow(Xb: np.ndarray, g: np.ndarray, h: np.ndarray | None, p: GrowerParams, *
         if p.interaction_cst is not None:
             left.allowed, left.cst = allowed_after_split(p, node.cst, feature)
             right.allowed, right.cst = left.allowed, left.cst
-        n_leaf_nodes = len(leaves) + len(heap) + 2
-        if p.max_leaf_nodes is not None and n_leaf_nodes == p.max_leaf_nodes:
+        if last:
             leaves.extend((left, right))
             leaves.extend(item[2] for item in heap)
             heap.clear()
             break
-        if p.max_depth is not None and depth == p.max_depth:
+        if deepest:
             leaves.extend((left, right))
             continue
-        left_leaf = left.n < 2 * p.min_samples_leaf
-        right_leaf = right.n < 2 * p.min_samples_leaf
         if p.with_monotonic:
             c = int(p.monotonic[feature])
             if c == 0:
