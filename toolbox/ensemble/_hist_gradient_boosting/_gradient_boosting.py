@@ -11,6 +11,7 @@ comes to the host once, as a few KB of node arrays.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import warnings
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..._config import use_backend
 from ..._labels import encode_labels
 from ...backends import Compute, framework_of, get_framework, to_backend
 from ...backends._dispatch import namespace_kind, numba_active
@@ -332,6 +334,10 @@ class _BaseHGB(BaseEstimator):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseHGB:
         """Fit on ``X`` (n_samples, n_features; NaN = missing) and ``y`` (n_samples,), optionally weighted."""
+        with contextlib.ExitStack() as stack:
+            return self._fit(X, y, sample_weight, stack)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, stack: contextlib.ExitStack) -> _BaseHGB:
         self._check_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
@@ -376,6 +382,7 @@ class _BaseHGB(BaseEstimator):
             Xa, ya = _host_view(Xa), _host_view(ya)
             sw = None if sw is None else _host_view(sw)
             xp, compute = np_compute.xp, np_compute
+            stack.enter_context(use_backend("numba"))  # the numba kernels, on the zero-copy views
 
         # early stopping and the validation split
         self.do_early_stopping_ = n > 10_000 if self.early_stopping == "auto" else bool(self.early_stopping)
@@ -629,12 +636,23 @@ class _BaseHGB(BaseEstimator):
             Xa, xp = _host_view(Xa), get_framework("numpy").xp
         return self._encode_categories(Xa, xp=xp), xp, v.origin
 
+    @staticmethod
+    def _host_context(xp: Any, origin: Any) -> Any:
+        """The numba kernels for torch / JAX arrays in CPU memory that run on zero-copy NumPy views."""
+        on_views = origin is not None and origin.framework != "numpy" and namespace_kind(xp) == "numpy"
+        return use_backend("numba") if on_views else contextlib.nullcontext()
+
     def _raw_predict(self, X: Any) -> tuple[Any, Any, Any]:
         Xe, xp, origin = self._prepare(X)
-        return self._raw(Xe, xp=xp, dtype=Xe.dtype), xp, origin
+        with self._host_context(xp, origin):
+            return self._raw(Xe, xp=xp, dtype=Xe.dtype), xp, origin
 
     def _staged_raw(self, X: Any) -> Any:
         Xe, xp, origin = self._prepare(X)
+        with self._host_context(xp, origin):
+            yield from self._staged_raw_from(Xe, xp, origin)
+
+    def _staged_raw_from(self, Xe: Any, xp: Any, origin: Any) -> Any:
         K = self._loss.n_trees_per_iteration
         n = int(Xe.shape[0])
         info = xp.__array_namespace_info__()
