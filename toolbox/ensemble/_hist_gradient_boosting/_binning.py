@@ -176,7 +176,7 @@ def _sorted_stats(Xg: Any, max_bins: int, *, xp: Any) -> tuple[Any, Any, Any, An
     nan = xp.isnan(Xg)
     inf = xp.asarray(math.inf, dtype=Xg.dtype, device=dev)
     if namespace_kind(xp) == "numpy":  # rows contiguous, sorted in place, side by side (GIL-free sorts)
-        S = np.ascontiguousarray(np.asarray(Xg).T)
+        S = np.array(np.asarray(Xg).T, order="C", copy=True)  # sorted in place: never the caller's memory
         np.copyto(S, np.inf, where=np.isnan(S))
         parts = _row_parts(k)
         parallel_map(lambda p: S[parts[p]].sort(axis=1), len(parts))

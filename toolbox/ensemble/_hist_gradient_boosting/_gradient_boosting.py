@@ -582,10 +582,15 @@ class _BaseHGB(BaseEstimator):
         scorer = check_scoring(self, self.scoring)
         n = int(X.shape[0])
         if n > _SMALL_TRAIN:
-            idx = np.sort(np.random.RandomState(self._random_seed).choice(n, _SMALL_TRAIN, replace=False))
+            from sklearn.utils import resample
+
+            # scikit-learn's subsample: the same rows (stratified for a classifier), in the same order
+            stratify = _host(y) if isinstance(self, ClassifierMixin) else None
+            idx = resample(np.arange(n), n_samples=_SMALL_TRAIN, replace=False, random_state=self._random_seed,
+                           stratify=stratify)
             take = lambda a: None if a is None else xp.take(a, xp.asarray(idx, device=X.device), axis=0)  # noqa: E731
-            return scorer, (take(X), take(y), take(sw))
-        return scorer, (X, y, sw)
+            return scorer, (take(X), take(y), take(sw), idx)
+        return scorer, (X, y, sw, None)
 
     def _record_scores(self, raw: Any, y: Any, sw: Any, raw_val: Any, y_val: Any, sw_val: Any, scorer: Any,
                        small: Any, X_val: Any, *, xp: Any) -> bool:
@@ -594,17 +599,23 @@ class _BaseHGB(BaseEstimator):
             if raw_val is not None:
                 self.validation_score_.append(self._loss.score(y_val, raw_val, sw_val, xp=xp))
         else:
-            self._forest = Forest(self._trees)
             self.n_iter_ = len(self._trees)
             self.n_trees_per_iteration_ = self._loss.n_trees_per_iteration
+            Xs, ys, sws, idx = small
+            # the scorer predicts on the rows whose raw predictions the loop keeps up to date: reuse them
+            # rather than run every tree again at every iteration
+            raw_small = raw if idx is None else xp.take(raw, xp.asarray(idx, device=raw.device), axis=1)
+            self._fit_raw = {id(Xs): raw_small}
+            if X_val is not None:
+                self._fit_raw[id(X_val)] = raw_val
             self._in_fit_encoded = True
             try:
-                Xs, ys, sws = small
                 self.train_score_.append(self._score_encoded(scorer, Xs, ys, sws))
                 if X_val is not None:
                     self.validation_score_.append(self._score_encoded(scorer, X_val, y_val, sw_val))
             finally:
                 self._in_fit_encoded = False
+                self._fit_raw = {}
         scores = self.validation_score_ if raw_val is not None or (scorer is not None and X_val is not None) \
             else self.train_score_
         return self._should_stop(scores)
@@ -643,6 +654,8 @@ class _BaseHGB(BaseEstimator):
         return use_backend("numba") if on_views else contextlib.nullcontext()
 
     def _raw_predict(self, X: Any) -> tuple[Any, Any, Any]:
+        if getattr(self, "_in_fit_encoded", False) and id(X) in self._fit_raw:  # scoring during fit
+            return self._fit_raw[id(X)], framework_of(X).xp, None
         Xe, xp, origin = self._prepare(X)
         with self._host_context(xp, origin):
             return self._raw(Xe, xp=xp, dtype=Xe.dtype), xp, origin

@@ -48,8 +48,9 @@ def max_leaves(p: GrowerParams, n_samples: int) -> int:
     return max(1, min(bounds))
 
 
-def _set(a: Any, i: int, v: Any) -> Any:
-    return xpx.at(a)[i].set(v)
+def _set(a: Any, i: Any, v: Any) -> Any:
+    """``a[i, ...] = v`` (in place where the library allows, else a new array)."""
+    return xpx.at(a)[(i, ...) if a.ndim > 1 else i].set(v)
 
 
 class ArrayGrower:
@@ -173,7 +174,7 @@ class ArrayGrower:
                 else xp.stack([li, ri]))
         parent = xp.argmax(st["gain"])
         valid = xp.take(st["gain"], parent[None])[0] > 0
-        pick = lambda a: xp.take(a, parent[None], axis=0)[0]  # noqa: E731
+        pick = lambda a: xp.take(a, parent[None], axis=0)[0, ...]  # noqa: E731
         f, t, ml = pick(st["feature"]), pick(st["bin"]), pick(st["missing_left"])
         cat, left_bins = pick(st["is_categorical"]), pick(st["left_bins"])
         col = xp.astype(xp.take(self.Xb, f[None], axis=1)[:, 0], self.idt)
