@@ -498,8 +498,9 @@ def _peers_section(doc: dict) -> list[str]:
                  _fmt_s(r["sklearn"]["median_s"])]
         cells += [_fmt_s(peers.get(n, {}).get("median_s")) for n in names]
         cells += [_fmt_ratio(pr.get(n)) for n in names]
+        applies = target is not None and of in pr and r.get("target_applies")  # the targets' rows only
         cells += [_fmt_best_peer(r), f"≤ {target} ({of})" if target is not None else "—",
-                  _pass(None if target is None or of not in pr else pr[of] <= target)]
+                  _pass(pr[of] <= target if applies else None)]
         q = r["quality"]
         cells += [q["name"], _fmt_q(q["toolbox"]), _fmt_q(q["sklearn"])]
         cells += [_fmt_q(peers.get(n, {}).get("quality")) for n in names]
@@ -511,7 +512,8 @@ def _peers_section(doc: dict) -> list[str]:
     out = ["### Peers", "",
            "toolbox against other libraries with equivalent parameters, timed in the same rounds as "
            "scikit-learn on the same NumPy data (numpy and numba rows). vs *peer*: toolbox time / the "
-           "peer's time. The peers' quality figures are shown, not compared (other algorithms' details differ).",
+           "peer's time; PASS/MISS on the rows the targets apply to. The peers' quality figures are shown, not "
+           "compared (other algorithms' details differ).",
            "", _table(header, body, align=align), ""]
     params = sorted({(n, p["estimator"]) for r in rows for n, p in r["peers"].items() if p.get("estimator")})
     if params:

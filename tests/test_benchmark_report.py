@@ -158,3 +158,80 @@ def test_render_without_results(report, tmp_path):
     text = report.render([], out, tmp_path / "img")
     assert "No results yet" in text
     assert not (tmp_path / "img").exists()
+
+
+def _with_peers(row, peers, *, budget=None, in_geomean=False, peer_target=1.1):
+    """A gradient-boosting-like row: peer records (name -> (median s, MiB)), a memory budget, outside the geomean."""
+    tb = row["toolbox"]["median_s"]
+    row["in_geomean"] = in_geomean
+    row["peers"] = {
+        name: {"estimator": f"{name.upper()}Model(n_jobs=<cores>)", "version": "1.0", "median_s": t,
+               "min_s": t, "max_s": t, "rounds": 2, "peak_memory_bytes": mib * 2**20, "memory_method": "rss-hwm",
+               "warnings": [], "quality": 0.5, "quality_rel_diff_vs_sklearn": 0.5, "ratio": tb / t}
+        for name, (t, mib) in peers.items()}
+    row["peers"]["xgboost"] = row["peers"].get("xgboost") or {"estimator": "XGBModel()",
+                                                              "skipped": "xgboost is not installed"}
+    timed = {k: v for k, v in row["peers"].items() if "median_s" in v}
+    best = min(timed, key=lambda k: timed[k]["median_s"])
+    row.update(peer_best=best, ratio_vs_best_peer=timed[best]["ratio"], peer_target=peer_target,
+               peer_target_of="lightgbm", meets_peer_target=row["peers"]["lightgbm"]["ratio"] <= peer_target)
+    if budget is not None:
+        row["memory_budget"] = {"bytes": budget * 2**20, "rule": "1.5 x n_samples x n_features bytes + 64 MiB",
+                                "within": row["toolbox"]["peak_memory_bytes"] <= budget * 2**20}
+    for lib in ("toolbox", "sklearn"):
+        row[lib]["memory_method"] = "rss-hwm"
+    return row
+
+
+def test_peers_column_section_and_memory_budget(report, results, tmp_path):
+    """Rows with peers: a "vs best peer" column, a Peers section, the memory budgets; kept out of the geomean."""
+    doc = json.loads(results.read_text())
+    hgb = _with_peers(_row("HistGradientBoostingClassifier", "numpy", 1000, 2.0, 4.0, target=0.7),
+                      {"lightgbm": (1.6, 10.0)}, budget=2)  # toolbox 3 MiB: over a 2 MiB budget
+    hgb_numba = _with_peers(_row("HistGradientBoostingClassifier", "numba", 1000, 1.0, 4.0, target=0.7),
+                            {"lightgbm": (2.0, 10.0), "xgboost": (0.5, 20.0)}, budget=64)
+    hgb_numba["target_applies"] = False
+    doc["rows"] += [hgb, hgb_numba]
+    path = tmp_path / "peers.json"
+    path.write_text(json.dumps(doc))
+    text = report.render([path], tmp_path / "performance.md", tmp_path / "img")
+    lines = text.splitlines()
+
+    # targets table: the extra column, the row's best peer; the geometric mean leaves the row out
+    header = next(line for line in lines if line.startswith("| estimator | data | timed |"))
+    assert header.rstrip().endswith("| toolbox MiB | vs best peer |")
+    row = next(line for line in lines if line.startswith("| HistGradientBoostingClassifier() |"))
+    assert "**0.50**" in row and "| PASS |" in row and row.rstrip().endswith("| 1.25 (lightgbm) |")
+    ridge = next(line for line in lines if line.startswith("| Ridge() |"))
+    assert ridge.rstrip().endswith("| — |")  # no peers
+    gm = next(line for line in lines if line.startswith("| **geometric mean** | 2 estimators"))
+    assert "**1.00**" in gm  # Ridge and Lasso only, as before
+    assert "not in it: HistGradientBoostingClassifier" in text
+    assert report.backend_geomeans(doc)["numpy"]["n"] == 2
+
+    # the Peers section: times, ratios, target against LightGBM, quality; skipped peer named
+    assert "### Peers" in text
+    peers = [line for line in lines if line.startswith("| HistGradientBoostingClassifier | 1,000 x 10 |")]
+    numpy_line = next(line for line in peers if "| numpy |" in line)
+    numba_line = next(line for line in peers if "| numba |" in line)
+    assert "| 2.00 | 4.00 | 1.60 | — | 1.25 | — | 1.25 (lightgbm) | ≤ 1.1 (lightgbm) | MISS |" in numpy_line
+    # PASS/MISS only where the targets apply (this numba row is marked as not)
+    assert "| 1.00 | 4.00 | 2.00 | 0.5 | 0.50 | 2.00 | 2.00 (xgboost) | ≤ 1.1 (lightgbm) | — |" in numba_line
+    assert "- xgboost: xgboost is not installed: HistGradientBoostingClassifier-numpy-1000x10-float64" in text
+    assert "- lightgbm: `LIGHTGBMModel(n_jobs=<cores>)`" in text
+    assert report.best_peer(hgb_numba) == ("xgboost", pytest.approx(2.0))
+    assert report.peer_ratios(hgb) == {"lightgbm": pytest.approx(1.25)}
+    assert report.best_peer(_row("Ridge", "numpy", 10, 1.0, 1.0)) is None
+
+    # memory budgets: toolbox against the budget, scikit-learn and the peers beside it
+    assert "**Memory budgets**" in text and "1.5 x n_samples x n_features bytes + 64 MiB" in text
+    budget = [line for line in lines if line.startswith("| HistGradientBoostingClassifier | 1,000 x 10 | num")
+              and "rss-hwm" in line]
+    assert any("| numpy | 2.0 | 3.0 | MISS | 1.0 | 10.0 | — | rss-hwm |" in line for line in budget)
+    assert any("| numba | 64.0 | 3.0 | PASS | 1.0 | 10.0 | 20.0 | rss-hwm |" in line for line in budget)
+    assert "Measured by the process's RSS on every CPU backend" in text
+
+
+def test_render_without_peers_has_no_peer_column(report, results, tmp_path):
+    text = report.render([results], tmp_path / "performance.md", tmp_path / "img")
+    assert "vs best peer" not in text and "### Peers" not in text and "Memory budgets" not in text
