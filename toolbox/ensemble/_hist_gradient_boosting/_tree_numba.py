@@ -107,6 +107,30 @@ def _hist_full_range(Xb, a, b, g, h, f0, f1, acc):  # pragma: no cover - compile
             acc[k + 2] += 1.0
 
 
+@numba.njit(cache=True, nogil=True)
+def _hist_into(Xb, rows, g, h, const, f0, f1, out):  # pragma: no cover - compiled
+    """Rows ``rows`` straight into the (d, nb, 3) histogram ``out`` (small nodes: no parts to add up)."""
+    for r in range(rows.shape[0]):
+        i = rows[r]
+        x = Xb[i]
+        gi = np.float64(g[i])
+        if const:
+            for f in range(f0, f1):
+                out[f, x[f], 0] += gi
+                out[f, x[f], 2] += 1.0
+        else:
+            hi = np.float64(h[i])
+            for f in range(f0, f1):
+                b = x[f]
+                out[f, b, 0] += gi
+                out[f, b, 1] += hi
+                out[f, b, 2] += 1.0
+    if const:
+        for f in range(f0, f1):
+            for b in range(out.shape[1]):
+                out[f, b, 1] = out[f, b, 2]
+
+
 def _hist_part(Xb: np.ndarray, idx: np.ndarray, a: int, b: int, g: np.ndarray, h: np.ndarray | None,
                f0: int, f1: int, acc: np.ndarray, contiguous: bool) -> None:
     if h is None:
@@ -172,14 +196,19 @@ def histogram(Xb: np.ndarray, idx: np.ndarray, start: int, stop: int, g: np.ndar
 
         _threaded.parallel_map(rows, n_parts)
     else:
-        parts = np.zeros((1, d * n_bins * w))
         threads = min(_threaded.worker_threads(), d) if n_rows * d >= _PARALLEL_WORK else 1
         edges = [d * t // threads for t in range(threads + 1)]
+        rows = idx[start:stop]
+        hh = g if const else h
 
         def features(t: int) -> None:
-            _hist_part(Xb, idx, start, stop, g, h, edges[t], edges[t + 1], parts[0], contiguous)
+            _hist_into(Xb, rows, g, hh, const, edges[t], edges[t + 1], out)
 
-        _threaded.parallel_map(features, threads)
+        if threads == 1:
+            features(0)
+        else:
+            _threaded.parallel_map(features, threads)
+        return out
     _finish_hist(parts, const, out)
     return out
 
@@ -321,7 +350,10 @@ def find_split(hist, n_samples, sum_g, sum_h, value, lower, upper, n_bins_non_mi
         shl = 0.0
         nl = 0
         for b in range(end):
-            nl += int(hist[f, b, 2])
+            cb = hist[f, b, 2]
+            if cb == 0.0 and b > 0:
+                continue  # same sums as bin b - 1: never a strictly larger gain
+            nl += int(cb)
             nr = n_samples - nl
             shl += hist[f, b, 1]
             shr = sum_h - shl
@@ -349,7 +381,10 @@ def find_split(hist, n_samples, sum_g, sum_h, value, lower, upper, n_bins_non_mi
             shr = 0.0
             nr = 0
             for b in range(nnm - 2, -1, -1):
-                nr += int(hist[f, b + 1, 2])
+                cb = hist[f, b + 1, 2]
+                if cb == 0.0 and b < nnm - 2:
+                    continue  # same sums as threshold b + 1
+                nr += int(cb)
                 nl = n_samples - nr
                 shr += hist[f, b + 1, 1]
                 shl = sum_h - shr
