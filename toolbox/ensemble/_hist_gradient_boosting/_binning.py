@@ -49,7 +49,7 @@ ALMOST_INF = 1e300
 #: dtype of the codes.
 X_BINNED_DTYPE = np.uint8
 #: Bytes of temporaries per group of features sorted together in ``fit``.
-_FIT_GROUP_BYTES = 4 * primitives.CHUNK_BYTES
+_FIT_GROUP_BYTES = primitives.CHUNK_BYTES // 2
 #: Temporaries per element of a ``transform`` chunk on the generic path (bytes, generous).
 _TRANSFORM_BYTES_PER_ELEMENT = 64
 
@@ -203,15 +203,28 @@ def _sorted_stats(Xg: Any, max_bins: int, *, xp: Any) -> tuple[Any, Any, Any, An
     return S_flat, n_valid, n_distinct, distinct
 
 
-def _numeric_thresholds(Xn: Any, max_bins: int, *, xp: Any) -> list[np.ndarray]:
-    """scikit-learn's ``_find_binning_thresholds`` for every column of ``Xn`` (m, k), in float64 on the host."""
-    m, k = Xn.shape
-    dev = array_api_compat.device(Xn)
+def _numeric_thresholds(X: Any, max_bins: int, *, xp: Any, cols: np.ndarray, rows: Any = None) -> list[np.ndarray]:
+    """scikit-learn's ``_find_binning_thresholds`` for columns ``cols`` of ``X`` (n, d), in float64 on the host.
+
+    ``rows`` (device int array): the subsample. Columns are taken a group at a time (the
+    subsample of a group only), so the temporaries stay within :data:`_FIT_GROUP_BYTES`.
+    """
+    dev = array_api_compat.device(X)
+    m = int(X.shape[0]) if rows is None else int(rows.shape[0])
+    k = int(cols.size)
     out: list[np.ndarray] = []
     group = max(1, min(k, _FIT_GROUP_BYTES // max(1, 40 * m)))
     for g0 in range(0, k, group):
         g1 = min(k, g0 + group)
-        Xg = Xn[:, g0:g1] if (g0, g1) != (0, k) else Xn
+        sel = cols[g0:g1]
+        if sel.size == int(X.shape[1]):
+            Xg = X
+        elif sel.size and np.all(np.diff(sel) == 1):
+            Xg = X[:, int(sel[0]):int(sel[-1]) + 1]
+        else:
+            Xg = _take(X, xp.asarray(sel, dtype=_int_dtype(xp, dev), device=dev), xp=xp, axis=1)
+        if rows is not None:
+            Xg = _take(Xg, rows, xp=xp, axis=0)
         S_flat, n_valid_d, n_distinct_d, distinct_d = _sorted_stats(Xg, max_bins, xp=xp)
         n_valid = _to_host(n_valid_d).astype(np.int64)
         n_distinct = _to_host(n_distinct_d).astype(np.int64)
@@ -421,16 +434,14 @@ class BinMapper:
         if is_cat.any():
             self._check_categorical_data(X, np.flatnonzero(is_cat), xp=xp)
         rng = _sk_random_state(self.random_state)
-        Xs = X
+        rows = None
         if self.subsample is not None and n > self.subsample:
-            rows = rng.choice(n, int(self.subsample), replace=True)  # scikit-learn's draw
-            Xs = _take(X, xp.asarray(rows, dtype=_int_dtype(xp, dev), device=dev), xp=xp, axis=0)
+            drawn = rng.choice(n, int(self.subsample), replace=True)  # scikit-learn's draw
+            rows = xp.asarray(drawn, dtype=_int_dtype(xp, dev), device=dev)
         numeric = np.flatnonzero(~is_cat)
         num_thresholds: list[np.ndarray] = []
         if numeric.size:
-            Xn = Xs if numeric.size == d else _take(
-                Xs, xp.asarray(numeric, dtype=_int_dtype(xp, dev), device=dev), xp=xp, axis=1)
-            num_thresholds = _numeric_thresholds(Xn, max_bins, xp=xp)
+            num_thresholds = _numeric_thresholds(X, max_bins, xp=xp, cols=numeric, rows=rows)
         thresholds: list[np.ndarray] = []
         it = iter(num_thresholds)
         for f in range(d):

@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 
 from ..._config import use_backend
 from ..._labels import encode_labels
-from ...backends import Compute, framework_of, get_framework, to_backend
+from ...backends import Compute, framework_of, get_framework, primitives, to_backend
 from ...backends._dispatch import namespace_kind, numba_active
 from ...base import (
     BaseEstimator,
@@ -67,6 +67,20 @@ def _check_finite_labels(y: Any) -> None:
     raise ValueError(f"Input y contains {int(np.isnan(yh).sum())} NaN and {int(np.isinf(yh).sum())} infinite "
                      f"value(s); the first is at index {int(np.flatnonzero(~np.isfinite(yh))[0])}. Class labels "
                      "must be finite.")
+
+
+def _any_missing(Xb: Any, missing_bin: int, *, xp: Any) -> np.ndarray:
+    """Which columns of the codes ``Xb`` (n, d) hold the missing-values bin: (d,) uint8 on the host.
+
+    In row chunks, so the comparison's temporary stays small.
+    """
+    n, d = int(Xb.shape[0]), int(Xb.shape[1])
+    step = primitives.chunk_rows(n, d, budget=8 * 2**20)
+    seen = None
+    for a in range(0, n, step):
+        part = xp.any(Xb[a:min(n, a + step), ...] == missing_bin, axis=0)
+        seen = part if seen is None else seen | part
+    return _host(seen).astype(np.uint8)
 
 
 def _host_view(x: Any) -> np.ndarray:
@@ -438,7 +452,7 @@ class _BaseHGB(BaseEstimator):
             self._bin_mapper.fit(X_tr, xp=xp)
         Xb = self._bin_mapper.transform(X_tr, xp=xp)
         missing_bin = self._bin_mapper.missing_values_bin_idx_
-        has_missing = _host(xp.any(Xb == missing_bin, axis=0)).astype(np.uint8)
+        has_missing = _any_missing(Xb, missing_bin, xp=xp)
 
         loss = self._loss
         K = loss.n_trees_per_iteration

@@ -65,8 +65,9 @@ def grow(Xb: np.ndarray, g: np.ndarray, h: np.ndarray | None, p: GrowerParams, *
     """
     K = kernels
     n, d = Xb.shape
-    idx = np.arange(n, dtype=np.intp)
-    buf = np.empty(n, dtype=np.intp)
+    itype = np.int32 if n < 2**31 else np.intp  # row ids: half the memory of intp
+    idx = np.arange(n, dtype=itype)
+    buf = np.empty(n, dtype=itype)
     mask = np.empty(n, dtype=np.uint8)
     tb = TreeBuilder(d)
     all_features = np.ones(d, dtype=np.uint8)
