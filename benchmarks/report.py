@@ -61,10 +61,10 @@ On a lent CUDA machine, `bash scripts/gpu-check.sh OUTDIR` runs the tests marked
 `gpu` and these GPU rows in one command, in under 8 minutes, and writes its log,
 summary and results files to OUTDIR, not here: see [gpu-check.md](gpu-check.md),
 which also lists its runs.
-A run of some cases only (`-k`, `--bench-json` to another file) can be merged into
-a mode's file: its rows replace those cases' rows and the run is listed under
-`merged_runs` in the JSON. The HistGradientBoosting rows of the full run below come
-from such a run (numba backend only, quiet machine, 2026-12-01).
+The HistGradientBoosting rows of the full run below come from a separate run of
+those cases only (`-k HistGradient --bench-backends=numba --bench-json=...`, on a
+quiet machine, 2026-12-01), whose rows were added to `full.json` by hand; that run
+is listed under `merged_runs` there.
 
 ## Reading it
 
