@@ -694,10 +694,6 @@ class _BaseHGB(BaseEstimator):
         return result if origin is None else self._output(result, origin)
 
     @property
-    def n_features_in_trees_(self) -> int:  # pragma: no cover - convenience
-        return int(self.n_features_in_)
-
-    @property
     def feature_importances_(self) -> np.ndarray:
         """Total split gain per feature over all trees, normalised to sum to 1: shape (n_features,).
 

@@ -16,7 +16,7 @@ import numpy as np
 from ...backends import primitives
 from ._splitting import SplitSpec, best_splits
 
-__all__ = ["find_split", "histogram", "leaf_ids", "predict_raw", "split_indices", "update_raw"]
+__all__ = ["find_split", "histogram", "leaf_ids", "split_indices", "update_raw"]
 
 
 def _node_value(sg: float, sh: float, lower: float, upper: float, l2: float) -> float:
@@ -108,6 +108,3 @@ def _leaf_rows(starts: np.ndarray, stops: np.ndarray) -> tuple[np.ndarray, np.nd
     pos = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(starts, lengths)
     return leaf, pos
 
-
-def predict_raw(*args: Any, **kwargs: Any) -> None:  # pragma: no cover - the predictor has its own NumPy path
-    raise NotImplementedError("the NumPy predictor runs through Forest._predict_generic")
