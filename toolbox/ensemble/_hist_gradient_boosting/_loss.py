@@ -243,6 +243,18 @@ def _leaf_cdf_search(w: Any, starts: Any, counts: Any, rank: float, *, xp: Any) 
 # --------------------------------------------------------------------------- #
 
 
+def _baseline_inputs(y: Any, sample_weight: Any, *, xp: Any) -> tuple[Any, Any]:
+    """The dtype of a baseline (float64 where the device has it) and the checked weights."""
+    dt = _wide_float(y, xp=xp)
+    n = y.shape[0]
+    if n == 0:
+        raise ValueError("y is empty: no baseline prediction.")
+    sw = _check_weights(sample_weight, n, dt, xp=xp)
+    if sw is not None and float(xp.sum(sw)) == 0.0:
+        raise ValueError("sample_weight sums to zero: no weighted baseline prediction.")
+    return dt, sw
+
+
 class Loss:
     """One loss of histogram gradient boosting (use :func:`get_loss`).
 
@@ -319,13 +331,7 @@ class Loss:
         scikit-learn's ``fit_intercept_only`` (weighted mean, median or quantile of ``y``,
         clipped into the link's domain, then the link), in float64 where the device has it.
         """
-        dt = _wide_float(y, xp=xp)
-        n = y.shape[0]
-        if n == 0:
-            raise ValueError("y is empty: no baseline prediction.")
-        sw = _check_weights(sample_weight, n, dt, xp=xp)
-        if sw is not None and float(xp.sum(sw)) == 0.0:
-            raise ValueError("sample_weight sums to zero: no weighted baseline prediction.")
+        dt, sw = _baseline_inputs(y, sample_weight, xp=xp)
         yv = _float_of(dt, y, xp=xp)
         return xp.reshape(self._baseline_from_mean(_weighted_mean(yv, sw, xp=xp), xp=xp), (1,))
 
@@ -611,13 +617,7 @@ class _MultinomialLoss(_ClassIndexCheck):
         return (e / xp.sum(e, axis=0, keepdims=True)).T
 
     def baseline(self, y, sample_weight=None, *, xp):
-        dt = _wide_float(y, xp=xp)
-        n = y.shape[0]
-        if n == 0:
-            raise ValueError("y is empty: no baseline prediction.")
-        sw = _check_weights(sample_weight, n, dt, xp=xp)
-        if sw is not None and float(xp.sum(sw)) == 0.0:
-            raise ValueError("sample_weight sums to zero: no weighted baseline prediction.")
+        dt, sw = _baseline_inputs(y, sample_weight, xp=xp)
         p = _weighted_mean(self._onehot(y, dt, xp=xp), sw, xp=xp)         # (K,)
         eps = float(xp.finfo(dt).eps)
         p = xp.clip(p, eps, 1.0 - eps)
