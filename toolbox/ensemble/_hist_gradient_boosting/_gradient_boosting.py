@@ -22,7 +22,7 @@ from sklearn.utils import check_random_state
 from ..._config import use_backend
 from ..._labels import encode_labels
 from ...backends import Compute, framework_of, get_framework, primitives, to_backend
-from ...backends._dispatch import namespace_kind, numba_active
+from ...backends._dispatch import _numba_installed, namespace_kind, numba_active
 from ...base import (
     BaseEstimator,
     ClassifierMixin,
@@ -139,11 +139,6 @@ def _category_values(col: np.ndarray, max_bins: int, j: int) -> np.ndarray:
 
 class _BaseHGB(BaseEstimator):
     """The boosting loop shared by the regressor and the classifier."""
-
-    _parameter_names = ("learning_rate", "max_iter", "max_leaf_nodes", "max_depth", "min_samples_leaf",
-                        "l2_regularization", "max_features", "max_bins", "categorical_features",
-                        "monotonic_cst", "interaction_cst", "warm_start", "early_stopping", "scoring",
-                        "validation_fraction", "n_iter_no_change", "tol", "verbose", "random_state")
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -314,8 +309,7 @@ class _BaseHGB(BaseEstimator):
         return v
 
     def _numba_path(self, v: Any) -> bool:
-        return numba_active() or (namespace_kind(v.xp) != "numpy" and _on_cpu(v.compute) and
-                                  __import__("importlib").util.find_spec("numba") is not None)
+        return numba_active() or (namespace_kind(v.xp) != "numpy" and _on_cpu(v.compute) and _numba_installed())
 
     def _feature_order(self) -> np.ndarray:
         """The columns in the order the trees see them: categorical first, then numerical.
