@@ -1,10 +1,13 @@
 """Process-wide defaults and context-local overrides (layer 0).
 
-Two settings live here:
+The settings that live here:
 
 * the compute **backend** (``"auto"``, ``"numpy"``, ``"numba"``, ``"torch"``,
   ``"jax"``, ``"cupy"``, ``"array_api_strict"``) and its device;
-* the **output type** of estimator methods (``"input"`` mirrors the input).
+* the **output type** of estimator methods (``"input"`` mirrors the input);
+* ``cache`` and ``autolog``: whether every estimator ``fit`` goes through
+  :mod:`toolbox.cache` and is recorded by :mod:`toolbox.tracking`
+  (both off by default; see :mod:`toolbox._hooks`).
 
 ``set_*`` functions change the process-wide default; ``use_backend`` and
 ``config_context`` override it for the current context only (a ``with`` block,
@@ -56,6 +59,8 @@ class _Settings:
     backend: str = "auto"
     device: Any = None
     output_type: str = "input"
+    cache: bool = False
+    autolog: bool = False
 
 
 def _check_backend_name(name: Any) -> str:
@@ -153,24 +158,50 @@ def use_backend(name: str, device: Any = None) -> Iterator[None]:
 
 
 def get_config() -> dict[str, Any]:
-    """Return the active settings as a dict (``backend``, ``device``, ``output_type``)."""
+    """Return the active settings as a dict (``backend``, ``device``, ``output_type``, ``cache``, ``autolog``)."""
     s = _current()
-    return {"backend": s.backend, "device": s.device, "output_type": s.output_type}
+    return {"backend": s.backend, "device": s.device, "output_type": s.output_type,
+            "cache": s.cache, "autolog": s.autolog}
 
 
-def set_config(*, output_type: str | None = None) -> None:
-    """Set process-wide options. ``output_type``: see :data:`OUTPUT_TYPES`."""
-    global _GLOBAL
+def _check_flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
+    return value
+
+
+def _options(s: _Settings, output_type: str | None, cache: bool | None, autolog: bool | None) -> _Settings:
     if output_type is not None:
-        _GLOBAL = replace(_GLOBAL, output_type=_check_output_type(output_type))
+        s = replace(s, output_type=_check_output_type(output_type))
+    if cache is not None:
+        s = replace(s, cache=_check_flag("cache", cache))
+    if autolog is not None:
+        s = replace(s, autolog=_check_flag("autolog", autolog))
+    return s
+
+
+def set_config(*, output_type: str | None = None, cache: bool | None = None,
+               autolog: bool | None = None) -> None:
+    """Set process-wide options; ``None`` leaves an option as it is.
+
+    Parameters
+    ----------
+    output_type : str, optional
+        See :data:`OUTPUT_TYPES`.
+    cache : bool, optional
+        Memoize every estimator ``fit`` in :mod:`toolbox.cache`.
+    autolog : bool, optional
+        Record every estimator ``fit`` as a run in :mod:`toolbox.tracking`.
+    """
+    global _GLOBAL
+    _GLOBAL = _options(_GLOBAL, output_type, cache, autolog)
 
 
 @contextlib.contextmanager
-def config_context(*, output_type: str | None = None) -> Iterator[None]:
-    """Override options inside a ``with`` block (context-local, nestable)."""
-    s = _current()
-    if output_type is not None:
-        s = replace(s, output_type=_check_output_type(output_type))
+def config_context(*, output_type: str | None = None, cache: bool | None = None,
+                   autolog: bool | None = None) -> Iterator[None]:
+    """Override options inside a ``with`` block (context-local, nestable); see :func:`set_config`."""
+    s = _options(_current(), output_type, cache, autolog)
     token = _LOCAL.set(s)
     try:
         yield

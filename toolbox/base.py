@@ -20,6 +20,7 @@ import sklearn.base
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.validation import check_is_fitted
 
+from . import _hooks
 from ._config import get_config
 from .backends import (
     Compute,
@@ -376,6 +377,15 @@ class BaseEstimator(sklearn.base.BaseEstimator):
     Fitted attributes (names ending in ``_``) live on the namespace and
     device they were computed on; :meth:`to_backend` moves them.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # every fit / fit_transform a subclass defines runs through the active
+        # fit hooks (caching, autologging): see toolbox._hooks
+        super().__init_subclass__(**kwargs)
+        for method in ("fit", "fit_transform"):
+            func = cls.__dict__.get(method)
+            if callable(func):
+                setattr(cls, method, _hooks.wrap_fit(func, method))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -1,0 +1,141 @@
+"""Fit hooks (layer 0): how caching and autologging wrap every toolbox ``fit``.
+
+:class:`toolbox.base.BaseEstimator` wraps the ``fit`` and ``fit_transform``
+that each subclass defines with :func:`wrap_fit`. When no hook is active the
+wrapper costs one settings lookup and one context-variable update.
+
+A hook is ``hook(estimator, method, call, args, kwargs) -> result``: it may
+run ``call()`` (the rest of the chain, ending in the real method) or return a
+result without it (a cache hit). Hooks come from two places, outermost first:
+
+* providers switched on by a setting (``set_config(autolog=True)``,
+  ``set_config(cache=True)``), imported lazily from the fixed module paths in
+  :data:`_PROVIDERS` the first time their setting is on;
+* hooks added with :func:`add_fit_hook` (tests, downstream code).
+
+:func:`fit_stack` tells a hook which fits are running around it in this
+context (a ``Pipeline`` step inside a search candidate, a ``fit`` called from
+``fit_transform``), so that a hook can act on the outermost call only.
+
+Solvers report per-iteration figures they compute anyway with
+:func:`report_metric`; it is a no-op unless a listener was installed with
+:func:`metric_listener` (autologging does).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import importlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ._config import _current
+
+__all__ = [
+    "FitHook",
+    "add_fit_hook",
+    "fit_stack",
+    "metric_listener",
+    "remove_fit_hook",
+    "report_metric",
+    "wrap_fit",
+]
+
+#: ``hook(estimator, method, call, args, kwargs) -> result``
+FitHook = Callable[[Any, str, Callable[[], Any], tuple, dict], Any]
+
+#: setting name -> (module, attribute) of the hook it switches on; outermost first.
+_PROVIDERS: dict[str, tuple[str, str]] = {
+    "autolog": ("toolbox.tracking._autolog", "fit_hook"),
+    "cache": ("toolbox.cache._estimators", "fit_hook"),
+}
+_LOADED: dict[str, FitHook] = {}
+_EXTRA: dict[str, FitHook] = {}
+
+_STACK: contextvars.ContextVar[tuple[tuple[Any, str], ...]] = contextvars.ContextVar(
+    "toolbox_fit_stack", default=())
+_LISTENER: contextvars.ContextVar[Callable[[Any, str, float, int | None], None] | None] = (
+    contextvars.ContextVar("toolbox_metric_listener", default=None))
+
+
+def add_fit_hook(name: str, hook: FitHook) -> None:
+    """Add ``hook`` (innermost) under ``name``; replaces a hook of the same name."""
+    _EXTRA[name] = hook
+
+
+def remove_fit_hook(name: str) -> None:
+    """Remove the hook added under ``name`` (no error if there is none)."""
+    _EXTRA.pop(name, None)
+
+
+def fit_stack() -> tuple[tuple[Any, str], ...]:
+    """The ``(estimator, method)`` fits running in this context, outermost first (the current one last)."""
+    return _STACK.get()
+
+
+def _provider(name: str) -> FitHook:
+    hook = _LOADED.get(name)
+    if hook is None:
+        module, attr = _PROVIDERS[name]
+        hook = _LOADED[name] = getattr(importlib.import_module(module), attr)
+    return hook
+
+
+def _active_hooks() -> list[FitHook]:
+    s = _current()
+    hooks = [_provider(name) for name in _PROVIDERS if getattr(s, name)]
+    hooks.extend(_EXTRA.values())
+    return hooks
+
+
+def _run(estimator: Any, method: str, func: Callable, args: tuple, kwargs: dict) -> Any:
+    hooks = _active_hooks()
+    token = _STACK.set((*_STACK.get(), (estimator, method)))
+    try:
+        if not hooks:
+            return func(estimator, *args, **kwargs)
+
+        def chain(i: int) -> Any:
+            if i == len(hooks):
+                return func(estimator, *args, **kwargs)
+            return hooks[i](estimator, method, lambda: chain(i + 1), args, kwargs)
+
+        return chain(0)
+    finally:
+        _STACK.reset(token)
+
+
+def wrap_fit(func: Callable, method: str) -> Callable:
+    """Return ``func`` (an estimator's ``fit`` or ``fit_transform``) running through the active hooks."""
+    if getattr(func, "__toolbox_fit_hooks__", False):
+        return func
+
+    @functools.wraps(func)
+    def method_with_hooks(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return _run(self, method, func, args, kwargs)
+
+    method_with_hooks.__toolbox_fit_hooks__ = True  # type: ignore[attr-defined]
+    return method_with_hooks
+
+
+@contextlib.contextmanager
+def metric_listener(listener: Callable[[Any, str, float, int | None], None]) -> Iterator[None]:
+    """Send :func:`report_metric` calls made in this context to ``listener(estimator, name, value, step)``."""
+    token = _LISTENER.set(listener)
+    try:
+        yield
+    finally:
+        _LISTENER.reset(token)
+
+
+def report_metric(estimator: Any, name: str, value: Any, step: int | None = None) -> None:
+    """Report a figure a solver computed anyway (a loss per iteration); free when nobody listens.
+
+    ``value`` may be a 0-d array of any backend; it is converted with
+    ``float()`` only when a listener is installed.
+    """
+    listener = _LISTENER.get()
+    if listener is not None:
+        listener(estimator, name, value, step)
