@@ -14,13 +14,25 @@ from .backends import available_backends, reset_transfer_stats, to_backend, tran
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    # toolbox.save / toolbox.load live in toolbox.io, imported on first use
+    if name in ("save", "load"):
+        from . import io
+
+        return getattr(io, name)
+    raise AttributeError(f"module 'toolbox' has no attribute {name!r}")
+
+
 __all__ = [
     "__version__",
     "available_backends",
     "config_context",
     "get_backend",
     "get_config",
+    "load",  # noqa: F822 (lazy, see __getattr__)
     "reset_transfer_stats",
+    "save",  # noqa: F822 (lazy, see __getattr__)
     "set_backend",
     "set_config",
     "to_backend",

@@ -487,6 +487,13 @@ class BinMapper:
         self._exact = np.array([bool(np.isnan(t).any()) for t in self.bin_thresholds_], dtype=bool)
         self._cache: dict[Any, Any] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The fitted state without the per-device copies (rebuilt on use): what model files store."""
+        state = dict(vars(self))
+        if "_cache" in state:
+            state["_cache"] = {}
+        return state
+
     # ------------------------------------------------------------------ device matrices
 
     def _device_matrix(self, width: int, xp: Any, device: Any, dtype: Any) -> Any:

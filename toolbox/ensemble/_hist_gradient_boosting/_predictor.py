@@ -56,6 +56,10 @@ class Forest:
         self._device: dict[Any, dict[str, Any]] = {}
         self._packed: tuple[np.ndarray, np.ndarray] | None = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The stacked trees without the per-device copies and packed form (rebuilt on use)."""
+        return {**vars(self), "_device": {}, "_packed": None}
+
     def _arrays(self, xp: Any, device: Any, dtype: Any) -> dict[str, Any]:
         key = (id(xp), str(device), str(dtype))
         if key not in self._device:

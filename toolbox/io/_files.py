@@ -1,0 +1,152 @@
+"""The model folder: three files, checksummed, written atomically, verified on read.
+
+::
+
+    model/                    (any name)
+      arrays.safetensors      every numeric array (safetensors: a JSON header, then raw bytes)
+      model.json              everything else (see toolbox.io._encode for its tags)
+      checksums.json          format name and version, and the sha256 and size of the two files above
+
+``checksums.json`` is written last: a folder without it is not a model.
+Reading checks, in this order and before anything is decoded: that
+``checksums.json`` is a toolbox model file of a format version this toolbox
+reads; that it lists exactly the two files; their sizes (a short file is
+*truncated*); their sha256 (a different one is *changed*). Other files in the
+folder are never opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import ModelFileError
+from . import _atomic
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "is_model_dir", "read", "write"]
+
+#: ``format`` in checksums.json and model.json.
+FORMAT = "toolbox-model"
+#: The newest format version this toolbox writes and reads. Older versions must keep loading
+#: (``tests/golden/``).
+FORMAT_VERSION = 1
+
+ARRAYS, DOCUMENT, CHECKSUMS = "arrays.safetensors", "model.json", "checksums.json"
+_MAX_JSON_BYTES = 256 * 2**20
+
+
+def _sha256(data: bytes | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def _json(data: bytes, path: Path) -> Any:
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelFileError(path, f"not valid JSON ({exc})") from None
+
+
+def is_model_dir(path: Path) -> bool:
+    """Whether ``path`` is a folder holding a toolbox ``checksums.json`` (what a save may replace)."""
+    f = path / CHECKSUMS
+    try:
+        if not f.is_file() or f.stat().st_size > _MAX_JSON_BYTES:
+            return False
+        doc = json.loads(f.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("format") == FORMAT
+
+
+def write(path: str | os.PathLike, document: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    """Write the model folder ``path`` atomically: ``document`` (JSON-able) and ``arrays``.
+
+    An existing toolbox model folder at ``path`` is replaced in one step; any
+    other existing file or folder raises ``FileExistsError``.
+    """
+    import safetensors.numpy
+
+    blob = safetensors.numpy.save(arrays, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+    doc = json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **document},
+                     indent=1, allow_nan=False, ensure_ascii=False).encode()
+    checks = json.dumps({
+        "format": FORMAT, "format_version": FORMAT_VERSION,
+        "files": {name: {"sha256": _sha256(data), "bytes": len(data)}
+                  for name, data in ((ARRAYS, blob), (DOCUMENT, doc))},
+    }, indent=1).encode()
+    _atomic.write_directory(path, {ARRAYS: blob, DOCUMENT: doc, CHECKSUMS: checks}, replaceable=is_model_dir)
+
+
+def _read_checked(folder: Path, name: str, entry: Any) -> bytes:
+    f = folder / name
+    if not isinstance(entry, dict) or not isinstance(entry.get("bytes"), int) or not isinstance(
+            entry.get("sha256"), str):
+        raise ModelFileError(folder / CHECKSUMS, f"malformed entry for {name}")
+    try:
+        data = f.read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(f, "missing (the model folder is incomplete)") from None
+    except OSError as exc:
+        raise ModelFileError(f, f"cannot be read ({exc.strerror})") from None
+    if len(data) != entry["bytes"]:
+        what = "truncated" if len(data) < entry["bytes"] else "longer than written"
+        raise ModelFileError(f, f"{what}: {len(data)} bytes, checksums.json says {entry['bytes']}")
+    if _sha256(data) != entry["sha256"]:
+        raise ModelFileError(f, "changed since it was written: its sha256 differs from checksums.json's")
+    return data
+
+
+def check_version(doc: Any, path: Path) -> None:
+    """Raise ModelFileError unless ``doc`` names toolbox's format at a version this toolbox reads."""
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ModelFileError(path, "not a toolbox model file (no 'format': 'toolbox-model')")
+    version = doc.get("format_version")
+    if type(version) is not int or version < 1:
+        raise ModelFileError(path, f"invalid format_version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(path, f"written in model-file format {version}, newer than the newest this "
+                                   f"toolbox reads ({FORMAT_VERSION}): upgrade toolbox to load it")
+
+
+def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Verify and read the model folder ``path``: ``(document, arrays)``; ModelFileError on any problem."""
+    import safetensors
+    import safetensors.numpy
+
+    folder = Path(path)
+    if not folder.exists():
+        raise ModelFileError(folder, "no such model folder")
+    if not folder.is_dir():
+        raise ModelFileError(folder, "not a folder (a toolbox model is a folder holding checksums.json)")
+    check_file = folder / CHECKSUMS
+    try:
+        size = check_file.stat().st_size
+        if size > _MAX_JSON_BYTES:
+            raise ModelFileError(check_file, f"too large for a checksum list ({size} bytes)")
+        checks = _json(check_file.read_bytes(), check_file)
+    except FileNotFoundError:
+        raise ModelFileError(folder, "not a toolbox model folder: no checksums.json (an interrupted save "
+                                     "leaves no checksums.json)") from None
+    check_version(checks, check_file)
+    files = checks.get("files")
+    if not isinstance(files, dict) or set(files) != {ARRAYS, DOCUMENT}:
+        listed = sorted(files) if isinstance(files, dict) else files
+        raise ModelFileError(check_file, f"must list exactly {ARRAYS} and {DOCUMENT}, lists {listed}")
+    doc_bytes = _read_checked(folder, DOCUMENT, files[DOCUMENT])
+    blob = _read_checked(folder, ARRAYS, files[ARRAYS])
+    document = _json(doc_bytes, folder / DOCUMENT)
+    check_version(document, folder / DOCUMENT)
+    try:
+        arrays = safetensors.numpy.load(blob)
+    except (safetensors.SafetensorError, ValueError, TypeError) as exc:
+        raise ModelFileError(folder / ARRAYS, f"not a valid safetensors file ({exc})") from None
+    return document, arrays
