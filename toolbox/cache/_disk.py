@@ -10,9 +10,11 @@
             model.json        {"key": "3fa1...e9", "value": ...}
             checksums.json
 
-Writes go through :func:`toolbox.io._values.save_value` (a temporary folder,
-fsync, then an atomic rename or exchange), so a reader sees a whole entry or
-none. Reads verify every checksum; the entry also names its own key, so a
+Writes use the model-file format of :mod:`toolbox.io` (the document of
+:func:`~toolbox.io._values.save_value`, written by ``toolbox.io._files.write``:
+a temporary folder, fsync, then an atomic rename or exchange), so a reader
+sees a whole entry or none; an entry is decoded once in memory before it is
+written, so that one the reader would refuse is never written. Reads verify every checksum; the entry also names its own key, so a
 folder moved or copied to another key's place is refused. A corrupted,
 truncated or foreign entry is a miss: it is removed with a
 :class:`CacheEntryWarning`. An entry that disappears while it is read (another
@@ -99,19 +101,24 @@ class DiskTier:
 
     def save(self, key: str, value: Any) -> bool:
         """Write ``value`` under ``key``; False (nothing written) when the format cannot hold it."""
-        from ..exceptions import NotPersistableError
-        from ..io._files import is_model_dir
-        from ..io._values import save_value
+        from ..exceptions import ModelFileError, NotPersistableError
+        from ..io._files import is_model_dir, write
+        from ..io._values import decode_document, encode_document
 
         p = self.path(key)
         if is_model_dir(p):  # another process (or an earlier run) wrote it: same key, same content
             return True
         try:
-            p.parent.mkdir(parents=True, exist_ok=True)
-            save_value({"key": key, "value": value}, p)
-        except NotPersistableError as exc:
+            document, arrays = encode_document({"key": key, "value": value}, kind="value", where="value")
+            # decoded once in memory before it is written: an entry the reader would refuse (and remove,
+            # with a warning, on every run) is never written
+            decode_document(document, arrays, p, kind="value", place="host")
+        except (NotPersistableError, ModelFileError) as exc:
             logger.debug("cache entry %s kept in memory only: %s", key, exc)
             return False
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            write(p, document, arrays)
         except FileExistsError:  # something that is not an entry sits there: clear it for the next write
             self.remove(p)
             return False

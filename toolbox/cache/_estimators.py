@@ -43,6 +43,15 @@ logger = logging.getLogger("toolbox.cache")
 
 _OWN_MODULES = ("toolbox", "sklearn", "builtins", "abc")
 
+#: Attributes a parent sets on an estimator around its fit (scikit-learn's callback wiring): not fitted
+#: state, neither stored nor removed on a hit.
+_TRANSIENT = frozenset({"_parent_callback_ctx", "_callback_fit_ctx", "_skl_callbacks",
+                        "_skl_callbacks_to_teardown"})
+
+
+def _state(estimator: Any) -> dict[str, Any]:
+    return {k: v for k, v in fitted_state(estimator).items() if k not in _TRANSIENT}
+
 
 @functools.lru_cache(maxsize=256)
 def _class_code(cls: type) -> tuple[str, ...]:
@@ -80,7 +89,7 @@ def _restore(estimator: Any, entry: dict) -> Any:
     """Put the cached fitted state (already an independent copy) into ``estimator``; the method's result."""
     state = entry["state"]
     names = set(estimator.get_params(deep=False))
-    for attr in [k for k in vars(estimator) if k not in names and k not in state]:
+    for attr in [k for k in vars(estimator) if k not in names and k not in state and k not in _TRANSIENT]:
         delattr(estimator, attr)  # left by an earlier fit: a real fit would not have it either
     vars(estimator).update(state)
     result = entry["result"]
@@ -109,5 +118,5 @@ def fit_hook(estimator: Any, method: str, call: Any, args: tuple, kwargs: dict) 
             return _restore(estimator, entry)
         result = call()
         value = {"self": True} if result is estimator else {"self": False, "value": result}
-        cache.store(key, {"state": fitted_state(estimator), "result": value})
+        cache.store(key, {"state": _state(estimator), "result": value})
         return result
