@@ -105,6 +105,7 @@ def _sqlite_engine(loc: Location) -> Any:
             cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys = ON")
             cur.execute("PRAGMA synchronous = NORMAL")  # WAL: durable across a process crash
+            cur.execute("PRAGMA case_sensitive_like = ON")  # LIKE as on PostgreSQL (ILIKE ignores case)
             mode = cur.execute("PRAGMA journal_mode").fetchone()[0]
             if str(mode).lower() != "wal":
                 try:
