@@ -5,14 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ["torch", "jax", "cupy", "numba", "array_api_strict", "transformers", "huggingface_hub", "plotly", "optuna"]
+HEAVY = ["torch", "jax", "cupy", "numba", "array_api_strict", "transformers", "huggingface_hub", "plotly", "optuna",
+         "safetensors"]
 
 
 def test_import_toolbox_is_lazy():
     code = (
         "import sys, toolbox, toolbox.base, toolbox.backends, toolbox.preprocessing, toolbox.testing,"
         " toolbox.linear_model, toolbox.cluster, toolbox.decomposition, toolbox.impute, toolbox.metrics,"
-        " toolbox.model_selection, toolbox.ensemble;"
+        " toolbox.model_selection, toolbox.ensemble, toolbox.io;"
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -33,6 +34,18 @@ def test_numpy_work_does_not_import_gpu_frameworks():
 
 def test_plain_import_is_light():
     code = "import sys, toolbox; print(' '.join(m for m in ['sklearn', 'scipy', 'pandas'] if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
+
+
+def test_numpy_model_files_do_not_import_gpu_frameworks(tmp_path):
+    code = (
+        "import sys, numpy as np, toolbox as tb; from toolbox.linear_model import Ridge;"
+        f"tb.save(Ridge().fit(np.eye(4), np.arange(4.0)), {str(tmp_path / 'm')!r});"
+        f"tb.load({str(tmp_path / 'm')!r}).predict(np.eye(4));"
+        "print(' '.join(m for m in ['torch', 'jax', 'cupy'] if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""

@@ -30,9 +30,9 @@ __all__ = [
     "config_context",
     "get_backend",
     "get_config",
-    "load",  # noqa: F822 (lazy, see __getattr__)
+    "load",
     "reset_transfer_stats",
-    "save",  # noqa: F822 (lazy, see __getattr__)
+    "save",
     "set_backend",
     "set_config",
     "to_backend",

@@ -86,13 +86,19 @@ def write(path: str | os.PathLike, document: dict[str, Any], arrays: dict[str, n
     _atomic.write_directory(path, {ARRAYS: blob, DOCUMENT: doc, CHECKSUMS: checks}, replaceable=is_model_dir)
 
 
-def _read_checked(folder: Path, name: str, entry: Any) -> bytes:
+def _read_at(dir_fd: int, name: str) -> bytes:
+    fd = os.open(name, os.O_RDONLY, dir_fd=dir_fd)
+    with os.fdopen(fd, "rb") as f:
+        return f.read()
+
+
+def _read_checked(folder: Path, dir_fd: int, name: str, entry: Any) -> bytes:
     f = folder / name
     if not isinstance(entry, dict) or not isinstance(entry.get("bytes"), int) or not isinstance(
             entry.get("sha256"), str):
         raise ModelFileError(folder / CHECKSUMS, f"malformed entry for {name}")
     try:
-        data = f.read_bytes()
+        data = _read_at(dir_fd, name)
     except FileNotFoundError:
         raise ModelFileError(f, "missing (the model folder is incomplete)") from None
     except OSError as exc:
@@ -118,31 +124,55 @@ def check_version(doc: Any, path: Path) -> None:
 
 
 def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Verify and read the model folder ``path``: ``(document, arrays)``; ModelFileError on any problem."""
+    """Verify and read the model folder ``path``: ``(document, arrays)``; ModelFileError on any problem.
+
+    The three files are read through one handle on the folder, so a save that
+    swaps in a new folder meanwhile cannot mix two models; if that save also
+    removed the old folder under the reader, the read starts again.
+    """
+    folder = Path(path)
+    for attempt in range(5):
+        try:
+            dir_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        except FileNotFoundError:
+            raise ModelFileError(folder, "no such model folder") from None
+        except NotADirectoryError:
+            raise ModelFileError(folder, "not a folder (a toolbox model is a folder holding "
+                                         "checksums.json)") from None
+        try:
+            return _read_folder(folder, dir_fd)
+        except ModelFileError:
+            try:
+                replaced = os.stat(folder).st_ino != os.fstat(dir_fd).st_ino
+            except OSError:
+                replaced = True
+            if not replaced or attempt == 4:
+                raise
+        finally:
+            os.close(dir_fd)
+    raise AssertionError("unreachable")
+
+
+def _read_folder(folder: Path, dir_fd: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     import safetensors
     import safetensors.numpy
 
-    folder = Path(path)
-    if not folder.exists():
-        raise ModelFileError(folder, "no such model folder")
-    if not folder.is_dir():
-        raise ModelFileError(folder, "not a folder (a toolbox model is a folder holding checksums.json)")
     check_file = folder / CHECKSUMS
     try:
-        size = check_file.stat().st_size
-        if size > _MAX_JSON_BYTES:
-            raise ModelFileError(check_file, f"too large for a checksum list ({size} bytes)")
-        checks = _json(check_file.read_bytes(), check_file)
+        raw = _read_at(dir_fd, CHECKSUMS)
     except FileNotFoundError:
         raise ModelFileError(folder, "not a toolbox model folder: no checksums.json (an interrupted save "
                                      "leaves no checksums.json)") from None
+    if len(raw) > _MAX_JSON_BYTES:
+        raise ModelFileError(check_file, f"too large for a checksum list ({len(raw)} bytes)")
+    checks = _json(raw, check_file)
     check_version(checks, check_file)
     files = checks.get("files")
     if not isinstance(files, dict) or set(files) != {ARRAYS, DOCUMENT}:
         listed = sorted(files) if isinstance(files, dict) else files
         raise ModelFileError(check_file, f"must list exactly {ARRAYS} and {DOCUMENT}, lists {listed}")
-    doc_bytes = _read_checked(folder, DOCUMENT, files[DOCUMENT])
-    blob = _read_checked(folder, ARRAYS, files[ARRAYS])
+    doc_bytes = _read_checked(folder, dir_fd, DOCUMENT, files[DOCUMENT])
+    blob = _read_checked(folder, dir_fd, ARRAYS, files[ARRAYS])
     document = _json(doc_bytes, folder / DOCUMENT)
     check_version(document, folder / DOCUMENT)
     try:
