@@ -24,6 +24,7 @@ from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 import toolbox as tb
+import toolbox.io
 from toolbox.exceptions import ModelFileError, NotPersistableError
 from toolbox.io._allowlist import FAMILIES
 
