@@ -7,12 +7,12 @@ any change is a miss. Entries live in an in-memory LRU bounded in bytes
 (GPU-resident entries stay on their GPU, counted against a separate device
 budget) and, optionally, in a folder shared safely by several processes.
 
->>> import toolbox as tb
->>> tb.set_config(cache=True)             # memoize every estimator fit
->>> tb.cache.configure(directory="~/.cache/toolbox")   # and keep entries on disk
->>> LogisticRegression().fit(X, y)        # fitted
->>> LogisticRegression().fit(X, y)        # restored from the cache
->>> tb.cache.info()["hits"]
+>>> import toolbox, toolbox.cache
+>>> toolbox.set_config(cache=True)                    # memoize every estimator fit
+>>> toolbox.cache.configure(directory="~/.cache/toolbox")   # and keep entries on disk
+>>> LogisticRegression().fit(X, y)                    # fitted
+>>> LogisticRegression().fit(X, y)                    # restored from the cache
+>>> toolbox.cache.info()["hits"]
 1
 """
 
@@ -23,15 +23,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ._core import DEFAULT_DEVICE_BYTES, DEFAULT_MEMORY_BYTES, get_cache
+from ._core import DEFAULT_DEVICE_BYTES as _DEFAULT_DEVICE_BYTES
+from ._core import DEFAULT_MEMORY_BYTES as _DEFAULT_MEMORY_BYTES
 from ._core import disabled as _disabled
+from ._core import get_cache as _get_cache
 from ._hashing import hash_array
 from ._memoize import memoize
 
 __all__ = ["clear", "configure", "disabled", "hash_array", "info", "memoize"]
 
 
-def configure(memory_bytes: int = DEFAULT_MEMORY_BYTES, device_bytes: int = DEFAULT_DEVICE_BYTES,
+def configure(memory_bytes: int = _DEFAULT_MEMORY_BYTES, device_bytes: int = _DEFAULT_DEVICE_BYTES,
               directory: str | os.PathLike | None = None, enabled: bool = True) -> None:
     """Set the cache's budgets, disk folder and on/off switch (each call sets all four).
 
@@ -57,7 +59,7 @@ def configure(memory_bytes: int = DEFAULT_MEMORY_BYTES, device_bytes: int = DEFA
     TypeError
         A budget that is not a whole number, a non-bool ``enabled``.
     """
-    get_cache().configure(memory_bytes, device_bytes, directory, enabled)
+    _get_cache().configure(memory_bytes, device_bytes, directory, enabled)
 
 
 def info() -> dict[str, Any]:
@@ -75,12 +77,12 @@ def info() -> dict[str, Any]:
         array belongs to the ``device`` tier (its host part still counts in
         ``memory["bytes"]``).
     """
-    return get_cache().info()
+    return _get_cache().info()
 
 
 def clear() -> None:
     """Remove every entry (memory and disk) and reset the counters."""
-    get_cache().clear()
+    _get_cache().clear()
 
 
 @contextmanager

@@ -222,6 +222,8 @@ def canonical(v: Any, where: str = "value", depth: int = 0) -> Any:
             raise Uncacheable(f"{where}: the bound built-in method {v!r}")
         return ["builtin", qualified_name(v) if not isinstance(v, np.ufunc) else f"numpy.{v.__name__}"]
     module = type(v).__module__ or ""
+    if module.split(".")[0] in ("numpy", "scipy") and callable(v) and hasattr(v, "__qualname__"):
+        return ["builtin", qualified_name(v)]  # NumPy's dispatching functions (np.sum...): library code
     if module.split(".")[0] in _TRUSTED_MODULES and hasattr(v, "__dict__") and not callable(
             getattr(v, "__next__", None)):
         return ["object", qualified_name(type(v)), canonical(vars(v), f"{where}.{type(v).__name__}", depth + 1)]
