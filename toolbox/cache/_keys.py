@@ -24,7 +24,7 @@ import numpy as np
 from ..backends import framework_of
 from ._hashing import _np_dtype_tag, hash_array, hash_bytes
 
-__all__ = ["Uncacheable", "canonical", "environment", "fitted_state", "key_of", "qualified_name"]
+__all__ = ["Uncacheable", "canonical", "environment", "fitted_state", "function_key", "key_of", "qualified_name"]
 
 #: Modules whose plain objects (splitters, scorers, kernels) may be keyed by their attributes.
 _TRUSTED_MODULES = ("toolbox", "sklearn")
@@ -96,14 +96,46 @@ def _code_digest(code: types.CodeType) -> str:
     return hash_bytes(text)
 
 
-def _function(f: types.FunctionType, where: str, depth: int) -> list:
+def _function(f: types.FunctionType, where: str, depth: int, cells: list | None = None) -> list:
     """A Python function: its name, code, closure cells and defaults (not the globals it reads)."""
     name = qualified_name(f)
     here = f"{where} (function {name})"
-    cells = [canonical(c.cell_contents, here, depth + 1) for c in f.__closure__ or ()]
+    if cells is None:
+        cells = [canonical(c.cell_contents, here, depth + 1) for c in f.__closure__ or ()]
     defaults = canonical(f.__defaults__, here, depth + 1) if f.__defaults__ else None
     kwdefaults = canonical(f.__kwdefaults__, here, depth + 1) if f.__kwdefaults__ else None
     return ["function", name, _code_digest(f.__code__), cells, defaults, kwdefaults]
+
+
+def function_key(f: Any, token: str) -> tuple[list, bool]:
+    """``(canonical form, durable)`` of a memoized function.
+
+    Closure cells holding values (numbers, strings, arrays, estimators...) are
+    keyed by content; a cell holding a mutable container or an object that
+    cannot be keyed (a counter list, a lock) is keyed by ``token``, which
+    names this decorated function in this process only (``durable`` False:
+    such entries never go to disk).
+    """
+    if not isinstance(f, types.FunctionType):
+        try:
+            return canonical(f, qualified_name(f)), True
+        except Uncacheable:
+            return ["object", qualified_name(f), token], False
+    durable = True
+    cells: list = []
+    for i, c in enumerate(f.__closure__ or ()):
+        try:
+            v = c.cell_contents
+            if isinstance(v, (list, dict, set, bytearray)):
+                raise Uncacheable("mutable closure cell")
+            cells.append(canonical(v, qualified_name(f)))
+        except (Uncacheable, ValueError):  # ValueError: an empty cell
+            cells.append(["cell", token, i])
+            durable = False
+    try:
+        return _function(f, qualified_name(f), 0, cells), durable
+    except Uncacheable:  # unkeyable defaults
+        return ["object", qualified_name(f), token], False
 
 
 def fitted_state(est: Any) -> dict[str, Any]:

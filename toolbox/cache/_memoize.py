@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 from ._core import get_cache
-from ._keys import Uncacheable, canonical, environment, key_of, qualified_name
+from ._keys import Uncacheable, canonical, environment, function_key, key_of, qualified_name
 
 __all__ = ["memoize"]
 
@@ -46,8 +46,10 @@ def memoize(func: Any = None, *, persist: bool = True) -> Any:
     Arguments are keyed by content: arrays (NumPy, torch, JAX, CuPy...) by
     their content hash, dtype, shape, memory order and device; scalars,
     strings and containers exactly; estimators by class and parameters. The
-    function is keyed by its qualified name, code, closure and defaults (not
-    by the module globals it reads), and every key includes the toolbox
+    function is keyed by its qualified name, code, defaults and the values in
+    its closure (not by the module globals it reads; a closure over a mutable
+    container or an unkeyable object makes it "this function in this
+    process", kept in memory only), and every key includes the toolbox
     version, backend and device setting. A hit returns an independent copy
     of the result. Calls whose arguments cannot be keyed (a random generator,
     an arbitrary object) simply run.
@@ -84,10 +86,7 @@ def memoize(func: Any = None, *, persist: bool = True) -> Any:
         if not cache.active():
             return func(*args, **kwargs)
         try:
-            try:
-                ident, durable = canonical(func, name), True
-            except Uncacheable:  # a closure over something unkeyable: this function object, this process
-                ident, durable = ["object", name, token], False
+            ident, durable = function_key(func, token)
             key = key_of(["memoize", 1, ident, canonical(_bind(sig, args, kwargs), f"{name} arguments"),
                           environment()])
         except Uncacheable as exc:
