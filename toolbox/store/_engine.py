@@ -4,7 +4,8 @@ Accepted locations:
 
 * a folder (``./toolbox-runs``): the database ``<folder>/toolbox.db`` and the
   artifacts ``<folder>/artifacts``;
-* ``sqlite:///path/to/file.db`` (artifacts beside it, in ``artifacts/``);
+* ``sqlite:///path/to/file.db`` (artifacts beside it, in ``artifacts/``;
+  ``?mode=ro`` opens it read-only);
 * ``postgresql://user:password@host:port/db`` (``postgres://`` and
   ``postgresql+psycopg://`` too; libpq options such as
   ``?options=-csearch_path%3Dteam`` pass through), with the artifact root given
@@ -69,7 +70,9 @@ def parse_location(uri: str | os.PathLike) -> Location:
         return Location("postgresql", url.render_as_string(hide_password=False), display, None,
                         Path("toolbox-runs") / "artifacts")
     if scheme == "sqlite":
-        rest = text.split("://", 1)[1]
+        rest, _, query = text.split("://", 1)[1].partition("?")
+        if query and query != "mode=ro":
+            raise ValueError(f"{text!r}: the only option of a sqlite:/// location is ?mode=ro (read-only).")
         if not rest.startswith("/") or rest in ("/", "/:memory:"):
             raise ValueError(f"{text!r}: give a database file, sqlite:///relative.db or sqlite:////abs/path.db "
                              "(an in-memory database cannot be shared by the background writer).")
@@ -80,7 +83,11 @@ def parse_location(uri: str | os.PathLike) -> Location:
     else:
         p = Path(text).expanduser()
         path = p if p.suffix in (".db", ".sqlite", ".sqlite3") else p / "toolbox.db"
+        query = ""
     path = path.resolve()
+    if query:  # read-only: SQLite's URI form
+        return Location("sqlite", f"sqlite:///file:{path}?mode=ro&uri=true", f"{path} (read-only)", path,
+                        path.parent / "artifacts")
     return Location("sqlite", f"sqlite:///{path}", str(path), path, path.parent / "artifacts")
 
 

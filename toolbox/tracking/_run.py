@@ -123,6 +123,16 @@ def set_store(uri: str | os.PathLike | None = None, artifact_root: str | os.Path
             _session()
 
 
+def _close_session() -> None:
+    """Flush and close the store in use, and forget it (tests; the next use opens the wanted one)."""
+    global _SESSION, _EXPLICIT
+    with _LOCK:
+        s, _SESSION, _EXPLICIT = _SESSION, None, None
+        _LIVE.clear()
+        if s is not None:
+            s.close()
+
+
 def get_store_uri() -> str:
     """The location of the store in use (password hidden), opening it if needed."""
     return _session().store.display
