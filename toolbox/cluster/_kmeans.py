@@ -11,6 +11,7 @@ import numpy as np
 import sklearn.base
 from sklearn.utils import check_random_state as _sk_random_state
 
+from .. import _hooks
 from ..backends import Generator, jit, namespace_kind, origin_of, primitives
 from ..backends._dispatch import numba_active
 from ..base import (
@@ -589,7 +590,7 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
 
         gen = Generator(self.random_state, xp=xp, device=v.compute.device)
         best = None
-        for _ in range(n_runs):
+        for run in range(n_runs):
             if init_is_array:
                 centers = init
             elif init == "k-means++":
@@ -600,6 +601,7 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
                 centers = self._validate_centers(init(Xw, k, random_state=_sk_random_state(gen.seed)), v, d)
             labels, inertia, centers, n_iter = _lloyd(X if kernels is not None else Xw, w, centers,
                                                       max_iter=self.max_iter, tol=tol, xp=xp, offset=offset)
+            _hooks.report_metric(self, "inertia", inertia, run)  # one point per initialization
             if best is None or inertia < best[1]:
                 best = (labels, inertia, centers, n_iter)
         labels, inertia, centers, n_iter = best

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
 
 import numpy as np
 
+from .. import _hooks
 from .._labels import encode_labels
 from ..backends import primitives, to_backend
 from ..base import BaseEstimator, ClassifierMixin, check_is_fitted, validate_data
@@ -230,7 +232,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             W = xp.concat([coef, icpt[:, None]], axis=1) if fi else coef
             w, warm = xp.reshape(W, (-1,)), True
 
-        opts = dict(n_rows=n_rows, fit_intercept=fi, max_iter=int(self.max_iter), tol=float(self.tol), xp=xp)
+        opts = dict(n_rows=n_rows, fit_intercept=fi, max_iter=int(self.max_iter), tol=float(self.tol), xp=xp,
+                    report=functools.partial(_hooks.report_metric, self, "loss"))
         codes = xp.arange(n_classes, dtype=y_enc.dtype, device=device) if n_rows > 1 else None
         if _logistic_loss.use_newton(n, d, n_rows, device):
             # one-hot labels, class-major: (n_rows, n)

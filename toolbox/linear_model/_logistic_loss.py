@@ -305,7 +305,7 @@ def _newton_step(H: Any, g: Any, *, xp: Any) -> Any:
 
 
 def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool, max_iter: int,
-           tol: float, xp: Any, warm: bool = True) -> tuple[Any, int]:
+           tol: float, xp: Any, warm: bool = True, report: Any = None) -> tuple[Any, int]:
     """Damped Newton's method with a backtracking (Armijo) line search.
 
     Parameters
@@ -321,6 +321,8 @@ def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_inter
         Per-parameter L2 strengths.
     warm : bool, default=True
         ``False`` promises ``w == 0`` (the scores are then 0, without a pass over ``X``).
+    report : callable, optional
+        ``report(objective, iteration)`` after each step, with the objective already on the host.
 
     Returns
     -------
@@ -392,6 +394,8 @@ def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_inter
                           ConvergenceWarning, stacklevel=3)
             return w, it + 1
         w, Zt, lse, f = w + t * step, Zt_t, lse_t, f_new
+        if report is not None:
+            report(f, it)
     warnings.warn(_converge_message("newton", max_iter, gmax, tol), ConvergenceWarning, stacklevel=3)
     return w, max_iter
 
@@ -430,8 +434,12 @@ def _push(S: Any, Yh: Any, rho: Any, s: Any, y: Any, sy: Any, *, xp: Any) -> tup
 
 
 def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool, max_iter: int,
-          tol: float, xp: Any) -> tuple[Any, int]:
-    """L-BFGS with a backtracking (Armijo) line search; stops when ``max |gradient| <= tol``."""
+          tol: float, xp: Any, report: Any = None) -> tuple[Any, int]:
+    """L-BFGS with a backtracking (Armijo) line search; stops when ``max |gradient| <= tol``.
+
+    ``report(objective, iteration)``, when given, is called after each step (the objective is
+    on the host already).
+    """
     kw = dict(n_rows=n_rows, fit_intercept=fit_intercept, xp=xp)
     eps = float(xp.finfo(X.dtype).eps)
     p = w.shape[0]
@@ -464,6 +472,8 @@ def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_interce
         if float(sy) > eps * float(xp.sum(y * y)):
             S, Yh, rho = _push(S, Yh, rho, s, y, sy, xp=xp)
         w, f, g = w + s, f_new, g_new
+        if report is not None:
+            report(f, it)
         gmax = float(xp.max(xp.abs(g)))
     if gmax <= tol:
         return w, max_iter

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable
 from typing import Any
 
+from .. import _hooks
+
 __all__ = ["check_scoring", "get_scorer", "get_scorer_names"]
+
+#: True while cross-validation scores folds: those scores are reported by the caller (cross_validate, a
+#: search's cv_results_), not one scorer call at a time (see toolbox._hooks.report_metric)
+_QUIET: contextvars.ContextVar[bool] = contextvars.ContextVar("toolbox_quiet_scorers", default=False)
 
 # name -> (metric function name in toolbox.metrics, sign, response method, extra kwargs)
 _SCORERS: dict[str, tuple[str, float, str, dict[str, Any]]] = {
@@ -59,7 +66,10 @@ class _Scorer:
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
         value = getattr(metrics, self._metric)(y, y_score, **kwargs)
-        return self._sign * (math.sqrt(value) if root else value)
+        score = self._sign * (math.sqrt(value) if root else value)
+        if not _QUIET.get() and not _hooks.fit_stack():  # scores taken inside a fit are that fit's own
+            _hooks.report_metric(estimator, self.name, score)
+        return score
 
 
 def get_scorer(scoring: str | Callable[..., float]) -> Callable[..., float]:
@@ -73,7 +83,10 @@ def get_scorer(scoring: str | Callable[..., float]) -> Callable[..., float]:
 
 
 def _passthrough(estimator: Any, X: Any, y: Any) -> float:
-    return float(estimator.score(X, y))
+    score = float(estimator.score(X, y))
+    if not _QUIET.get() and not _hooks.fit_stack():
+        _hooks.report_metric(estimator, "score", score)
+    return score
 
 
 def check_scoring(estimator: Any, scoring: Any = None) -> Callable[..., float]:

@@ -11,7 +11,8 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 
-from ._scoring import check_scoring
+from .. import _hooks
+from ._scoring import _QUIET, check_scoring
 from ._split import _take, check_cv
 
 __all__ = ["cross_val_score", "cross_validate"]
@@ -30,6 +31,18 @@ def _scorers(estimator: Any, scoring: Any) -> dict[str, Any]:
 def _fit_and_score(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
                    params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
                    fit_params: dict[str, Any] | None) -> dict[str, Any]:
+    token = _QUIET.set(True)  # fold scores are reported by the caller, not per scorer call
+    try:
+        return _fit_and_score_fold(estimator, X, y, train, test, scorers, params=params,
+                                   return_train_score=return_train_score, error_score=error_score,
+                                   fit_params=fit_params)
+    finally:
+        _QUIET.reset(token)
+
+
+def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
+                        params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
+                        fit_params: dict[str, Any] | None) -> dict[str, Any]:
     est = clone(estimator)
     if params:
         est.set_params(**params)
@@ -118,6 +131,9 @@ def cross_validate(estimator: Any, X: Any, y: Any = None, *, groups: Any = None,
         out[f"test_{key}"] = np.array([r["test"][name] for r in results])
         if return_train_score:
             out[f"train_{key}"] = np.array([r["train"][name] for r in results])
+        for kind in ("test", "train") if return_train_score else ("test",):
+            for fold, value in enumerate(out[f"{kind}_{key}"]):  # to the active run, when tracking listens
+                _hooks.report_metric(estimator, f"cv_{kind}_{key}", value, fold)
     if return_estimator:
         out["estimator"] = [r["estimator"] for r in results]
     if return_indices:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ... import _hooks
 from ..._config import use_backend
 from ..._labels import encode_labels
 from ...backends import Compute, framework_of, get_framework, primitives, to_backend
@@ -535,6 +536,9 @@ class _BaseHGB(BaseEstimator):
             stop = False
             if self.do_early_stopping_:
                 stop = self._record_scores(raw, y_tr, sw_tr, raw_val, y_val, sw_val, scorer, small, X_val, xp=xp)
+                for name, scores in (("train_score", self.train_score_), ("validation_score", self.validation_score_)):
+                    if len(scores):  # figures early stopping computed anyway: to the tracking run, if one listens
+                        _hooks.report_metric(self, name, scores[-1], len(self._trees))
             if self.verbose:
                 print(f"[{len(self._trees)}/{self.max_iter}] train score: "
                       f"{self.train_score_[-1] if self.train_score_ else float('nan'):.5f}")
