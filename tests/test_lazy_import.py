@@ -13,7 +13,7 @@ def test_import_toolbox_is_lazy():
     code = (
         "import sys, toolbox, toolbox.base, toolbox.backends, toolbox.preprocessing, toolbox.testing,"
         " toolbox.linear_model, toolbox.cluster, toolbox.decomposition, toolbox.impute, toolbox.metrics,"
-        " toolbox.model_selection, toolbox.ensemble, toolbox.io;"
+        " toolbox.model_selection, toolbox.ensemble, toolbox.io, toolbox.cache;"
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -49,3 +49,16 @@ def test_numpy_model_files_do_not_import_gpu_frameworks(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+def test_cache_is_not_imported_until_used():
+    code = (
+        "import sys, numpy as np, toolbox as tb; from toolbox.linear_model import LogisticRegression;"
+        "X = np.random.default_rng(0).standard_normal((20, 2)); y = (X[:, 0] > 0).astype(int);"
+        "LogisticRegression().fit(X, y); a = 'toolbox.cache' in sys.modules;"
+        "tb.set_config(cache=True); LogisticRegression().fit(X, y);"
+        "print(a, 'toolbox.cache' in sys.modules, 'torch' in sys.modules or 'jax' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True", "False"]
