@@ -490,3 +490,53 @@ def test_readers_see_complete_models_while_a_writer_saves(tmp_path):
         proc.kill()
         proc.wait()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- the safetensors layout
+
+
+def test_arrays_file_is_standard_safetensors(tmp_path):
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    from toolbox.ensemble import HistGradientBoostingClassifier
+    from toolbox.io import _safetensors
+
+    est = HistGradientBoostingClassifier(max_iter=3).fit(X_CLS, Y_CLS)
+    tb.save(est, tmp_path / "m")
+    blob = (tmp_path / "m" / "arrays.safetensors").read_bytes()
+    theirs = safetensors_numpy.load(blob)  # the reference reader accepts what toolbox writes
+    ours = _safetensors.parse(bytearray(blob))
+    assert theirs.keys() == ours.keys() and len(ours) > 10
+    for k in ours:
+        assert ours[k].dtype == theirs[k].dtype and ours[k].shape == theirs[k].shape
+        np.testing.assert_array_equal(ours[k], theirs[k])
+    mixed = {"u8": np.arange(3, dtype=np.uint8), "f64": np.ones((2, 3)), "empty": np.zeros((0, 4), np.float32),
+             "scalar": np.array(7, dtype=np.int64), "mask": np.array([True, False])}
+    parsed = _safetensors.parse(bytearray(safetensors_numpy.save(mixed)))  # and toolbox reads what it writes
+    for k, v in mixed.items():
+        assert parsed[k].dtype == v.dtype and parsed[k].shape == v.shape
+        np.testing.assert_array_equal(parsed[k], v)
+    for k, a in ours.items():  # widest items first: every array is aligned
+        assert a.ctypes.data % a.dtype.itemsize == 0, k
+
+
+def _header_file(header: dict, data: bytes) -> bytearray:
+    text = json.dumps(header).encode()
+    return bytearray(len(text).to_bytes(8, "little") + text + data)
+
+
+@pytest.mark.parametrize("header, data, match", [
+    ({"a": {"dtype": "F64", "shape": [2], "data_offsets": [0, 16]}}, b"\0" * 8, "do not match"),
+    ({"a": {"dtype": "F64", "shape": [1], "data_offsets": [0, 8]},
+      "b": {"dtype": "F64", "shape": [1], "data_offsets": [4, 12]}}, b"\0" * 16, "overlap or leave a gap"),
+    ({"a": {"dtype": "F64", "shape": [1], "data_offsets": [0, 8]}}, b"\0" * 16, "no entry describes"),
+    ({"a": {"dtype": "OBJ", "shape": [1], "data_offsets": [0, 8]}}, b"\0" * 8, "unsupported dtype"),
+    ({"a": {"dtype": "F64", "shape": [-1], "data_offsets": [0, 8]}}, b"\0" * 8, "malformed shape"),
+    ({"a": {"dtype": "F64", "shape": [1], "data_offsets": [0, 8], "code": "x"}}, b"\0" * 8, "malformed entry"),
+])
+def test_malformed_safetensors_headers_are_refused(header, data, match):
+    from toolbox.io import _safetensors
+
+    with pytest.raises(ValueError, match=match):
+        _safetensors.parse(_header_file(header, data))
+    with pytest.raises(ValueError, match="does not fit"):
+        _safetensors.parse(bytearray((10**9).to_bytes(8, "little") + b"{}"))

@@ -17,7 +17,7 @@ import os
 import shutil
 import sys
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 __all__ = ["fsync_dir", "write_bytes", "write_directory"]
@@ -34,14 +34,21 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_synced(path: Path, data: bytes | memoryview) -> None:
+Content = bytes | memoryview | Sequence[bytes | memoryview] | Callable[[], bytes]
+
+
+def _write_synced(path: Path, data: Content) -> None:
+    """Write ``data`` (a buffer, a list of buffers, or a function returning one) to a new file; fsync."""
+    if callable(data):
+        data = data()
     with open(path, "xb") as f:
-        f.write(data)
+        for part in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+            f.write(part)
         f.flush()
         os.fsync(f.fileno())
 
 
-def write_bytes(target: str | os.PathLike, data: bytes | memoryview) -> None:
+def write_bytes(target: str | os.PathLike, data: Content) -> None:
     """Write ``data`` to ``target`` atomically (temporary file, fsync, rename)."""
     target = Path(target)
     tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex}")
@@ -88,12 +95,12 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
-def write_directory(target: str | os.PathLike, files: Mapping[str, bytes | memoryview],
+def write_directory(target: str | os.PathLike, files: Mapping[str, Content],
                     *, replaceable: Callable[[Path], bool] | None = None) -> None:
     """Write the folder ``target`` holding ``files`` (name -> content) atomically.
 
     Files are written in the order given (put the one that marks a complete
-    folder last). An existing ``target`` is replaced only when
+    folder last); a content that is a function is called when its turn comes. An existing ``target`` is replaced only when
     ``replaceable(target)`` is true (e.g. it is a model folder written by this
     module); otherwise ``FileExistsError`` is raised and nothing is touched.
     """

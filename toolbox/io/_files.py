@@ -20,13 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import ModelFileError
-from . import _atomic
+from . import _atomic, _safetensors
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "is_model_dir", "read", "write"]
 
@@ -40,7 +41,7 @@ ARRAYS, DOCUMENT, CHECKSUMS = "arrays.safetensors", "model.json", "checksums.jso
 _MAX_JSON_BYTES = 256 * 2**20
 
 
-def _sha256(data: bytes | memoryview) -> str:
+def _sha256(data: bytes | bytearray | memoryview) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
@@ -48,9 +49,9 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
-def _json(data: bytes, path: Path) -> Any:
+def _json(data: bytes | bytearray, path: Path) -> Any:
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        return json.loads(bytes(data), parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ModelFileError(path, f"not valid JSON ({exc})") from None
 
@@ -71,34 +72,85 @@ def write(path: str | os.PathLike, document: dict[str, Any], arrays: dict[str, n
     """Write the model folder ``path`` atomically: ``document`` (JSON-able) and ``arrays``.
 
     An existing toolbox model folder at ``path`` is replaced in one step; any
-    other existing file or folder raises ``FileExistsError``.
+    other existing file or folder raises ``FileExistsError``. The arrays are
+    written from their own memory, and hashed by a second thread meanwhile.
     """
-    import safetensors.numpy
-
-    blob = safetensors.numpy.save(arrays, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION)})
+    parts = _safetensors.layout(arrays, {"format": FORMAT, "format_version": str(FORMAT_VERSION)})
     doc = json.dumps({"format": FORMAT, "format_version": FORMAT_VERSION, **document},
                      indent=1, allow_nan=False, ensure_ascii=False).encode()
-    checks = json.dumps({
-        "format": FORMAT, "format_version": FORMAT_VERSION,
-        "files": {name: {"sha256": _sha256(data), "bytes": len(data)}
-                  for name, data in ((ARRAYS, blob), (DOCUMENT, doc))},
-    }, indent=1).encode()
-    _atomic.write_directory(path, {ARRAYS: blob, DOCUMENT: doc, CHECKSUMS: checks}, replaceable=is_model_dir)
+    digest: dict[str, str] = {}
+
+    def hash_arrays() -> None:
+        h = hashlib.sha256()
+        for part in parts:
+            h.update(part)  # releases the GIL: runs beside the writes
+        digest[ARRAYS] = h.hexdigest()
+
+    hasher = threading.Thread(target=hash_arrays, name="toolbox-io-sha256")
+    hasher.start()
+
+    def checksums() -> bytes:
+        hasher.join()
+        if ARRAYS not in digest:
+            raise RuntimeError("hashing the arrays failed")
+        return json.dumps({
+            "format": FORMAT, "format_version": FORMAT_VERSION,
+            "files": {ARRAYS: {"sha256": digest[ARRAYS], "bytes": sum(len(p) for p in parts)},
+                      DOCUMENT: {"sha256": _sha256(doc), "bytes": len(doc)}},
+        }, indent=1).encode()
+
+    try:
+        _atomic.write_directory(path, {ARRAYS: parts, DOCUMENT: doc, CHECKSUMS: checksums},
+                                replaceable=is_model_dir)
+    finally:
+        hasher.join()
 
 
-def _read_at(dir_fd: int, name: str) -> bytes:
+_CHUNK = 8 * 2**20
+
+
+def _read_at(dir_fd: int, name: str, *, hashed: bool = False) -> tuple[bytearray, str | None]:
+    """Read the file ``name`` of the open folder; with ``hashed``, also its sha256.
+
+    A large file is hashed by a second thread chunk by chunk while the next
+    chunk is read (both release the GIL).
+    """
     fd = os.open(name, os.O_RDONLY, dir_fd=dir_fd)
-    with os.fdopen(fd, "rb") as f:
-        return f.read()
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        size = os.fstat(f.fileno()).st_size
+        buf = bytearray(size)
+        view = memoryview(buf)
+        h = hashlib.sha256() if hashed else None
+        pending: threading.Thread | None = None
+        n = 0
+        while n < size:
+            got = f.readinto(view[n:min(size, n + _CHUNK)])
+            if not got:
+                break
+            if h is not None:
+                if pending is not None:
+                    pending.join()
+                pending = threading.Thread(target=h.update, args=(view[n:n + got],))
+                pending.start()
+            n += got
+        if pending is not None:
+            pending.join()
+        grew = n == size and f.read(1) != b""
+    del view
+    if n < size:  # shrank while read: report what was there
+        buf = buf[:n]
+    elif grew:
+        buf.append(0)  # longer than its size said: the checksum's size check reports it
+    return buf, (h.hexdigest() if h is not None else None)
 
 
-def _read_checked(folder: Path, dir_fd: int, name: str, entry: Any) -> bytes:
+def _read_checked(folder: Path, dir_fd: int, name: str, entry: Any) -> bytearray:
     f = folder / name
     if not isinstance(entry, dict) or not isinstance(entry.get("bytes"), int) or not isinstance(
             entry.get("sha256"), str):
         raise ModelFileError(folder / CHECKSUMS, f"malformed entry for {name}")
     try:
-        data = _read_at(dir_fd, name)
+        data, digest = _read_at(dir_fd, name, hashed=True)
     except FileNotFoundError:
         raise ModelFileError(f, "missing (the model folder is incomplete)") from None
     except OSError as exc:
@@ -106,7 +158,7 @@ def _read_checked(folder: Path, dir_fd: int, name: str, entry: Any) -> bytes:
     if len(data) != entry["bytes"]:
         what = "truncated" if len(data) < entry["bytes"] else "longer than written"
         raise ModelFileError(f, f"{what}: {len(data)} bytes, checksums.json says {entry['bytes']}")
-    if _sha256(data) != entry["sha256"]:
+    if digest != entry["sha256"]:
         raise ModelFileError(f, "changed since it was written: its sha256 differs from checksums.json's")
     return data
 
@@ -154,12 +206,9 @@ def read(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]
 
 
 def _read_folder(folder: Path, dir_fd: int) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    import safetensors
-    import safetensors.numpy
-
     check_file = folder / CHECKSUMS
     try:
-        raw = _read_at(dir_fd, CHECKSUMS)
+        raw, _ = _read_at(dir_fd, CHECKSUMS)
     except FileNotFoundError:
         raise ModelFileError(folder, "not a toolbox model folder: no checksums.json (an interrupted save "
                                      "leaves no checksums.json)") from None
@@ -176,7 +225,7 @@ def _read_folder(folder: Path, dir_fd: int) -> tuple[dict[str, Any], dict[str, n
     document = _json(doc_bytes, folder / DOCUMENT)
     check_version(document, folder / DOCUMENT)
     try:
-        arrays = safetensors.numpy.load(blob)
-    except (safetensors.SafetensorError, ValueError, TypeError) as exc:
+        arrays = _safetensors.parse(blob)  # NumPy views of the buffer just verified
+    except ValueError as exc:
         raise ModelFileError(folder / ARRAYS, f"not a valid safetensors file ({exc})") from None
     return document, arrays
