@@ -540,3 +540,16 @@ def test_malformed_safetensors_headers_are_refused(header, data, match):
         _safetensors.parse(_header_file(header, data))
     with pytest.raises(ValueError, match="does not fit"):
         _safetensors.parse(bytearray((10**9).to_bytes(8, "little") + b"{}"))
+
+
+def test_docs_examples_run(tmp_path, monkeypatch, capsys):
+    import re
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "persistence-and-caching.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", doc, re.S)
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    for i, block in enumerate(blocks):
+        exec(compile(block, f"docs/persistence-and-caching.md block {i}", "exec"), namespace)
+    assert "churn" in capsys.readouterr().out
