@@ -15,12 +15,17 @@ from .backends import available_backends, reset_transfer_stats, to_backend, tran
 __version__ = "0.1.0"
 
 
-def __getattr__(name: str) -> object:
-    # toolbox.save / toolbox.load live in toolbox.io, imported on first use
-    if name in ("save", "load"):
-        from . import io
+#: subpackages reachable as ``toolbox.<name>`` without importing them first (imported on first use)
+_LAZY_SUBPACKAGES = ("cache", "dashboard", "io", "registry", "tracking")
 
-        return getattr(io, name)
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in ("save", "load"):  # toolbox.save / toolbox.load live in toolbox.io
+        return getattr(importlib.import_module(".io", __name__), name)
+    if name in _LAZY_SUBPACKAGES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'toolbox' has no attribute {name!r}")
 
 
