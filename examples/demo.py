@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +26,7 @@ import sklearn.linear_model
 import sklearn.preprocessing
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
 
 import toolbox as tb
 from toolbox.backends import get_framework
@@ -113,6 +116,41 @@ def _time(fn: Callable[[], Any], repeat: int) -> tuple[Any, float]:
     return result, statistics.median(times)
 
 
+def _model_files_and_cache(Xtr: Any, ytr: Any, Xte: Any, workdir: Path) -> None:
+    """Save a model fitted on torch, load it on NumPy; fit twice through the cache."""
+    import toolbox.cache
+
+    print("Model files (safetensors + JSON, no pickle) and the cache")
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=200))
+    if "torch" in tb.available_backends():
+        with tb.use_backend("torch"):
+            model.fit(tb.to_backend(Xtr, "torch"), ytr)
+    else:
+        model.fit(Xtr, ytr)
+    path = workdir / "digits-model"
+    tb.save(model, path)
+    files = ", ".join(f"{f.name} {f.stat().st_size / 1e3:.1f} kB" for f in sorted(path.iterdir()))
+    on_numpy = tb.load(path, backend="numpy")
+    same = np.array_equal(_np(on_numpy.predict(Xte)), _np(tb.load(path).predict(Xte)))
+    print(f"  tb.save -> {path.name}/: {files}")
+    print(f"  tb.load(backend='numpy'): {type(on_numpy[-1].coef_).__name__} coefficients, "
+          f"same predictions as the torch model: {same}")
+    tb.set_config(cache=True)
+    try:
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            LogisticRegression(max_iter=200).fit(Xtr, ytr)
+            times.append(time.perf_counter() - start)
+        info = toolbox.cache.info()
+        print(f"  set_config(cache=True): first fit {times[0] * 1e3:.1f} ms, identical second fit "
+              f"{times[1] * 1e3:.2f} ms ({times[0] / times[1]:.0f}x); cache hits {info['hits']}, "
+              f"misses {info['misses']}")
+    finally:
+        tb.set_config(cache=False)
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per cell (median reported)")
@@ -141,6 +179,8 @@ def main() -> None:
                 dtype = str(arrays[0].dtype).rsplit(".", 1)[-1]
             print(f"  {name:<18} {dev:<11} {dtype:<8} {res:>15.6g} {t * 1e3:>10.1f}ms")
         print()
+    with tempfile.TemporaryDirectory(prefix="toolbox-demo-") as tmp:
+        _model_files_and_cache(Xtr, ytr, Xte, Path(tmp))
     print(f"conversions during the demo: {tb.transfer_stats()}")
 
 
