@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     func,
     insert,
     inspect,
@@ -124,9 +125,133 @@ def _v2(conn: Connection) -> None:
         select(m.c.run_id, m.c.key, m.c.value, m.c.step, m.c.timestamp).where(m.c.id == last_id)))
 
 
+def _v3(conn: Connection) -> None:
+    """The model registry: models, versions (semver precedence key), tags, metrics, lineage, stage holders,
+    the holder event log, A/B tests and their records."""
+    md = MetaData()
+    bigid = _bigid()
+    sort_key = String(200).with_variant(String(200, collation="C"), "postgresql")
+    Table(
+        "registry_models", md,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(256), nullable=False, unique=True),
+        Column("description", Text, nullable=True),
+        Column("created_at", Double, nullable=False),
+        Column("updated_at", Double, nullable=False),
+    )
+    Table(
+        "registry_versions", md,
+        Column("id", bigid, primary_key=True),
+        Column("model_id", Integer, ForeignKey("registry_models.id"), nullable=False),
+        Column("name", String(256), nullable=False),
+        Column("version", String(128), nullable=False),
+        Column("sort_key", sort_key, nullable=False),
+        Column("major", BigInteger, nullable=False),
+        Column("minor", BigInteger, nullable=False),
+        Column("patch", BigInteger, nullable=False),
+        Column("prerelease", String(128), nullable=True),
+        Column("description", Text, nullable=True),
+        Column("estimator", String(256), nullable=True),
+        Column("signature", Text, nullable=False),
+        Column("params", Text, nullable=False),
+        Column("manifest", Text, nullable=False),
+        Column("sha256", String(64), nullable=False),
+        Column("size", BigInteger, nullable=False),
+        Column("toolbox_version", String(64), nullable=False),
+        Column("backend", String(64), nullable=True),
+        Column("device", String(128), nullable=True),
+        Column("dtype", String(32), nullable=True),
+        Column("run_id", String(32), nullable=True),
+        Column("data_fingerprint", String(64), nullable=True),
+        Column("code_version", String(64), nullable=True),
+        Column("created_by", String(256), nullable=False),
+        Column("created_at", Double, nullable=False),
+        UniqueConstraint("model_id", "version", name="uq_registry_versions_model_version"),
+        UniqueConstraint("model_id", "sort_key", name="uq_registry_versions_model_precedence"),
+        Index("ix_registry_versions_name_key", "name", "sort_key"),
+        Index("ix_registry_versions_run", "run_id"),
+        Index("ix_registry_versions_created", "created_at"),
+    )
+    Table(
+        "registry_version_tags", md,
+        Column("version_id", bigid, ForeignKey("registry_versions.id"), primary_key=True),
+        Column("key", String(256), primary_key=True),
+        Column("value", String(1000), nullable=False),
+        Index("ix_registry_version_tags_key_value", "key", "value"),
+    )
+    Table(
+        "registry_version_metrics", md,
+        Column("version_id", bigid, ForeignKey("registry_versions.id"), primary_key=True),
+        Column("key", String(256), primary_key=True),
+        Column("value", Double, nullable=True),
+        Index("ix_registry_version_metrics_key_value", "key", "value"),
+    )
+    Table(
+        "registry_lineage", md,
+        Column("child_id", bigid, ForeignKey("registry_versions.id"), primary_key=True),
+        Column("parent_id", bigid, ForeignKey("registry_versions.id"), primary_key=True),
+        Column("relation", String(64), nullable=False),
+        Index("ix_registry_lineage_parent", "parent_id"),
+    )
+    Table(
+        "registry_holders", md,
+        Column("model_id", Integer, ForeignKey("registry_models.id"), primary_key=True),
+        Column("kind", String(8), primary_key=True),
+        Column("slot", String(256), primary_key=True),
+        Column("version_id", bigid, ForeignKey("registry_versions.id"), nullable=False),
+        Column("since", Double, nullable=False),
+        Index("ix_registry_holders_version", "version_id"),
+        Index("ix_registry_holders_kind_slot", "kind", "slot"),
+    )
+    Table(
+        "registry_events", md,
+        Column("id", bigid, primary_key=True),
+        Column("model_id", Integer, ForeignKey("registry_models.id"), nullable=False),
+        Column("kind", String(8), nullable=False),
+        Column("slot", String(256), nullable=False),
+        Column("action", String(16), nullable=False),
+        Column("from_version_id", bigid, ForeignKey("registry_versions.id"), nullable=True),
+        Column("to_version_id", bigid, ForeignKey("registry_versions.id"), nullable=True),
+        Column("actor", String(256), nullable=False),
+        Column("at", Double, nullable=False),
+        Column("reason", Text, nullable=True),
+        Index("ix_registry_events_slot", "model_id", "kind", "slot", "id"),
+    )
+    Table(
+        "registry_ab_tests", md,
+        Column("id", Integer, primary_key=True),
+        Column("model_id", Integer, ForeignKey("registry_models.id"), nullable=False),
+        Column("label", String(256), nullable=False),
+        Column("key_name", String(256), nullable=False),
+        Column("weights", Text, nullable=False),
+        Column("shadow_version_id", bigid, ForeignKey("registry_versions.id"), nullable=True),
+        Column("metric", String(32), nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("winner_version_id", bigid, ForeignKey("registry_versions.id"), nullable=True),
+        Column("created_at", Double, nullable=False),
+        Column("updated_at", Double, nullable=False),
+        UniqueConstraint("model_id", "label", name="uq_registry_ab_tests_model_label"),
+    )
+    Table(
+        "registry_ab_records", md,
+        Column("test_id", Integer, ForeignKey("registry_ab_tests.id"), primary_key=True),
+        Column("key", String(256), primary_key=True),
+        Column("variant_id", bigid, ForeignKey("registry_versions.id"), nullable=False),
+        Column("prediction", Text, nullable=True),
+        Column("shadow_prediction", Text, nullable=True),
+        Column("score", Double, nullable=True),
+        Column("shadow_score", Double, nullable=True),
+        Column("predicted_at", Double, nullable=False),
+        Column("outcome_at", Double, nullable=True),
+        Index("ix_registry_ab_records_variant", "test_id", "variant_id"),
+    )
+    md.create_all(conn)
+
+
 STEPS: list[Step] = [
     Step(1, "experiments, runs, params, tags, metrics, artifacts", _v1),
     Step(2, "latest_metrics (backfilled from metrics)", _v2),
+    Step(3, "model registry: models, versions, tags, metrics, lineage, holders, events, A/B tests", _v3),
 ]
 assert [s.version for s in STEPS] == list(range(1, SCHEMA_VERSION + 1))
 
