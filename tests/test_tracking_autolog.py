@@ -163,3 +163,16 @@ def test_autolog_off_records_nothing(tr, data):
     LogisticRegression().fit(X, y)
     with pytest.raises(Exception, match="No experiment named 'off'"):
         tr.search_runs("off")
+
+
+def test_large_data_is_hashed_beside_the_fit(tr, data, monkeypatch):
+    from toolbox.cache._hashing import hash_array
+    from toolbox.tracking import _autolog
+
+    X, y = data
+    monkeypatch.setattr(_autolog, "_BACKGROUND_HASH_BYTES", 1)  # every input counts as large
+    tr.autolog(experiment="big")
+    LogisticRegression().fit(X, y)
+    (run,) = tr.search_runs("big")
+    assert run.tags["data.X_fingerprint"] == hash_array(X) and run.tags["data.y_fingerprint"] == hash_array(y)
+    assert run.status == RunStatus.FINISHED

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import time
 import weakref
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 from .. import _hooks
 from .._config import get_config, set_config
 from ._checks import NAME_RE, metric_value, param_value
-from ._run import _LIVE, DEFAULT_EXPERIMENT, Run, _session, active_run, start_run
+from ._run import _LIVE, DEFAULT_EXPERIMENT, Run, _session, _start_run, active_run
 
 __all__ = ["autolog", "fit_hook", "on_metric"]
 
@@ -113,18 +114,45 @@ def _describe(prefix: str, x: Any) -> dict[str, str]:
         out[f"data.{prefix}_dtype"] = str(getattr(x, "dtype", ""))
         device = getattr(x, "device", None)
         out[f"data.{prefix}_device"] = "cpu" if device is None else str(device() if callable(device) else device)
-        fp = _fingerprint(x)
+    return out
+
+
+def _fingerprints(arrays: dict[str, Any]) -> dict[str, str]:
+    out = {}
+    for prefix, x in arrays.items():
+        fp = _fingerprint(x) if getattr(x, "shape", None) is not None else None
         if fp is not None:
             out[f"data.{prefix}_fingerprint"] = fp
     return out
 
 
-def _data_tags(args: tuple, kwargs: dict) -> dict[str, str]:
-    X = args[0] if args else kwargs.get("X")
-    y = args[1] if len(args) > 1 else kwargs.get("y")
-    tags = _describe("X", X)
-    tags.update(_describe("y", y))
-    return tags
+#: Data of at least this many bytes is hashed on a helper thread while the fit runs (joined after it).
+_BACKGROUND_HASH_BYTES = 4 << 20
+
+
+class _DataFacts:
+    """Shape, dtype, type and device now; content fingerprints now or, for large data, beside the fit."""
+
+    def __init__(self, args: tuple, kwargs: dict) -> None:
+        X = args[0] if args else kwargs.get("X")
+        y = args[1] if len(args) > 1 else kwargs.get("y")
+        self.tags = {**_describe("X", X), **_describe("y", y)}
+        arrays = {k: v for k, v in (("X", X), ("y", y)) if v is not None}
+        self._thread: threading.Thread | None = None
+        self._late: dict[str, str] = {}
+        if sum(int(getattr(v, "nbytes", 0) or 0) for v in arrays.values()) < _BACKGROUND_HASH_BYTES:
+            self.tags.update(_fingerprints(arrays))
+        else:  # toolbox fits never modify their input, so hashing it during the fit sees the same bytes
+            self._thread = threading.Thread(target=lambda: self._late.update(_fingerprints(arrays)),
+                                            name="toolbox-autolog-hash", daemon=True)
+            self._thread.start()
+
+    def late_tags(self) -> dict[str, str]:
+        """The fingerprints hashed beside the fit (waits for them)."""
+        if self._thread is None:
+            return {}
+        self._thread.join()
+        return self._late
 
 
 def _params_of(estimator: Any) -> dict[str, str]:
@@ -136,6 +164,8 @@ def _params_of(estimator: Any) -> dict[str, str]:
 
 
 def _metric_name(text: str) -> str:
+    if isinstance(text, str) and NAME_RE.fullmatch(text):
+        return text
     clean = "".join(c if NAME_RE.fullmatch(c) else "_" for c in str(text))[:250]
     return clean.strip(" /") or "metric"
 
@@ -157,17 +187,24 @@ def fit_hook(estimator: Any, method: str, call: Any, args: tuple, kwargs: dict) 
         return call()
     cls = type(estimator)
     tags = {"toolbox.autolog": method, "toolbox.estimator": f"{cls.__module__}.{cls.__qualname__}"}
-    tags.update(_data_tags(args, kwargs))
+    facts = _DataFacts(args, kwargs)
+    tags.update(facts.tags)
     parent = active_run()
     experiment = None if parent is not None else (_OPTIONS["experiment"] or DEFAULT_EXPERIMENT)
-    run = start_run(experiment=experiment, name=cls.__name__, tags=tags, parent=parent)
+    # the run's creation, parameters and end are queued to the writer thread: the fit never waits on the store
+    run = _start_run(experiment, cls.__name__, tags, parent=parent, params=_params_of(estimator), queued=True)
     try:
-        run.log_params(_params_of(estimator))
         _RUN_OF[estimator] = run.id
         start = time.perf_counter()
         with _hooks.metric_listener(on_metric):
-            result = call()
-        run.log_metric("fit_time", time.perf_counter() - start)
+            try:
+                result = call()
+                fit_time = time.perf_counter() - start
+            finally:
+                late = facts.late_tags()
+        run.log_metric("fit_time", fit_time)
+        if late:
+            run.set_tags(late)
         if _is_search(estimator):
             _log_search(run, estimator)
     except BaseException:
@@ -218,8 +255,8 @@ def _log_search(run: Run, search: Any) -> None:
                          "params": params, "metrics": points,
                          "tags": {"toolbox.candidate_index": str(i), "toolbox.autolog": "search candidate",
                                   "toolbox.estimator": f"{type(base).__module__}.{type(base).__qualname__}"}})
-    session = _session()
-    session.tracking.create_finished_runs(run.experiment_id, run.id, children)
+    tracking, eid, run_id = _session().tracking, run.experiment_id, run.id
+    run._writer.put_op(lambda: tracking.create_finished_runs(eid, run_id, children))
     extra: dict[str, Any] = {"n_candidates": float(len(children))}
     if getattr(search, "best_score_", None) is not None:
         extra["best_score"] = search.best_score_

@@ -39,23 +39,28 @@ def _frameworks() -> str:
     return " ".join(parts)
 
 
+@functools.lru_cache(maxsize=1)
+def _static() -> tuple[tuple[str, str], ...]:
+    import toolbox
+
+    return (("toolbox.version", toolbox.__version__), ("toolbox.python", platform.python_version()),
+            ("toolbox.platform", platform.platform(terse=True)), ("toolbox.host", socket.gethostname()))
+
+
 def system_tags() -> dict[str, str]:
     """Versions, backend and device, host, Python, git commit of the working directory."""
     import toolbox
 
     backend, device = toolbox.get_backend()
-    tags: dict[str, Any] = {
-        "toolbox.version": toolbox.__version__,
+    tags: dict[str, Any] = dict(_static())
+    tags.update({
         "toolbox.frameworks": _frameworks(),
-        "toolbox.python": platform.python_version(),
-        "toolbox.platform": platform.platform(terse=True),
         "toolbox.backend": backend,
         "toolbox.device": "default" if device is None else str(device),
-        "toolbox.host": socket.gethostname(),
         "toolbox.user": os.environ.get("USER") or os.environ.get("USERNAME") or "",
         "toolbox.pid": str(os.getpid()),
         "toolbox.command": " ".join(sys.argv)[:1000],
-    }
+    })
     commit = _git_commit(os.getcwd())
     if commit:
         tags["toolbox.git_commit"] = commit

@@ -62,6 +62,14 @@ class _Session:
         self.store = open_store(uri, artifact_root)
         self.tracking = TrackingStore(self.store)
         self.writer = MetricWriter(self.tracking.log_metric_batch)
+        self._experiments: dict[str, int] = {}
+
+    def experiment_id(self, name: str) -> int:
+        """The id of experiment ``name`` (created if needed), remembered for this session."""
+        eid = self._experiments.get(name)
+        if eid is None:
+            eid = self._experiments[name] = self.tracking.experiment_id(name)
+        return eid
 
     def close(self) -> None:
         try:
@@ -155,8 +163,11 @@ class Run:
     """
 
     def __init__(self, session: _Session, run_id: str, name: str, experiment: str, experiment_id: int,
-                 parent_id: str | None) -> None:
+                 parent_id: str | None, *, queued: bool = False) -> None:
         self._session = session
+        # queued: params, tags and the end go through the writer thread too (autologged fits: the
+        # training thread never waits on the store; errors surface at the next flush)
+        self._queued = queued
         self._writer = session.writer
         self.id, self.name, self.experiment = run_id, name, experiment
         self.experiment_id, self.parent_id = experiment_id, parent_id
@@ -190,6 +201,13 @@ class Run:
             return
         if status not in RunStatus.ALL or status == RunStatus.RUNNING:
             raise ValueError(f"A run ends as 'finished', 'failed' or 'killed', not {status!r}.")
+        if self._queued:
+            self.status = status
+            _LIVE.pop(self.id, None)
+            self._pop()
+            run_id, end, tracking = self.id, time.time(), self._session.tracking
+            self._writer.put_op(lambda: tracking.end_run(run_id, status, end))
+            return
         try:
             self._writer.flush()
         finally:
@@ -259,7 +277,7 @@ class Run:
         """
         values = {check_name("parameter", k): param_value(v) for k, v in dict(params).items()}
         if values:
-            self._session.tracking.log_params(self.id, values)
+            self._write(self._session.tracking.log_params, values)
 
     def set_tag(self, name: str, value: Any) -> None:
         """Set one tag (see :meth:`set_tags`)."""
@@ -269,7 +287,14 @@ class Run:
         """Set tags (text; setting one again replaces it)."""
         values = {check_name("tag", k): param_value(v) for k, v in dict(tags).items()}
         if values:
-            self._session.tracking.set_tags(self.id, values)
+            self._write(self._session.tracking.set_tags, values)
+
+    def _write(self, method: Any, values: dict[str, str]) -> None:
+        if self._queued:
+            run_id = self.id
+            self._writer.put_op(lambda: method(run_id, values))
+        else:
+            method(self.id, values)
 
     def log_artifact(self, path: str | os.PathLike, artifact_path: str | None = None) -> list[str]:
         """Copy a file (or every file under a folder) into the artifact root; return the paths in the run.
@@ -346,6 +371,13 @@ def start_run(experiment: str | None = None, name: str | None = None, tags: Mapp
     -------
     Run
     """
+    return _start_run(experiment, name, tags, parent=parent)
+
+
+def _start_run(experiment: str | None, name: str | None, tags: Mapping[str, Any] | None, *,
+               parent: Run | str | None = None, params: dict[str, str] | None = None,
+               queued: bool = False) -> Run:
+    """:func:`start_run`, with ``params`` written with the run and ``queued`` bookkeeping (autologging)."""
     from ._facts import system_tags
 
     session = _session()
@@ -365,9 +397,18 @@ def start_run(experiment: str | None = None, name: str | None = None, tags: Mapp
         raise ValueError(f"A run name is 1 to 256 characters of text, got {name!r}.")
     all_tags = system_tags()
     all_tags.update({check_name("tag", k): param_value(v) for k, v in dict(tags or {}).items()})
-    eid = session.tracking.experiment_id(experiment)
-    run_id, run_name = session.tracking.create_run(eid, name, parent_id, all_tags)
-    run = Run(session, run_id, run_name, experiment, eid, parent_id)
+    eid = session.experiment_id(experiment)
+    if queued:
+        import uuid
+
+        run_id, start = uuid.uuid4().hex, time.time()
+        run_name = name or f"run-{run_id[:8]}"
+        tracking = session.tracking
+        session.writer.put_op(lambda: tracking.create_run(eid, run_name, parent_id, all_tags, start, run_id=run_id,
+                                                          run_params=params))
+    else:
+        run_id, run_name = session.tracking.create_run(eid, name, parent_id, all_tags, run_params=params)
+    run = Run(session, run_id, run_name, experiment, eid, parent_id, queued=queued)
     run._token = _STACK.set((*_STACK.get(), run))
     # scores reported by scorers and cross_validate in this block reach the run (when autologging)
     from .. import _hooks

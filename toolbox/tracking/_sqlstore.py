@@ -82,9 +82,10 @@ class TrackingStore:
 
     # -- runs -----------------------------------------------------------------
     def create_run(self, experiment_id: int, name: str | None, parent_id: str | None,
-                   run_tags: dict[str, str], start_time: float | None = None) -> tuple[str, str]:
-        """Insert a running run with its tags; return ``(run id, name)``."""
-        run_id = uuid.uuid4().hex
+                   run_tags: dict[str, str], start_time: float | None = None, *, run_id: str | None = None,
+                   run_params: dict[str, str] | None = None) -> tuple[str, str]:
+        """Insert a running run with its tags (and parameters); return ``(run id, name)``."""
+        run_id = run_id or uuid.uuid4().hex
         name = name or f"run-{run_id[:8]}"
         start = time.time() if start_time is None else start_time
         with self.store.write() as conn:
@@ -95,6 +96,9 @@ class TrackingStore:
                 status=RunStatus.RUNNING, start_time=start, end_time=None, host=HOST, pid=os.getpid()))
             if run_tags:
                 conn.execute(tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in run_tags.items()])
+            if run_params:
+                conn.execute(params.insert(), [{"run_id": run_id, "key": k, "value": v}
+                                               for k, v in run_params.items()])
         return run_id, name
 
     def create_finished_runs(self, experiment_id: int, parent_id: str, children: Sequence[dict[str, Any]]) -> list[str]:

@@ -6,11 +6,13 @@ is queued (up to ``batch_size`` points) and inserts it in one transaction.
 ``flush`` returns once every point queued before it is committed (an
 *acknowledged* batch), or raises the store's error; a batch that failed is
 kept and written again before anything newer, so nothing logged before an
-error is lost.
+error is lost. Operations queued with ``put_op`` (an autologged run's
+creation and end) run on the same thread, in queue order.
 """
 
 from __future__ import annotations
 
+import collections
 import os
 import queue
 import threading
@@ -31,6 +33,13 @@ class _Flush:
         self.error: BaseException | None = None
 
 
+class _Op:
+    __slots__ = ("op",)
+
+    def __init__(self, op: Callable[[], None]) -> None:
+        self.op = op
+
+
 _STOP = object()
 
 
@@ -42,17 +51,27 @@ class MetricWriter:
     write : callable
         ``write(rows)`` inserts a list of ``(run_id, key, value, step, timestamp)`` in one transaction.
     max_queue : int
-        Points that may wait; ``put`` blocks beyond that.
+        Items that may wait; ``put`` blocks beyond that.
     batch_size : int
         Most points per transaction.
+    linger : float
+        Seconds the thread waits for more points before writing what it has
+        (a flush, a full batch or the end of the process write at once).
+
+    Besides points, the queue takes *operations* (:meth:`put_op`: a run's
+    creation, its end) that run on the writer thread in queue order, so a run
+    is created before its points are written and ended after them.
     """
 
     def __init__(self, write: Callable[[Sequence[Row]], None], *, max_queue: int = 100_000,
-                 batch_size: int = 20_000) -> None:
+                 batch_size: int = 20_000, linger: float = 0.1) -> None:
         self._write = write
+        self.linger = linger
         self._queue: queue.Queue[Any] = queue.Queue(max_queue)
         self.batch_size = batch_size
-        self._pending: list[Row] = []  # a batch whose write failed; written again first
+        # work taken from the queue and not yet done, in order: lists of points and operations;
+        # a unit whose write failed stays first and is tried again before anything newer
+        self._backlog: collections.deque[Any] = collections.deque()
         self._error: BaseException | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -67,10 +86,16 @@ class MetricWriter:
             self._start()
         self._queue.put(row)
 
-    def flush(self, timeout: float | None = None) -> None:
-        """Wait until every point queued so far is committed; raise the store error if it cannot be."""
+    def put_op(self, op: Callable[[], None]) -> None:
+        """Queue ``op()`` to run on the writer thread after the points queued before it."""
         if self._thread is None or self._pid != os.getpid():
-            if not self._pending:
+            self._start()
+        self._queue.put(_Op(op))
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until everything queued so far is committed; raise the store error if it cannot be."""
+        if self._thread is None or self._pid != os.getpid():
+            if not self._backlog or self._pid != os.getpid():
                 return
             self._start()
         marker = _Flush()
@@ -102,25 +127,40 @@ class MetricWriter:
         with self._lock:
             if self._pid != os.getpid():  # a forked child: the parent's queue and thread are not ours
                 self._queue = queue.Queue(self._queue.maxsize)
-                self._pending = []
+                self._backlog = collections.deque()
                 self._thread = None
                 self._pid = os.getpid()
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name="toolbox-tracking-writer", daemon=True)
                 self._thread.start()
 
-    def _commit(self) -> None:
-        if not self._pending:
+    def _add(self, item: Any) -> None:
+        if isinstance(item, _Op):
+            self._backlog.append(item)
             return
-        try:
-            self._write(self._pending)
-        except BaseException as exc:
-            self._error = exc
-            return
-        self.points_written += len(self._pending)
-        self.batches_written += 1
-        self._pending = []
-        self._error = None
+        last = self._backlog[-1] if self._backlog else None
+        if isinstance(last, list) and len(last) < self.batch_size and not (last is self._backlog[0] and self._error):
+            last.append(item)
+        else:
+            self._backlog.append([item])
+
+    def _work(self) -> None:
+        """Do the backlog in order; stop at the first failure (kept, with the error)."""
+        while self._backlog:
+            unit = self._backlog[0]
+            try:
+                if isinstance(unit, _Op):
+                    unit.op()
+                else:
+                    self._write(unit)
+            except BaseException as exc:
+                self._error = exc
+                return
+            self._backlog.popleft()
+            if not isinstance(unit, _Op):
+                self.points_written += len(unit)
+                self.batches_written += 1
+            self._error = None
 
     def _loop(self) -> None:
         q = self._queue
@@ -128,26 +168,29 @@ class MetricWriter:
             item = q.get()
             markers: list[_Flush] = []
             stop = False
+            n = 0
+            deadline = time.monotonic() + self.linger
             while True:
                 if item is _STOP:
                     stop = True
                 elif isinstance(item, _Flush):
                     markers.append(item)
                 else:
-                    self._pending.append(item)
-                if len(self._pending) >= self.batch_size:
+                    self._add(item)
+                    n += 1
+                if n >= self.batch_size or markers or stop:
                     break
-                try:
-                    item = q.get_nowait()
+                try:  # gather what comes within `linger`: few, large transactions for a slow stream
+                    item = q.get(timeout=max(deadline - time.monotonic(), 0.0))
                 except queue.Empty:
                     break
             failed_before = self._error is not None
-            self._commit()
+            self._work()
             if self._error is not None and not failed_before and not markers:
                 time.sleep(0.05)  # a failed write: retry soon, report it at the next flush
             for m in markers:
                 if self._error is not None:  # one more try before reporting
-                    self._commit()
+                    self._work()
                 m.error = self._error
                 m.done.set()
             if stop:
