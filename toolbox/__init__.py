@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 
 #: subpackages reachable as ``toolbox.<name>`` without importing them first (imported on first use)
-_LAZY_SUBPACKAGES = ("cache", "dashboard", "io", "registry", "tracking")
+_LAZY_SUBPACKAGES = ("automl", "cache", "dashboard", "io", "registry", "tracking")
 
 
 def __getattr__(name: str) -> object:
@@ -24,6 +24,8 @@ def __getattr__(name: str) -> object:
 
     if name in ("save", "load"):  # toolbox.save / toolbox.load live in toolbox.io
         return getattr(importlib.import_module(".io", __name__), name)
+    if name == "fit":  # toolbox.fit is toolbox.automl.fit
+        return importlib.import_module(".automl", __name__).fit
     if name in _LAZY_SUBPACKAGES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'toolbox' has no attribute {name!r}")

@@ -20,7 +20,7 @@ __all__ = ["FAMILIES", "lookup", "name_of"]
 #: toolbox's estimator families: ``toolbox.<family>.<Class>`` for every class in its ``__all__``.
 FAMILIES = (
     "preprocessing", "impute", "linear_model", "discriminant_analysis", "naive_bayes", "cluster",
-    "decomposition", "neighbors", "ensemble", "model_selection",
+    "decomposition", "neighbors", "ensemble", "model_selection", "automl",
 )
 
 _HGB = "toolbox.ensemble._hist_gradient_boosting"
@@ -107,7 +107,10 @@ def lookup(kind: str, alias: Any) -> Any:
     if kind == "estimator":
         parts = alias.split(".")
         if len(parts) == 3 and parts[0] == "toolbox" and parts[1] in FAMILIES:
-            mod = importlib.import_module(f"toolbox.{parts[1]}")
+            try:
+                mod = importlib.import_module(f"toolbox.{parts[1]}")
+            except ImportError:  # a family this installation lacks (or whose extra is missing)
+                return None
             if parts[2] in getattr(mod, "__all__", ()):
                 cls = getattr(mod, parts[2])
                 if isinstance(cls, type) and issubclass(cls, sklearn.base.BaseEstimator):
