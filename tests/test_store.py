@@ -128,7 +128,7 @@ def test_migration_1_to_2_backfills_latest_metrics(store_uri, tmp_path):
                                              for r in rows])
         assert store.version() == 1
         reopened = open_store(store_uri, tmp_path / "art")
-        assert reopened.version() == 2
+        assert reopened.version() == S.SCHEMA_VERSION
         with reopened.read() as conn:
             latest = {(r.run_id, r.key): (r.value, r.step) for r in conn.execute(select(S.latest_metrics))}
         assert latest == {("a" * 32, "loss"): (1.0, 2), ("a" * 32, "acc"): (None, 0),
