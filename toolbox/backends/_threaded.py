@@ -24,6 +24,7 @@ faster there. The thread count is the BLAS library's own
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import itertools
 import os
 import sys
@@ -32,7 +33,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["blas_one_thread", "blas_threads", "gram", "parallel_map", "worker_threads"]
+__all__ = ["blas_one_thread", "blas_threads", "gram", "in_job", "job_context", "parallel_map", "worker_threads"]
 
 #: Below this many multiply-adds (n * d * d), one plain BLAS call is cheaper.
 MIN_WORK = 20_000_000
@@ -50,8 +51,37 @@ def _controller() -> Any:
     return _state["ctl"]
 
 
+#: Inside a job of a parallel cross-validation or search (``n_jobs``): the (worker, BLAS) thread counts
+#: of the caller, so that every size decision is the one a serial run makes; parts then run serially.
+_JOB: contextvars.ContextVar[tuple[int, int] | None] = contextvars.ContextVar("toolbox_job", default=None)
+
+
+def in_job() -> bool:
+    """Whether this context runs one job of several running side by side (see :func:`job_context`)."""
+    return _JOB.get() is not None
+
+
+def job_context() -> contextvars.Context:
+    """A copy of the current context for one of several parallel jobs (threads).
+
+    In it, :func:`parallel_map` runs its parts one after another in the calling
+    thread, and :func:`worker_threads` / :func:`blas_threads` report the counts
+    of the caller: the work is split exactly as in a serial run, so the results
+    are bit-identical whatever the number of jobs. Run the jobs under
+    :func:`blas_one_thread` so that jobs x BLAS threads never exceed the cores.
+    """
+    ctx = contextvars.copy_context()
+    if _JOB.get() is None:
+        counts = (worker_threads(), blas_threads())
+        ctx.run(_JOB.set, counts)
+    return ctx
+
+
 def blas_threads() -> int:
-    """Threads NumPy's BLAS would use now (1 when it cannot be told)."""
+    """Threads NumPy's BLAS would use now (1 when it cannot be told); in a job, the caller's count."""
+    job = _JOB.get()
+    if job is not None:
+        return job[1]
     libs = [lib for lib in _controller().lib_controllers if lib.user_api == "blas"]
     return max((int(lib.num_threads) for lib in libs), default=1)
 
@@ -74,7 +104,13 @@ def blas_one_thread() -> Iterator[None]:
 
 
 def worker_threads() -> int:
-    """Threads for :func:`parallel_map`: numba's configured count (``NUMBA_NUM_THREADS``), else the cores."""
+    """Threads for :func:`parallel_map`: numba's configured count (``NUMBA_NUM_THREADS``), else the cores.
+
+    In a job (:func:`job_context`), the caller's count: parts are sized as in a serial run.
+    """
+    job = _JOB.get()
+    if job is not None:
+        return job[0]
     numba = sys.modules.get("numba")
     if numba is not None:
         return max(1, int(numba.config.NUMBA_NUM_THREADS))
@@ -101,7 +137,7 @@ def parallel_map(fn: Callable[[int], Any], n: int, threads: int | None = None) -
     """
     out: list[Any] = [None] * n
     threads = min(worker_threads() if threads is None else threads, n)
-    if threads <= 1:
+    if threads <= 1 or _JOB.get() is not None:  # in a job the jobs themselves fill the cores
         for p in range(n):
             out[p] = fn(p)
         return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -12,6 +13,7 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseEstimator
+from ._parallel import check_n_jobs, run_jobs
 from ._split import check_cv
 from ._validation import _fit_and_score, _scorers
 
@@ -60,6 +62,7 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None, **params: Any) -> _BaseSearchCV:
         """Evaluate every candidate by cross-validation, then refit the best on all of ``X``."""
+        check_n_jobs(self.n_jobs)
         scorers = _scorers(self.estimator, self.scoring)
         multimetric = list(scorers) != ["score"]
         if multimetric and self.refit is not False and self.refit not in scorers:
@@ -73,9 +76,12 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         if not candidates:
             raise ValueError("No candidate parameters to search: the parameter grid is empty.")
         n_splits = len(splits)
-        runs = [[_fit_and_score(self.estimator, X, y, train, test, scorers, params=cand, fit_params=params,
-                                return_train_score=self.return_train_score, error_score=self.error_score)
-                 for train, test in splits] for cand in candidates]
+        flat = run_jobs([
+            functools.partial(_fit_and_score, self.estimator, X, y, train, test, scorers, params=cand,
+                              fit_params=params, return_train_score=self.return_train_score,
+                              error_score=self.error_score)
+            for cand in candidates for train, test in splits], self.n_jobs)
+        runs = [flat[i * n_splits:(i + 1) * n_splits] for i in range(len(candidates))]
         if all(r["failed"] for cand_runs in runs for r in cand_runs):
             raise ValueError(f"All the {len(candidates) * n_splits} fits failed. Use error_score='raise' "
                              "to see the first error.")
@@ -174,8 +180,10 @@ class GridSearchCV(_BaseSearchCV):
     param_grid : dict or list of dicts
         Parameter names to lists of values (scikit-learn's ``ParameterGrid``).
     scoring, cv, refit, error_score, return_train_score
-        As in scikit-learn. ``n_jobs``, ``verbose`` and ``pre_dispatch`` are
-        accepted; candidates are evaluated one after another.
+        As in scikit-learn. ``verbose`` and ``pre_dispatch`` are accepted.
+    n_jobs : int or None
+        Candidate x fold fits side by side (threads; -1: one per core), with
+        the results of ``n_jobs=1``.
 
     Attributes
     ----------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import time
 import warnings
@@ -12,6 +13,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 
 from .. import _hooks
+from ._parallel import check_n_jobs, run_jobs
 from ._scoring import _QUIET, check_scoring
 from ._split import _take, check_cv
 
@@ -103,21 +105,25 @@ def cross_validate(estimator: Any, X: Any, y: Any = None, *, groups: Any = None,
         An int gives (Stratified)KFold as scikit-learn does; default 5.
     params : dict, optional
         Passed to ``fit``; per-sample arrays (e.g. ``sample_weight``) are split with the folds.
-    n_jobs, verbose : accepted for compatibility; folds run one after another.
+    n_jobs : int or None
+        Folds fitted side by side (threads; see :mod:`toolbox.model_selection._parallel`):
+        None or 1 one at a time, -1 one per core. The results are those of ``n_jobs=1``.
+    verbose : accepted for compatibility.
 
     Returns
     -------
     dict with NumPy arrays ``fit_time``, ``score_time``, ``test_score`` (or
     ``test_<name>`` per metric), optionally ``train_*``, ``estimator``, ``indices``.
     """
+    check_n_jobs(n_jobs)
     splitter = check_cv(cv, y, classifier=is_classifier(estimator))
     scorers = _scorers(estimator, scoring)
     splits = list(splitter.split(X, y, groups))
-    results = [
-        _fit_and_score(estimator, X, y, train, test, scorers, params=None, fit_params=params,
-                       return_train_score=return_train_score, error_score=error_score)
+    results = run_jobs([
+        functools.partial(_fit_and_score, estimator, X, y, train, test, scorers, params=None, fit_params=params,
+                          return_train_score=return_train_score, error_score=error_score)
         for train, test in splits
-    ]
+    ], n_jobs)
     if all(r["failed"] for r in results):
         raise ValueError(f"All the {len(results)} fits failed. Check the estimator and the data; use "
                          "error_score='raise' to see the first error.")
@@ -147,5 +153,5 @@ def cross_val_score(estimator: Any, X: Any, y: Any = None, *, groups: Any = None
     """Cross-validated scores, one per fold (a NumPy array of floats)."""
     if scoring is not None and not (isinstance(scoring, str) or callable(scoring)):
         raise ValueError("cross_val_score takes a single scoring; use cross_validate for several.")
-    return cross_validate(estimator, X, y, groups=groups, scoring=scoring, cv=cv, params=params,
+    return cross_validate(estimator, X, y, groups=groups, scoring=scoring, cv=cv, n_jobs=n_jobs, params=params,
                           error_score=error_score)["test_score"]
