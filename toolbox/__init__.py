@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 
 #: subpackages reachable as ``toolbox.<name>`` without importing them first (imported on first use)
-_LAZY_SUBPACKAGES = ("automl", "cache", "dashboard", "io", "registry", "tracking")
+_LAZY_SUBPACKAGES = ("automl", "cache", "dashboard", "hub", "io", "registry", "tracking")
 
 
 def __getattr__(name: str) -> object:
