@@ -1,0 +1,303 @@
+"""The registry's ``search`` filter and ordering, compiled to bound SQLAlchemy expressions on versions.
+
+Grammar (keywords are case-insensitive; the same shape as ``search_runs``)::
+
+    filter  := or
+    or      := and ("or" and)*
+    and     := not ("and" not)*
+    not     := "not" not | "(" or ")" | clause
+    clause  := field op value | field "in" "(" value ("," value)* ")" | field "is" ["not"] "null"
+    field   := attribute | tags.NAME | metrics.NAME   (backticks for names with '-', '/', spaces: tags.`a-b`)
+    op      := = | == | != | <> | < | <= | > | >= | like | ilike | ~
+
+Attributes: ``name``, ``stage``, ``alias``, ``description``, ``estimator``
+(also ``class``), ``backend``, ``device``, ``dtype``, ``created_by``,
+``run_id``, ``data_fingerprint``, ``code_version`` (text: quoted values,
+``= != like ilike in is null``); ``created_at``, ``size`` (numbers);
+``version``: ``version ~ '^2'`` matches a semver range, ``version >= '1.4'``
+compares by semver precedence, ``version = '1.4'`` is the range ``1.4.x``.
+``metrics.X`` compares a stored metric with a number, ``tags.X`` a tag with a
+quoted text. A version without the tag, metric or stage never matches a
+comparison (``is null`` finds those). User text only ever becomes bound
+parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, not_, or_, select
+
+from ..store import _schema as S
+from ..tracking import FilterSyntaxError
+from ._semver import Range, SemverError
+
+__all__ = ["FilterSyntaxError", "compile_filter", "compile_order"]
+
+V, T, MT, H = S.registry_versions, S.registry_version_tags, S.registry_version_metrics, S.registry_holders
+
+_TOKEN = re.compile(r"""
+    \s*(?:
+      (?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])
+    | (?P<str>'(?:[^']|'')*'|"(?:[^"]|"")*")
+    | (?P<op><=|>=|==|!=|<>|=|<|>|~)
+    | (?P<punct>[(),])
+    | (?P<ident>-?[A-Za-z_]\w*(?:\.(?:`[^`]+`|[\w.\-/:]+))?)
+    )""", re.X)
+
+_TEXT = {"name": V.c.name, "description": V.c.description, "estimator": V.c.estimator, "class": V.c.estimator,
+         "backend": V.c.backend, "device": V.c.device, "dtype": V.c.dtype, "created_by": V.c.created_by,
+         "run_id": V.c.run_id, "data_fingerprint": V.c.data_fingerprint, "code_version": V.c.code_version}
+_NUM = {"created_at": V.c.created_at, "size": V.c.size}
+_HOLDERS = {"stage": "stage", "alias": "alias"}
+_ATTRS = sorted({*_TEXT, *_NUM, *_HOLDERS, "version"})
+_CONSTANTS = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf}
+
+
+@dataclass
+class _Tok:
+    kind: str
+    text: str
+    pos: int
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    out, pos = [], 0
+    while pos < len(text) and text[pos:].strip():
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise FilterSyntaxError(f"Cannot read the filter at position {pos}: {text[pos:pos + 20]!r} (in {text!r}).")
+        kind = m.lastgroup or ""
+        out.append(_Tok(kind, m.group(kind), m.start(kind)))
+        pos = m.end()
+    return out
+
+
+def _field(text: str, source: str, pos: int) -> tuple[str, str]:
+    entity, dot, name = text.partition(".")
+    low = entity.lower()
+    if not dot:
+        if low not in _ATTRS:
+            raise FilterSyntaxError(f"Unknown field {text!r} at position {pos} in {source!r}: use "
+                                    f"{', '.join(_ATTRS)}, tags.NAME or metrics.NAME.")
+        return "attr", low
+    if name.startswith("`"):
+        name = name[1:-1]
+    if low in ("tags", "tag"):
+        return "tags", name
+    if low in ("metrics", "metric"):
+        return "metrics", name
+    if low in ("attributes", "attribute", "attr") and name.lower() in _ATTRS:
+        return "attr", name.lower()
+    raise FilterSyntaxError(f"Unknown field {text!r} at position {pos} in {source!r}: fields are "
+                            f"{', '.join(_ATTRS)}, tags.NAME and metrics.NAME.")
+
+
+def _apply(col: Any, op: str, value: Any) -> Any:
+    return {"=": lambda: col == value, "==": lambda: col == value, "!=": lambda: col != value,
+            "<>": lambda: col != value, "<": lambda: col < value, "<=": lambda: col <= value,
+            ">": lambda: col > value, ">=": lambda: col >= value, "like": lambda: col.like(value),
+            "ilike": lambda: col.ilike(value)}[op]()
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text, self.toks, self.i = text, _tokenize(text), 0
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def word(self, *words: str) -> bool:
+        t = self.peek()
+        if t is not None and t.kind == "ident" and t.text.lower() in words:
+            self.i += 1
+            return True
+        return False
+
+    def expect_punct(self, p: str) -> None:
+        t = self.peek()
+        if t is None or t.kind != "punct" or t.text != p:
+            where = "the end" if t is None else f"{t.text!r} at position {t.pos}"
+            raise FilterSyntaxError(f"Expected {p!r} but found {where} in the filter {self.text!r}.")
+        self.i += 1
+
+    def parse(self) -> Any:
+        expr = self.or_()
+        t = self.peek()
+        if t is not None:
+            raise FilterSyntaxError(f"Unexpected {t.text!r} at position {t.pos} in the filter {self.text!r} "
+                                    "(combine clauses with 'and' / 'or').")
+        return expr
+
+    def or_(self) -> Any:
+        parts = [self.and_()]
+        while self.word("or"):
+            parts.append(self.and_())
+        return parts[0] if len(parts) == 1 else or_(*parts)
+
+    def and_(self) -> Any:
+        parts = [self.not_()]
+        while self.word("and"):
+            parts.append(self.not_())
+        return parts[0] if len(parts) == 1 else and_(*parts)
+
+    def not_(self) -> Any:
+        if self.word("not"):
+            return not_(self.not_())
+        t = self.peek()
+        if t is not None and t.kind == "punct" and t.text == "(":
+            self.i += 1
+            expr = self.or_()
+            self.expect_punct(")")
+            return expr
+        return self.clause()
+
+    def value(self) -> tuple[str, Any]:
+        t = self.peek()
+        if t is None:
+            raise FilterSyntaxError(f"The filter {self.text!r} ends where a value was expected.")
+        self.i += 1
+        if t.kind == "num":
+            return "num", float(t.text)
+        if t.kind == "str":
+            return "str", t.text[1:-1].replace(t.text[0] * 2, t.text[0])
+        if t.kind == "ident" and t.text.lower() in _CONSTANTS:
+            return "num", _CONSTANTS[t.text.lower()]
+        raise FilterSyntaxError(f"Expected a number or a quoted text at position {t.pos} in the filter "
+                                f"{self.text!r}, found {t.text!r}.")
+
+    def clause(self) -> Any:
+        t = self.peek()
+        if t is None or t.kind != "ident":
+            where = "the end" if t is None else f"{t.text!r} at position {t.pos}"
+            raise FilterSyntaxError(f"Expected a field but found {where} in the filter {self.text!r}.")
+        self.i += 1
+        entity, name = _field(t.text, self.text, t.pos)
+        label = t.text
+        if self.word("is"):
+            negate = self.word("not")
+            if not self.word("null"):
+                raise FilterSyntaxError(f"Expected 'null' after 'is' in the filter {self.text!r}.")
+            present = _present(entity, name)
+            return present if negate else not_(present)
+        if self.word("in"):
+            self.expect_punct("(")
+            values = [self.value()]
+            while (p := self.peek()) is not None and p.kind == "punct" and p.text == ",":
+                self.i += 1
+                values.append(self.value())
+            self.expect_punct(")")
+            return or_(*[_compare(entity, name, "=", v, label, self.text) for v in values])
+        nxt = self.peek()
+        if nxt is not None and nxt.kind == "op":
+            self.i += 1
+            op = nxt.text
+        elif self.word("like"):
+            op = "like"
+        elif self.word("ilike"):
+            op = "ilike"
+        else:
+            where = "the end" if nxt is None else f"{nxt.text!r} at position {nxt.pos}"
+            raise FilterSyntaxError(f"Expected a comparison after {label!r} but found {where} in the filter "
+                                    f"{self.text!r}.")
+        return _compare(entity, name, op, self.value(), label, self.text)
+
+
+def _present(entity: str, name: str) -> Any:
+    if entity == "tags":
+        return V.c.id.in_(select(T.c.version_id).where(T.c.key == name))
+    if entity == "metrics":
+        return V.c.id.in_(select(MT.c.version_id).where(MT.c.key == name))
+    if name in _HOLDERS:
+        return V.c.id.in_(select(H.c.version_id).where(H.c.kind == _HOLDERS[name]))
+    if name == "version":
+        return V.c.id.is_not(None)
+    return (_TEXT.get(name) if name in _TEXT else _NUM[name]).is_not(None)
+
+
+def _compare(entity: str, name: str, op: str, value: tuple[str, Any], label: str, source: str) -> Any:
+    kind, v = value
+    if op == "~" and (entity, name) != ("attr", "version"):
+        raise FilterSyntaxError(f"'~' (a semver range) applies to version only, not {label!r} (in {source!r}).")
+    if entity == "metrics":
+        if kind != "num" or op in ("like", "ilike"):
+            raise FilterSyntaxError(f"{label!r} is a metric: compare it with a number (in {source!r}).")
+        if v != v:
+            if op not in ("=", "==", "!=", "<>"):
+                raise FilterSyntaxError(f"Only = and != compare with nan ({label!r} in {source!r}).")
+            cond = MT.c.value.is_(None) if op in ("=", "==") else MT.c.value.is_not(None)
+        else:
+            cond = _apply(MT.c.value, op, v)
+        return V.c.id.in_(select(MT.c.version_id).where(MT.c.key == name, cond))
+    if entity == "tags" or name in _TEXT or name in _HOLDERS:
+        if kind != "str" or op in ("<", "<=", ">", ">="):
+            raise FilterSyntaxError(f"{label!r} is text: compare it with a quoted value using =, !=, LIKE, ILIKE or "
+                                    f"IN (in {source!r}).")
+        if entity == "tags":
+            return V.c.id.in_(select(T.c.version_id).where(T.c.key == name, _apply(T.c.value, op, v)))
+        if name in _HOLDERS:
+            return V.c.id.in_(select(H.c.version_id).where(H.c.kind == _HOLDERS[name], _apply(H.c.slot, op, v)))
+        return _apply(_TEXT[name], op, v)
+    if name in _NUM:
+        if kind != "num" or op in ("like", "ilike"):
+            raise FilterSyntaxError(f"{label!r} is a number: compare it with a number (in {source!r}).")
+        return _apply(_NUM[name], op, v)
+    # version
+    if kind != "str":
+        raise FilterSyntaxError(f"version takes a quoted version or range, e.g. version ~ '^1.4' (in {source!r}).")
+    if op in ("like", "ilike"):
+        return _apply(V.c.version, op, v)
+    negate = op in ("!=", "<>")
+    text = v if op == "~" else ("=" if negate or op == "==" else op) + v
+    try:
+        rng = Range.parse(text)
+    except SemverError as exc:
+        raise FilterSyntaxError(f"version {op} {v!r}: {exc} (in {source!r}).") from None
+    cond = rng.sql(V.c.sort_key, V.c.prerelease, V.c.major, V.c.minor, V.c.patch)
+    return not_(cond) if negate else cond
+
+
+def compile_filter(text: str | None) -> Any:
+    """The SQLAlchemy condition on ``registry_versions`` for a filter (None: no condition)."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise TypeError(f"filter must be a string, got {type(text).__name__}.")
+    if not text.strip():
+        return None
+    return _Parser(text).parse()
+
+
+_ORDER = re.compile(r"\s*([A-Za-z_]\w*(?:\.(?:`[^`]+`|[\w.\-/:]+))?)(?:\s+(asc|desc))?\s*", re.I)
+
+
+def compile_order(items: Any) -> list[Any]:
+    """ORDER BY clauses for ``["metrics.auc DESC", "version", "created_at DESC"]`` (missing values last)."""
+    if items is None:
+        return []
+    if isinstance(items, str):
+        items = [items]
+    out = []
+    for item in items:
+        m = _ORDER.fullmatch(item) if isinstance(item, str) else None
+        if not m:
+            raise FilterSyntaxError(f"Cannot read the order_by item {item!r}: use 'metrics.NAME [ASC|DESC]', "
+                                    "'tags.NAME', 'name', 'version DESC' or 'created_at'.")
+        entity, name = _field(m.group(1), item, 0)
+        desc = (m.group(2) or "asc").lower() == "desc"
+        if entity == "tags":
+            col = select(T.c.value).where(T.c.version_id == V.c.id, T.c.key == name).scalar_subquery()
+        elif entity == "metrics":
+            col = select(MT.c.value).where(MT.c.version_id == V.c.id, MT.c.key == name).scalar_subquery()
+        elif name == "version":
+            col = V.c.sort_key
+        elif name in _HOLDERS:
+            col = (select(H.c.slot).where(H.c.version_id == V.c.id, H.c.kind == _HOLDERS[name])
+                   .order_by(H.c.slot).limit(1).scalar_subquery())
+        else:
+            col = _TEXT.get(name, _NUM.get(name))
+        out.append((col.desc() if desc else col.asc()).nulls_last())
+    return out
