@@ -339,6 +339,29 @@ def test_writer_keeps_a_failed_batch_and_reports_it():
     w.close()
 
 
+def test_writer_drops_only_what_can_never_be_written():
+    from toolbox.store import NotFoundError as Missing
+
+    written: list = []
+
+    def write(rows):
+        if any(r[0] == "deleted-run" for r in rows):
+            raise Missing("No run with id 'deleted-run'")
+        written.extend(rows)
+
+    w = MetricWriter(write, linger=0.5)
+    w.put(("early-run", "m", 0.0, 0, 0.0))
+    w.put(("deleted-run", "m", 1.0, 0, 0.0))  # one batch, two runs: only the deleted run's points go
+    with pytest.raises(Missing, match="deleted-run"):
+        w.flush()
+    ops: list = []
+    w.put_op(lambda: ops.append("op"))
+    w.put(("live-run", "m", 2.0, 0, 0.0))
+    w.flush()  # the bad batch did not block what came after it
+    assert ops == ["op"] and [r[0] for r in written] == ["early-run", "live-run"]
+    w.close()
+
+
 def test_flush_makes_points_visible(tr):
     with tr.start_run() as run:
         for i in range(1000):

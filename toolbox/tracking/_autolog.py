@@ -174,11 +174,8 @@ def _metric_name(text: str) -> str:
 # the fit hook
 # --------------------------------------------------------------------------- #
 def _is_search(estimator: Any) -> bool:
-    try:
-        from ..model_selection._search import _BaseSearchCV
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(estimator, _BaseSearchCV)
+    search = sys.modules.get("toolbox.model_selection._search")  # not imported: no search is running
+    return search is not None and isinstance(estimator, search._BaseSearchCV)
 
 
 def fit_hook(estimator: Any, method: str, call: Any, args: tuple, kwargs: dict) -> Any:

@@ -33,6 +33,15 @@ class _Flush:
         self.error: BaseException | None = None
 
 
+def _permanent(exc: BaseException) -> bool:
+    """Errors that retrying cannot cure (as opposed to an unreachable, locked or read-only store)."""
+    from ..store import NotFoundError, StoreReadOnlyError, StoreUnavailableError
+
+    if isinstance(exc, (StoreUnavailableError, StoreReadOnlyError, OSError, TimeoutError)):
+        return False
+    return isinstance(exc, (NotFoundError, ValueError, TypeError, KeyError))
+
+
 class _Op:
     __slots__ = ("op",)
 
@@ -73,6 +82,7 @@ class MetricWriter:
         # a unit whose write failed stays first and is tried again before anything newer
         self._backlog: collections.deque[Any] = collections.deque()
         self._error: BaseException | None = None
+        self._dropped: BaseException | None = None  # why a unit that could never be written was dropped
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
@@ -145,7 +155,11 @@ class MetricWriter:
             self._backlog.append([item])
 
     def _work(self) -> None:
-        """Do the backlog in order; stop at the first failure (kept, with the error)."""
+        """Do the backlog in order; stop at the first failure that may pass (kept, with the error).
+
+        A unit that can never succeed (its run was deleted meanwhile, a rejected value) is dropped
+        instead of blocking everything after it; its error is raised by the next flush.
+        """
         while self._backlog:
             unit = self._backlog[0]
             try:
@@ -154,6 +168,18 @@ class MetricWriter:
                 else:
                     self._write(unit)
             except BaseException as exc:
+                if _permanent(exc) and not isinstance(unit, _Op) and len({r[0] for r in unit}) > 1:
+                    # one run's points are refused (that run was deleted): write the others run by run
+                    self._backlog.popleft()
+                    groups: dict[str, list[Row]] = {}
+                    for r in unit:
+                        groups.setdefault(r[0], []).append(r)
+                    self._backlog.extendleft(reversed(list(groups.values())))
+                    continue
+                if _permanent(exc):
+                    self._backlog.popleft()
+                    self._dropped = exc
+                    continue
                 self._error = exc
                 return
             self._backlog.popleft()
@@ -191,7 +217,7 @@ class MetricWriter:
             for m in markers:
                 if self._error is not None:  # one more try before reporting
                     self._work()
-                m.error = self._error
+                m.error, self._dropped = self._error or self._dropped, None
                 m.done.set()
             if stop:
                 return
