@@ -301,7 +301,7 @@ def test_metric_value_conversions(tr):
 def test_writer_back_pressure_never_drops():
     written: list = []
 
-    def slow_write(rows):
+    def slow_write(rows, conn=None):
         time.sleep(0.002)
         written.extend(rows)
 
@@ -321,7 +321,7 @@ def test_writer_keeps_a_failed_batch_and_reports_it():
     fail = threading.Event()
     fail.set()
 
-    def flaky(rows):
+    def flaky(rows, conn=None):
         if fail.is_set():
             raise OSError("disk full")
         written.extend(rows)
@@ -344,7 +344,7 @@ def test_writer_drops_only_what_can_never_be_written():
 
     written: list = []
 
-    def write(rows):
+    def write(rows, conn=None):
         if any(r[0] == "deleted-run" for r in rows):
             raise Missing("No run with id 'deleted-run'")
         written.extend(rows)
@@ -355,7 +355,7 @@ def test_writer_drops_only_what_can_never_be_written():
     with pytest.raises(Missing, match="deleted-run"):
         w.flush()
     ops: list = []
-    w.put_op(lambda: ops.append("op"))
+    w.put_op(lambda conn: ops.append("op"))
     w.put(("live-run", "m", 2.0, 0, 0.0))
     w.flush()  # the bad batch did not block what came after it
     assert ops == ["op"] and [r[0] for r in written] == ["early-run", "live-run"]

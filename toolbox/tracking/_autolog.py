@@ -253,7 +253,7 @@ def _log_search(run: Run, search: Any) -> None:
                          "tags": {"toolbox.candidate_index": str(i), "toolbox.autolog": "search candidate",
                                   "toolbox.estimator": f"{type(base).__module__}.{type(base).__qualname__}"}})
     tracking, eid, run_id = _session().tracking, run.experiment_id, run.id
-    run._writer.put_op(lambda: tracking.create_finished_runs(eid, run_id, children))
+    run._writer.put_op(lambda conn: tracking.create_finished_runs(eid, run_id, children, conn=conn))
     extra: dict[str, Any] = {"n_candidates": float(len(children))}
     if getattr(search, "best_score_", None) is not None:
         extra["best_score"] = search.best_score_

@@ -61,7 +61,7 @@ class _Session:
         self.uri, self.artifact_root = uri, artifact_root
         self.store = open_store(uri, artifact_root)
         self.tracking = TrackingStore(self.store)
-        self.writer = MetricWriter(self.tracking.log_metric_batch)
+        self.writer = MetricWriter(self.tracking.log_metric_batch, transaction=self.store.write)
         self._experiments: dict[str, int] = {}
 
     def experiment_id(self, name: str) -> int:
@@ -206,7 +206,7 @@ class Run:
             _LIVE.pop(self.id, None)
             self._pop()
             run_id, end, tracking = self.id, time.time(), self._session.tracking
-            self._writer.put_op(lambda: tracking.end_run(run_id, status, end))
+            self._writer.put_op(lambda conn: tracking.end_run(run_id, status, end, conn=conn))
             return
         try:
             self._writer.flush()
@@ -292,7 +292,7 @@ class Run:
     def _write(self, method: Any, values: dict[str, str]) -> None:
         if self._queued:
             run_id = self.id
-            self._writer.put_op(lambda: method(run_id, values))
+            self._writer.put_op(lambda conn: method(run_id, values, conn=conn))
         else:
             method(self.id, values)
 
@@ -404,8 +404,8 @@ def _start_run(experiment: str | None, name: str | None, tags: Mapping[str, Any]
         run_id, start = uuid.uuid4().hex, time.time()
         run_name = name or f"run-{run_id[:8]}"
         tracking = session.tracking
-        session.writer.put_op(lambda: tracking.create_run(eid, run_name, parent_id, all_tags, start, run_id=run_id,
-                                                          run_params=params))
+        session.writer.put_op(lambda conn: tracking.create_run(eid, run_name, parent_id, all_tags, start,
+                                                               run_id=run_id, run_params=params, conn=conn))
     else:
         run_id, run_name = session.tracking.create_run(eid, name, parent_id, all_tags, run_params=params)
     run = Run(session, run_id, run_name, experiment, eid, parent_id, queued=queued)

@@ -6,6 +6,7 @@ stored as NULL (SQLite has no NaN) and read back as NaN.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import socket
@@ -83,12 +84,12 @@ class TrackingStore:
     # -- runs -----------------------------------------------------------------
     def create_run(self, experiment_id: int, name: str | None, parent_id: str | None,
                    run_tags: dict[str, str], start_time: float | None = None, *, run_id: str | None = None,
-                   run_params: dict[str, str] | None = None) -> tuple[str, str]:
+                   run_params: dict[str, str] | None = None, conn: Any = None) -> tuple[str, str]:
         """Insert a running run with its tags (and parameters); return ``(run id, name)``."""
         run_id = run_id or uuid.uuid4().hex
         name = name or f"run-{run_id[:8]}"
         start = time.time() if start_time is None else start_time
-        with self.store.write() as conn:
+        with self._tx(conn) as conn:
             if parent_id is not None:
                 self._check_run(conn, parent_id)
             conn.execute(runs.insert().values(
@@ -101,7 +102,8 @@ class TrackingStore:
                                                for k, v in run_params.items()])
         return run_id, name
 
-    def create_finished_runs(self, experiment_id: int, parent_id: str, children: Sequence[dict[str, Any]]) -> list[str]:
+    def create_finished_runs(self, experiment_id: int, parent_id: str, children: Sequence[dict[str, Any]],
+                             conn: Any = None) -> list[str]:
         """Insert finished child runs in one transaction (a search's candidates).
 
         Each child is ``{"name", "status", "start_time", "end_time", "params": {k: str},
@@ -117,7 +119,7 @@ class TrackingStore:
             param_rows += [{"run_id": run_id, "key": k, "value": v} for k, v in child.get("params", {}).items()]
             tag_rows += [{"run_id": run_id, "key": k, "value": v} for k, v in child.get("tags", {}).items()]
             metric_rows += [(run_id, k, v, s, t) for k, v, s, t in child.get("metrics", ())]
-        with self.store.write() as conn:
+        with self._tx(conn) as conn:
             self._check_run(conn, parent_id)
             if run_rows:
                 conn.execute(runs.insert(), run_rows)
@@ -128,11 +130,11 @@ class TrackingStore:
             self._insert_metrics(conn, metric_rows)
         return ids
 
-    def end_run(self, run_id: str, status: str, end_time: float | None = None) -> None:
+    def end_run(self, run_id: str, status: str, end_time: float | None = None, conn: Any = None) -> None:
         """Set a run's final status and end time."""
         if status not in RunStatus.ALL:
             raise ValueError(f"Unknown run status {status!r}; one of {RunStatus.ALL}.")
-        with self.store.write() as conn:
+        with self._tx(conn) as conn:
             self._check_run(conn, run_id)
             conn.execute(update(runs).where(runs.c.id == run_id)
                          .values(status=status, end_time=time.time() if end_time is None else end_time))
@@ -171,9 +173,9 @@ class TrackingStore:
         return seen
 
     # -- params, tags, artifacts ---------------------------------------------
-    def log_params(self, run_id: str, values: dict[str, str]) -> None:
+    def log_params(self, run_id: str, values: dict[str, str], conn: Any = None) -> None:
         """Record parameters; re-logging one with the same value is a no-op, with another an error."""
-        with self.store.write() as conn:
+        with self._tx(conn) as conn:
             self._check_run(conn, run_id)
             old = dict(conn.execute(select(params.c.key, params.c.value)
                                     .where(params.c.run_id == run_id, params.c.key.in_(list(values)))).all())
@@ -186,9 +188,9 @@ class TrackingStore:
             if new:
                 conn.execute(params.insert(), new)
 
-    def set_tags(self, run_id: str, values: dict[str, str]) -> None:
+    def set_tags(self, run_id: str, values: dict[str, str], conn: Any = None) -> None:
         """Set tags (replacing earlier values)."""
-        with self.store.write() as conn:
+        with self._tx(conn) as conn:
             self._check_run(conn, run_id)
             ins = self.store.insert(tags)
             conn.execute(ins.on_conflict_do_update(index_elements=["run_id", "key"],
@@ -207,11 +209,11 @@ class TrackingStore:
                       "created_at": ins.excluded.created_at}))
 
     # -- metrics --------------------------------------------------------------
-    def log_metric_batch(self, rows: Sequence[tuple[str, str, float, int, float]]) -> None:
+    def log_metric_batch(self, rows: Sequence[tuple[str, str, float, int, float]], conn: Any = None) -> None:
         """Insert ``(run_id, key, value, step, timestamp)`` points in one transaction."""
         if rows:
-            with self.store.write() as conn:
-                self._insert_metrics(conn, rows)
+            with self._tx(conn) as c:
+                self._insert_metrics(c, rows)
 
     def _insert_metrics(self, conn: Any, rows: Sequence[tuple[str, str, float, int, float]]) -> None:
         if not rows:
@@ -300,6 +302,10 @@ class TrackingStore:
         return out
 
     # -- helpers --------------------------------------------------------------
+    def _tx(self, conn: Any) -> Any:
+        """The caller's transaction (the writer thread batching several operations), else a new one."""
+        return contextlib.nullcontext(conn) if conn is not None else self.store.write()
+
     def _unknown(self, run_id: str) -> str:
         return f"No run with id {run_id!r} in the store {self.store.display}."
 

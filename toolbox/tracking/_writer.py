@@ -17,7 +17,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["MetricWriter"]
@@ -45,7 +45,7 @@ def _permanent(exc: BaseException) -> bool:
 class _Op:
     __slots__ = ("op",)
 
-    def __init__(self, op: Callable[[], None]) -> None:
+    def __init__(self, op: Callable[[Any], None]) -> None:
         self.op = op
 
 
@@ -58,7 +58,11 @@ class MetricWriter:
     Parameters
     ----------
     write : callable
-        ``write(rows)`` inserts a list of ``(run_id, key, value, step, timestamp)`` in one transaction.
+        ``write(rows, conn=None)`` inserts a list of ``(run_id, key, value, step, timestamp)`` (in the
+        transaction ``conn``, else in one of its own).
+    transaction : callable, optional
+        A context manager giving a write transaction: what the thread has gathered then goes in one
+        transaction (falling back to one transaction per unit when that fails).
     max_queue : int
         Items that may wait; ``put`` blocks beyond that.
     batch_size : int
@@ -72,9 +76,10 @@ class MetricWriter:
     is created before its points are written and ended after them.
     """
 
-    def __init__(self, write: Callable[[Sequence[Row]], None], *, max_queue: int = 100_000,
-                 batch_size: int = 20_000, linger: float = 0.1) -> None:
+    def __init__(self, write: Callable[..., None], *, transaction: Callable[[], Any] | None = None,
+                 max_queue: int = 100_000, batch_size: int = 20_000, linger: float = 0.1) -> None:
         self._write = write
+        self._transaction = transaction
         self.linger = linger
         self._queue: queue.Queue[Any] = queue.Queue(max_queue)
         self.batch_size = batch_size
@@ -96,8 +101,11 @@ class MetricWriter:
             self._start()
         self._queue.put(row)
 
-    def put_op(self, op: Callable[[], None]) -> None:
-        """Queue ``op()`` to run on the writer thread after the points queued before it."""
+    def put_op(self, op: Callable[[Any], None]) -> None:
+        """Queue ``op(conn)`` to run on the writer thread after the points queued before it.
+
+        ``conn`` is a write transaction to use, or None (the op opens its own).
+        """
         if self._thread is None or self._pid != os.getpid():
             self._start()
         self._queue.put(_Op(op))
@@ -160,13 +168,23 @@ class MetricWriter:
         A unit that can never succeed (its run was deleted meanwhile, a rejected value) is dropped
         instead of blocking everything after it; its error is raised by the next flush.
         """
+        if self._transaction is not None and len(self._backlog) > 1 and self._error is None:
+            units = list(self._backlog)
+            try:
+                with self._transaction() as conn:
+                    for unit in units:
+                        self._do(unit, conn)
+            except BaseException:
+                pass
+            else:
+                for unit in units:
+                    self._backlog.popleft()
+                    self._count(unit)
+                return
         while self._backlog:
             unit = self._backlog[0]
             try:
-                if isinstance(unit, _Op):
-                    unit.op()
-                else:
-                    self._write(unit)
+                self._do(unit, None)
             except BaseException as exc:
                 if _permanent(exc) and not isinstance(unit, _Op) and len({r[0] for r in unit}) > 1:
                     # one run's points are refused (that run was deleted): write the others run by run
@@ -183,10 +201,19 @@ class MetricWriter:
                 self._error = exc
                 return
             self._backlog.popleft()
-            if not isinstance(unit, _Op):
-                self.points_written += len(unit)
-                self.batches_written += 1
+            self._count(unit)
             self._error = None
+
+    def _do(self, unit: Any, conn: Any) -> None:
+        if isinstance(unit, _Op):
+            unit.op(conn)
+        else:
+            self._write(unit, conn=conn)
+
+    def _count(self, unit: Any) -> None:
+        if not isinstance(unit, _Op):
+            self.points_written += len(unit)
+            self.batches_written += 1
 
     def _loop(self) -> None:
         q = self._queue
