@@ -19,6 +19,7 @@ from __future__ import annotations
 from ._autolog import autolog
 from ._checks import FilterSyntaxError
 from ._records import Artifact, Experiment, Metric, RunList, RunRecord, RunStatus
+from ._reports import log_classifier_report, log_feature_importance
 from ._run import (
     Run,
     active_run,
@@ -62,6 +63,8 @@ __all__ = [
     "get_store_uri",
     "list_experiments",
     "log_artifact",
+    "log_classifier_report",
+    "log_feature_importance",
     "log_metric",
     "log_metrics",
     "log_param",
