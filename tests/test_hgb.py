@@ -162,12 +162,6 @@ def test_sample_weight_and_class_weight_match_sklearn(data):
         _assert_same_classifier(dict(max_iter=15, random_state=0, class_weight=cw), X, y, _weights(250))
 
 
-_WEIGHTED_BINNING = ("scikit-learn bins with the sample weights (weighted percentiles past max_bins distinct "
-                     "values; zero-weight rows left out of the distinct values); toolbox's BinMapper.fit "
-                     "takes no sample_weight, so thresholds differ")
-
-
-@pytest.mark.xfail(strict=True, reason=_WEIGHTED_BINNING)
 @pytest.mark.parametrize("case", ["regressor-many-values", "regressor-zero-weights", "class_weight-balanced",
                                   "class_weight-dict"])
 def test_weighted_binning_matches_sklearn(case):

@@ -146,6 +146,25 @@ def test_subsample(xp):
     _assert_same_thresholds(again, ours)
 
 
+@pytest.mark.parametrize("kind", ["integer-weights", "zero-weights", "subsampled"])
+def test_weighted_matches_sklearn(xp, kind):
+    rng = np.random.default_rng(11)
+    X = _data(rng, 1500)[:, [0, 1, 2, 4, 5]]  # the finite columns
+    w = rng.integers(0, 4, 1500).astype(float) if kind == "zero-weights" else rng.uniform(0.2, 3.0, 1500)
+    if kind == "integer-weights":
+        w = np.ceil(w)
+    Xd, wd = xp.asarray(X), xp.asarray(w)
+    Xh = xp.to_numpy(Xd).astype(np.float64)
+    wh = xp.to_numpy(wd).astype(np.float64)
+    sub = 500 if kind == "subsampled" else 200_000
+    ours = BinMapper(n_bins=32, subsample=sub, random_state=0).fit(Xd, xp=xp.xp, sample_weight=wd)
+    sk = _BinMapper(n_bins=32, subsample=sub, random_state=0).fit(Xh, sample_weight=wh)
+    _assert_same_thresholds(ours, sk)
+    unweighted = BinMapper(n_bins=32, subsample=sub, random_state=0).fit(Xd, xp=xp.xp)
+    assert not all(np.array_equal(a, b, equal_nan=True)
+                   for a, b in zip(ours.bin_thresholds_, unweighted.bin_thresholds_))
+
+
 def test_input_not_mutated(xp):
     X = _data(np.random.default_rng(5), 500)
     Xd = xp.asarray(X)

@@ -203,10 +203,46 @@ def _sorted_stats(Xg: Any, max_bins: int, *, xp: Any) -> tuple[Any, Any, Any, An
     return S_flat, n_valid, n_distinct, distinct
 
 
-def _numeric_thresholds(X: Any, max_bins: int, *, xp: Any, cols: np.ndarray, rows: Any = None) -> list[np.ndarray]:
+def _weighted_quantiles(Xg: Any, w: Any, cols: list[int], n_valid: np.ndarray, max_bins: int, *,
+                        xp: Any) -> dict[int, np.ndarray]:
+    """scikit-learn's weighted thresholds: ``_weighted_percentile(average=True)`` at its percentiles.
+
+    ``Xg`` (m, k): the group, NaN at missing values and at zero-weight rows; ``w`` (m,): the
+    weights (float64 where the device has it). For each column ``j`` in ``cols`` (those with more
+    than ``max_bins`` distinct values) the ``max_bins - 1`` thresholds, in float64 on the host.
+    """
+    dev = array_api_compat.device(Xg)
+    ity = _int_dtype(xp, dev)
+    wdt = w.dtype
+    percentiles = np.linspace(0, 100, num=max_bins + 1)[1:-1]
+    out = {}
+    for j in cols:  # loops over the few quantile columns of a group; each step is vectorised over rows
+        col = Xg[:, j]
+        keep = ~xp.isnan(col)
+        order = xp.argsort(xp.where(keep, col, xp.asarray(math.inf, dtype=col.dtype, device=dev)), stable=True)
+        nv = int(n_valid[j])
+        order = order[:nv]
+        values = _take(col, order, xp=xp)
+        cdf = xp.cumulative_sum(_take(xp.where(keep, w, xp.zeros_like(w)), order, xp=xp))
+        total = cdf[-1]
+        adjusted = xp.asarray(percentiles / 100, dtype=wdt, device=dev) * total
+        idx = xp.clip(xp.searchsorted(cdf, adjusted), 0, nv - 1)
+        nxt = xp.clip(idx + 1, 0, nv - 1)
+        eps = float(np.finfo(np.float64 if wdt == xp.float64 else np.float32).eps)
+        above = _take(cdf, xp.astype(idx, ity), xp=xp) - adjusted > eps
+        lo = _to_host(_take(values, xp.astype(idx, ity), xp=xp)).astype(np.float64)
+        hi = _to_host(_take(values, xp.astype(nxt, ity), xp=xp)).astype(np.float64)
+        out[j] = np.where(_to_host(above), lo, (lo + hi) / 2)
+    return out
+
+
+def _numeric_thresholds(X: Any, max_bins: int, *, xp: Any, cols: np.ndarray, rows: Any = None,
+                        weights: Any = None) -> list[np.ndarray]:
     """scikit-learn's ``_find_binning_thresholds`` for columns ``cols`` of ``X`` (n, d), in float64 on the host.
 
-    ``rows`` (device int array): the subsample. Columns are taken a group at a time (the
+    ``rows`` (device int array): the subsample. ``weights`` (n,): sample weights (no
+    subsample then): zero-weight rows are left out, and past ``max_bins`` distinct values
+    the thresholds are weighted percentiles. Columns are taken a group at a time (the
     subsample of a group only), so the temporaries stay within :data:`_FIT_GROUP_BYTES`.
     """
     dev = array_api_compat.device(X)
@@ -225,21 +261,26 @@ def _numeric_thresholds(X: Any, max_bins: int, *, xp: Any, cols: np.ndarray, row
             Xg = _take(X, xp.asarray(sel, dtype=_int_dtype(xp, dev), device=dev), xp=xp, axis=1)
         if rows is not None:
             Xg = _take(Xg, rows, xp=xp, axis=0)
+        if weights is not None:  # zero-weight rows count as missing: left out of the distinct values
+            Xg = xp.where((weights == 0)[:, None], xp.asarray(math.nan, dtype=Xg.dtype, device=dev), Xg)
         S_flat, n_valid_d, n_distinct_d, distinct_d = _sorted_stats(Xg, max_bins, xp=xp)
         n_valid = _to_host(n_valid_d).astype(np.int64)
         n_distinct = _to_host(n_distinct_d).astype(np.int64)
         distinct = _to_host(distinct_d).astype(np.float64)
         quantile = [j for j in range(g1 - g0) if n_distinct[j] > max_bins]
         values = None
-        if quantile:
+        weighted = {}
+        if quantile and weights is not None:
+            weighted = _weighted_quantiles(Xg, weights, quantile, n_valid, max_bins, xp=xp)
+        elif quantile:
             # the order statistics around each quantile: a second small gather on the device
             nq = max_bins - 1
             idx = np.zeros((g1 - g0, 2 * nq), dtype=np.int64)
-            weights = {}
+            gammas = {}
             for j in quantile:
                 prev, nxt, gamma = _quantile_positions(int(n_valid[j]), max_bins)
                 idx[j] = np.concatenate([prev, nxt]) + j * m
-                weights[j] = gamma
+                gammas[j] = gamma
             ity = _int_dtype(xp, dev)
             picked = _take(S_flat, xp.asarray(idx.reshape(-1), dtype=ity, device=dev), xp=xp)
             values = _to_host(picked).astype(np.float64).reshape(g1 - g0, 2 * nq)
@@ -251,9 +292,11 @@ def _numeric_thresholds(X: Any, max_bins: int, *, xp: Any, cols: np.ndarray, row
                     continue
                 if nd <= max_bins:
                     thresholds = sliding_window_view(distinct[j, :nd], 2).mean(axis=1)
+                elif weights is not None:
+                    thresholds = weighted[j]
                 else:
                     a, b = values[j, :max_bins - 1], values[j, max_bins - 1:]
-                    thresholds = _lerp(a, b, weights[j])
+                    thresholds = _lerp(a, b, gammas[j])
                 out.append(_finish_thresholds(thresholds))
     return out
 
@@ -416,10 +459,13 @@ class BinMapper:
         dtype = float_dtype(X, xp=xp, device=array_api_compat.device(X))
         return X if X.dtype == dtype else xp.astype(X, dtype)
 
-    def fit(self, X: Any, *, xp: Any) -> BinMapper:
+    def fit(self, X: Any, *, xp: Any, sample_weight: Any = None) -> BinMapper:
         """Compute the thresholds from ``X`` (n, d) in namespace ``xp``, on its device.
 
         NaN marks missing values (ignored for the thresholds); infinite values are allowed.
+        ``sample_weight`` (n,), as scikit-learn: above ``subsample`` rows the subsample is
+        drawn with probabilities proportional to the weights (and then unweighted); otherwise
+        zero-weight rows are left out and the quantiles are weighted percentiles.
         """
         X = self._as_float(X, xp=xp)
         n, d = X.shape
@@ -427,21 +473,34 @@ class BinMapper:
             raise ValueError(f"BinMapper.fit needs at least one sample; got shape {tuple(X.shape)}.")
         is_cat, cats = self._check_params(d)
         max_bins = int(self.n_bins) - 1
-        host = _host_view(X, namespace_kind(xp)) if self._host_fast_path else None
-        if host is not None:  # CPU memory: the NumPy path, on a zero-copy view
+        kind = namespace_kind(xp)
+        host = _host_view(X, kind) if self._host_fast_path else None
+        if host is not None:  # CPU memory: the NumPy path, on zero-copy views
             X, xp = host, _numpy_namespace()
+            if sample_weight is not None:
+                sample_weight = _host_view(sample_weight, kind)
         dev = array_api_compat.device(X)
         if is_cat.any():
             self._check_categorical_data(X, np.flatnonzero(is_cat), xp=xp)
         rng = _sk_random_state(self.random_state)
         rows = None
+        weights = None
+        if sample_weight is not None:
+            weights = xp.asarray(sample_weight, device=dev)
+            wdt = xp.float64 if "float64" in xp.__array_namespace_info__().dtypes(device=dev) else xp.float32
+            weights = xp.astype(weights, wdt)
         if self.subsample is not None and n > self.subsample:
-            drawn = rng.choice(n, int(self.subsample), replace=True)  # scikit-learn's draw
+            p = None
+            if weights is not None:  # frequency semantics: rows drawn by weight, then unweighted
+                hw = _to_host(weights).astype(np.float64)
+                p = hw / np.sum(hw)
+                weights = None
+            drawn = rng.choice(n, int(self.subsample), p=p, replace=True)  # scikit-learn's draw
             rows = xp.asarray(drawn, dtype=_int_dtype(xp, dev), device=dev)
         numeric = np.flatnonzero(~is_cat)
         num_thresholds: list[np.ndarray] = []
         if numeric.size:
-            num_thresholds = _numeric_thresholds(X, max_bins, xp=xp, cols=numeric, rows=rows)
+            num_thresholds = _numeric_thresholds(X, max_bins, xp=xp, cols=numeric, rows=rows, weights=weights)
         thresholds: list[np.ndarray] = []
         it = iter(num_thresholds)
         for f in range(d):

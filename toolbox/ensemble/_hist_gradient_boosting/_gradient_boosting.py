@@ -444,7 +444,7 @@ class _BaseHGB(BaseEstimator):
         if not warm:
             self._bin_mapper = BinMapper(n_bins=self.max_bins + 1, is_categorical=is_cat if mask is not None else None,
                                          known_categories=known_codes, random_state=self._random_seed)
-            self._bin_mapper.fit(X_tr, xp=xp)
+            self._bin_mapper.fit(X_tr, xp=xp, sample_weight=sw_tr)
         Xb = self._bin_mapper.transform(X_tr, xp=xp)
         missing_bin = self._bin_mapper.missing_values_bin_idx_
         has_missing = _any_missing(Xb, missing_bin, xp=xp)
