@@ -10,6 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ._dashboard import COMMANDS as DASHBOARD_COMMANDS
+from ._dashboard import add_parser as add_dashboard_parser
 from ._registry import COMMANDS as REGISTRY_COMMANDS
 from ._registry import add_parser as add_registry_parser
 
@@ -46,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     esub = exps.add_subparsers(dest="command", required=True)
     esub.add_parser("list", help="every experiment with its number of runs")
     add_registry_parser(sub)
+    add_dashboard_parser(sub)
     return p
 
 
@@ -236,6 +239,7 @@ def _experiments_list(args: argparse.Namespace, tracking: Any, console: Any) -> 
 _COMMANDS = {("runs", "list"): _runs_list, ("runs", "show"): _runs_show, ("runs", "compare"): _runs_compare,
              ("runs", "delete"): _runs_delete, ("experiments", "list"): _experiments_list}
 _COMMANDS.update(REGISTRY_COMMANDS)
+_COMMANDS.update(DASHBOARD_COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None, *, console: Any = None) -> int:
