@@ -109,8 +109,9 @@ class ChangeFeed:
         self.error: BaseException | None = None
 
     # -- lifecycle --------------------------------------------------------------
-    def start(self) -> None:
-        """Take the current state as the baseline and start watching (a daemon thread)."""
+    def start(self, watch: bool = True) -> None:
+        """Take the current state as the baseline and start watching (a daemon thread; ``watch=False``:
+        the caller calls :meth:`poll`)."""
         self.last_id = self.q.max_metric_id()
         with self.q.lock:
             self.q.feed_last_id = self.last_id
@@ -120,6 +121,9 @@ class ChangeFeed:
                                             isolation_level=None)
             self._data_version = self._read_data_version()
         self._check_runs(emit=False)
+        self._last_dead_check = time.monotonic()
+        if not watch:
+            return
         self._thread = threading.Thread(target=self._loop, name="toolbox-dashboard-feed", daemon=True)
         self._thread.start()
 

@@ -181,6 +181,7 @@ class Queries:
         d["has_classifier_report"] = REPORT_PATH in paths
         d["has_importance"] = IMPORTANCE_PATH in paths or any(_model_folder(p) for p in paths)
         d["total_steps"] = total_steps(d)
+        d["metric_points"] = {k: v["n"] for k, v in self.progress([run_id])[run_id].items()}
         return d
 
     def run_rows(self, ids: list[str]) -> dict[str, dict[str, Any]]:

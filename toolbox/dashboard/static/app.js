@@ -145,7 +145,12 @@ if (darkQuery) {
 const plotConfig = {responsive: true, displaylogo: false, scrollZoom: false,
   modeBarButtonsToRemove: ["select2d", "lasso2d"], toImageButtonOptions: {format: "png", scale: 2}};
 
+const resizer = window.ResizeObserver ? new ResizeObserver((entries) => {
+  for (const e of entries) if (e.target.data && e.target.isConnected) Plotly.Plots.resize(e.target);
+}) : null;
+
 function newPlot(div, data, layout) {
+  if (!charts.has(div) && resizer) resizer.observe(div);
   charts.add(div);
   return Plotly.react(div, data, layout, plotConfig);
 }
@@ -370,7 +375,8 @@ function dimensionsOf(runs, keys) {
     const numeric = nums.every((v, i) => raw[i] === undefined || Number.isFinite(v));
     if (numeric) {
       const fin = nums.filter(Number.isFinite);
-      return {key: k, numeric: true, values: nums, min: Math.min(...fin), max: Math.max(...fin)};
+      const min = Math.min(...fin), max = Math.max(...fin);
+      return {key: k, numeric: true, values: nums, min, max, log: min > 0 && max / min >= 100};
     }
     const cats = [...new Set(raw.map((v) => (v === undefined ? "(none)" : v)))].sort();
     return {key: k, numeric: false, cats, values: raw.map((v) => cats.indexOf(v === undefined ? "(none)" : v))};
@@ -404,7 +410,11 @@ function sensitivity(parent, runs, title) {
     const fin = scores.filter(Number.isFinite);
     const lo = Math.min(...fin), hi = Math.max(...fin);
     const allDims = [...dims, {key: metric, numeric: true, values: scores, min: lo, max: hi, score: true}];
-    const norm = (d, v) => (d.numeric ? (d.max > d.min ? (v - d.min) / (d.max - d.min) : 0.5) : (d.cats.length > 1 ? v / (d.cats.length - 1) : 0.5));
+    const norm = (d, v) => {
+      if (!d.numeric) return d.cats.length > 1 ? v / (d.cats.length - 1) : 0.5;
+      if (!(d.max > d.min)) return 0.5;
+      return d.log ? Math.log(v / d.min) / Math.log(d.max / d.min) : (v - d.min) / (d.max - d.min);
+    };
     const order = scores.map((s, i) => i).sort((a, b) => (Number.isFinite(scores[a]) ? scores[a] : -Infinity) - (Number.isFinite(scores[b]) ? scores[b] : -Infinity));
     if (lowerIsBetter(metric)) order.reverse();  // the best drawn last, on top
     const data = order.map((i) => ({type: "scatter", mode: "lines+markers", x: allDims.map((d, j) => j),
@@ -414,7 +424,7 @@ function sensitivity(parent, runs, title) {
     const annotations = [];
     allDims.forEach((d, j) => {
       const top = d.numeric ? num(d.max) : d.cats[d.cats.length - 1];
-      const bottom = d.numeric ? num(d.min) : d.cats[0];
+      const bottom = (d.numeric ? num(d.min) : d.cats[0]) + (d.log ? " (log)" : "");
       annotations.push({x: j, y: 1.04, text: ptext(top), showarrow: false, yanchor: "bottom", font: {size: 10}});
       annotations.push({x: j, y: -0.04, text: ptext(bottom), showarrow: false, yanchor: "top", font: {size: 10}});
     });
@@ -422,16 +432,17 @@ function sensitivity(parent, runs, title) {
     newPlot(p.body, data, baseLayout({showlegend: false, annotations, shapes, margin: {l: 24, r: 24, t: 40, b: 70},
       xaxis: {tickvals: allDims.map((d, j) => j), ticktext: allDims.map((d) => ptext(d.key)), showgrid: false, zeroline: false, range: [-0.3, allDims.length - 0.7]},
       yaxis: {visible: false, range: [-0.15, 1.15]}}));
-    per.replaceChildren();
-    for (const d of dims.slice(0, 8)) {
-      const div = el("div", {class: "chart mini"});
-      per.appendChild(div);
+    const shown = dims.slice(0, 8);
+    const divs = shown.map(() => el("div", {class: "chart mini"}));
+    per.replaceChildren(...divs);
+    for (const [di, d] of shown.entries()) {
+      const div = divs[di];
       const x = d.numeric ? d.values : d.values.map((v) => d.cats[v]);
-      const logx = d.numeric && d.min > 0 && d.max / d.min >= 100;
+      const logx = d.numeric && d.log;
       newPlot(div, [{type: "scatter", mode: "markers", x: x.map((v) => (d.numeric ? v : ptext(v))), y: scores,
         text: runs.map((r) => ptext(r.name)), marker: {size: 7, color: scores, colorscale: "Viridis", reversescale: lowerIsBetter(metric)},
         hovertemplate: "%{text}<br>%{x}: %{y}<extra></extra>"}],
-      baseLayout({margin: {l: 48, r: 10, t: 10, b: 40}, xaxis: {title: {text: ptext(d.key)}, type: logx ? "log" : d.numeric ? "linear" : "category"},
+      baseLayout({margin: {l: 52, r: 12, t: 10, b: 48}, xaxis: {title: {text: ptext(d.key)}, type: logx ? "log" : d.numeric ? "linear" : "category"},
         yaxis: {title: {text: ptext(metric)}}}));
     }
   }
@@ -448,11 +459,16 @@ async function classifierPanels(grid, run) {
   const cm = panel("Confusion matrix", {chart: true});
   grid.appendChild(cm.root);
   const z = rep.confusion_matrix;
+  const idx = labels.map((l, i) => i);
+  const peak = Math.max(...z.flat());
   const ann = [];
-  z.forEach((row, i) => row.forEach((v, j) => ann.push({x: labels[j], y: labels[i], text: String(v), showarrow: false,
-    font: {color: v > Math.max(...z.flat()) / 2 ? "#fff" : "#111"}})));
-  newPlot(cm.body, [{type: "heatmap", z, x: labels, y: labels, colorscale: "Blues", hovertemplate: "true %{y}, predicted %{x}: %{z}<extra></extra>"}],
-    baseLayout({annotations: ann, xaxis: {title: {text: "predicted"}, type: "category"}, yaxis: {title: {text: "true"}, type: "category", autorange: "reversed"}}));
+  z.forEach((row, i) => row.forEach((v, j) => ann.push({x: j, y: i, text: String(v), showarrow: false,
+    font: {color: v > peak / 2 ? "#fff" : "#111", size: 14}})));
+  newPlot(cm.body, [{type: "heatmap", z, x: idx, y: idx, colorscale: "Blues", showscale: false, xgap: 1, ygap: 1,
+    customdata: z.map((row, i) => row.map((v, j) => [labels[i], labels[j]])),
+    hovertemplate: "true %{customdata[0]}, predicted %{customdata[1]}: %{z}<extra></extra>"}],
+  baseLayout({annotations: ann, xaxis: {title: {text: "predicted"}, tickvals: idx, ticktext: labels, showgrid: false, zeroline: false},
+    yaxis: {title: {text: "true"}, tickvals: idx, ticktext: labels, autorange: "reversed", showgrid: false, zeroline: false}}));
   exportButtons(cm.tools, cm.body, "confusion_matrix", (fmt) => (fmt === "json" ? JSON.stringify({labels: rep.labels, confusion_matrix: z})
     : [["true\\predicted", ...rep.labels].map(csvCell).join(","), ...z.map((row, i) => [csvCell(rep.labels[i]), ...row].join(","))].join("\n") + "\n"));
   for (const [name, xk, yk, xl, yl, auc] of [["ROC", "fpr", "tpr", "false positive rate", "true positive rate", "auc"],
@@ -601,6 +617,11 @@ class RunsTable {
       if (this.selected.size < 1) { e.preventDefault(); return; }
       e.currentTarget.href = `/compare?runs=${[...this.selected].map(encodeURIComponent).join(",")}`;
     }});
+    this.showChildren = !opts.childToggle;
+    if (opts.childToggle) {
+      p.tools.append(el("label", {class: "chk"}, el("input", {type: "checkbox", "aria-label": "show child runs",
+        onchange: (e) => { this.showChildren = e.target.checked; this._render(); }}), "child runs"));
+    }
     p.tools.append(this.textBox, this.filterBox, this.compareBtn);
     this.count = el("div", {class: "note"});
     p.body.append(this.error, el("div", {class: "scroll"}, this.tableEl = el("table", {class: "grid-table runs"})), this.count);
@@ -651,6 +672,7 @@ class RunsTable {
 
   _render() {
     let runs = [...this.runs.values()];
+    if (!this.showChildren) runs = runs.filter((r) => !r.parent_id);
     if (this.text) {
       runs = runs.filter((r) => [r.name, r.id, r.status, ...Object.entries(r.params).flat(), ...Object.entries(r.tags).flat()]
         .some((s) => String(s).toLowerCase().includes(this.text)));
@@ -762,7 +784,7 @@ async function experimentPage() {
     chart.load();
     if (picked && chosen.length > 2) sensitivity(charts, chosen, "Selected runs: parameters against score");
   };
-  const table = new RunsTable(main, {query: {experiment: eid}, title: "Runs", accept: (r) => r.experiment_id === eid,
+  const table = new RunsTable(main, {query: {experiment: eid}, title: "Runs", childToggle: true, accept: (r) => r.experiment_id === eid,
     onSelect: debounce(showCurves, 300), onLoad: (runs) => { progress.track(runs); if (!chart) showCurves([]); }});
   await table.reload();
   live.on("run", (ev) => table.upsert(ev.run));
@@ -797,7 +819,8 @@ async function runPage() {
   const chartGrid = el("div", {class: "grid"});
   main.appendChild(chartGrid);
   const makeCharts = () => {
-    const keys = Object.keys(run.metrics).sort();
+    const counts = run.metric_points || {};
+    const keys = Object.keys(run.metrics).sort().filter((k) => (counts[k] || 0) > 1 || run.status === "running");
     if (!keys.length) return;
     const first = primaryMetric(keys);
     const chosen = [first, ...keys.filter((k) => k !== first && !/^(split|rank_|std_|mean_fit|mean_score|fit_time|refit)/.test(k))].slice(0, 4);
