@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/chromium.sh  # the dashboard's browser tests use /usr/bin/chromium; they skip without it
 if [ -z "${TOOLBOX_TEST_POSTGRES_URL:-}" ]; then
   if { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; } || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     if url="$(bash scripts/postgres.sh)"; then
