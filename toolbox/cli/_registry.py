@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 from typing import Any
 
 __all__ = ["COMMANDS", "add_parser"]
@@ -59,8 +60,8 @@ def _table(title: str | None = None, **kw: Any) -> Any:
 def _registry(args: argparse.Namespace) -> Any:
     import toolbox.registry as registry
 
-    if getattr(args, "store", None):
-        registry.set_store(args.store)
+    if getattr(args, "store", None):  # with $TOOLBOX_ARTIFACT_ROOT, as the tracking store reads it
+        registry.set_store(args.store, os.environ.get("TOOLBOX_ARTIFACT_ROOT") or None)
     return registry
 
 
