@@ -84,7 +84,7 @@ def route(model: str, weights: Mapping[str, float], keys: Sequence[Any]) -> np.n
     scores = np.empty((len(weights), len(texts)))
     for j, version in enumerate(weights):
         prefix = f"{model}\x1f{version}\x1f"
-        h = np.fromiter((xxhash.xxh3_64_intdigest(prefix + t) for t in texts), dtype=np.uint64, count=len(texts))
+        h = np.fromiter((xxhash.xxh3_64_intdigest((prefix + t).encode()) for t in texts), dtype=np.uint64, count=len(texts))
         u = ((h >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53)
         with np.errstate(divide="ignore"):
             scores[j] = -np.log(u) / w[j]
