@@ -149,10 +149,14 @@ const resizer = window.ResizeObserver ? new ResizeObserver((entries) => {
   for (const e of entries) if (e.target.data && e.target.isConnected) Plotly.Plots.resize(e.target);
 }) : null;
 
+const loading = [];  // first draws still running: the page is ready when they are done
+
 function newPlot(div, data, layout) {
   if (!charts.has(div) && resizer) resizer.observe(div);
   charts.add(div);
-  return Plotly.react(div, data, layout, plotConfig);
+  const p = Plotly.react(div, data, layout, plotConfig);
+  loading.push(p);
+  return p;
 }
 
 // A panel: a title bar with tools and export buttons, and a body.
@@ -197,6 +201,7 @@ class Live {
     this.delay = 250;
     this.status = document.getElementById("live");
     this.ready = new Promise((resolve) => { this._ready = resolve; setTimeout(resolve, 3000); });
+    window.__toolboxLive = this;  // for tests and the benchmark
     this.connect();
   }
 
@@ -287,7 +292,13 @@ class CurveChart {
     return `/export/history.${fmt}?runs=${this.runs.map((r) => encodeURIComponent(r.id)).join(",")}&key=${encodeURIComponent(this.key)}`;
   }
 
-  async load(range) {
+  load(range) {
+    const p = this._load(range);
+    loading.push(p);
+    return p;
+  }
+
+  async _load(range) {
     this.range = range || null;
     const q = (r) => {
       let u = `/api/series?run=${encodeURIComponent(r.id)}&key=${encodeURIComponent(this.key)}&x=${this.xkind}&n=${TARGET}`;
@@ -915,6 +926,8 @@ async function start() {
   const pages = {experiments: experimentsPage, experiment: experimentPage, run: runPage, compare: comparePage, models: modelsPage};
   try {
     await (pages[page] || experimentsPage)();
+    for (let i = 0; i < loading.length; i++) await loading[i].catch(() => null);  // (it may grow meanwhile)
+    loading.length = 0;
   } catch (e) {
     main.appendChild(el("p", {class: "error", text: `Error: ${e.message}`}));
     throw e;
