@@ -89,6 +89,7 @@ class MetricWriter:
         self._error: BaseException | None = None
         self._dropped: BaseException | None = None  # why a unit that could never be written was dropped
         self._lock = threading.Lock()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self.points_written = 0
@@ -99,7 +100,11 @@ class MetricWriter:
         """Queue one point (blocks while the queue is full)."""
         if self._thread is None or self._pid != os.getpid():
             self._start()
-        self._queue.put(row)
+        try:
+            self._queue.put_nowait(row)
+        except queue.Full:  # back-pressure: wake the writer now, then wait for room
+            self._wake.set()
+            self._queue.put(row)
 
     def put_op(self, op: Callable[[Any], None]) -> None:
         """Queue ``op(conn)`` to run on the writer thread after the points queued before it.
@@ -118,6 +123,7 @@ class MetricWriter:
             self._start()
         marker = _Flush()
         self._queue.put(marker)
+        self._wake.set()
         if not marker.done.wait(timeout):
             raise TimeoutError(f"The tracking writer did not flush within {timeout} s.")
         if marker.error is not None:
@@ -132,6 +138,7 @@ class MetricWriter:
             self.flush(timeout)
         finally:
             self._queue.put(_STOP)
+            self._wake.set()
             thread.join(timeout)
             self._thread = None
 
@@ -219,10 +226,15 @@ class MetricWriter:
         q = self._queue
         while True:
             item = q.get()
+            if self.linger > 0 and not isinstance(item, _Flush) and item is not _STOP \
+                    and q.qsize() < self.batch_size:
+                # let a slow stream gather for `linger` (few, large transactions) without waking on every
+                # point; a flush, a close or a queue that fills up ends the wait early
+                self._wake.wait(self.linger)
+            self._wake.clear()
             markers: list[_Flush] = []
             stop = False
             n = 0
-            deadline = time.monotonic() + self.linger
             while True:
                 if item is _STOP:
                     stop = True
@@ -233,8 +245,8 @@ class MetricWriter:
                     n += 1
                 if n >= self.batch_size or markers or stop:
                     break
-                try:  # gather what comes within `linger`: few, large transactions for a slow stream
-                    item = q.get(timeout=max(deadline - time.monotonic(), 0.0))
+                try:
+                    item = q.get_nowait()
                 except queue.Empty:
                     break
             failed_before = self._error is not None
