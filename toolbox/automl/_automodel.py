@@ -311,8 +311,7 @@ class AutoModel(BaseEstimator):
         imp_rows = min(_IMPORTANCE_ROWS, int(folds[0][1].shape[0]))
 
         def importance_cost(r: TrialResult) -> float:
-            per_row = (r.predict_time / r.n_predicted) if r.n_predicted else 0.0
-            return per_row * imp_rows * (n_groups + 1) * 1.3
+            return r.predict_per_row * imp_rows * (n_groups + 1) * 1.3
 
         def reserve() -> float:
             best = search.ok()
@@ -320,7 +319,10 @@ class AutoModel(BaseEstimator):
             if not best:
                 return tail
             b = best[0]
-            return search.refit_estimate(b) * 1.6 + importance_cost(b) + tail
+            # importances are worth at most a tenth of the budget; without time for them they are skipped
+            imp = min(importance_cost(b), 0.1 * budget.seconds) if budget.limited else 0.0
+            margin = 0.02 + 0.02 * budget.seconds if budget.limited else 0.0  # the last batch's overrun
+            return search.refit_estimate(b) * 1.6 + imp + tail + margin
 
         def on_result(r: TrialResult) -> None:
             progress.update(r)

@@ -113,7 +113,7 @@ def _date_parts(s: Any, with_hour: bool | None = None) -> tuple[list[str], Any]:
     if getattr(s.dt, "tz", None) is not None:
         s = s.dt.tz_convert("UTC").dt.tz_localize(None)
     dt = s.dt
-    parts = {"year": dt.year, "month": dt.month, "day": dt.day, "weekday": dt.dayofweek}
+    parts = {"year": dt.year, "month": dt.month, "day": dt.day, "weekday": dt.day_of_week}
     if with_hour is None:
         with_hour = bool(((dt.hour + dt.minute + dt.second)[s.notna()] != 0).any())
     if with_hour:
@@ -223,7 +223,15 @@ class TableEncoder(TransformerMixin, BaseEstimator):
             dtype = s.dtype
             entry: dict[str, Any] = {"name": str(name), "index": j}
             kind = getattr(dtype, "kind", "O")
-            nunique = int(s.nunique(dropna=True))
+            if kind == "c":
+                bad.append(f"{name!r} ({dtype})")
+                continue
+            try:
+                nunique = int(s.nunique(dropna=True))
+            except TypeError:  # unhashable values (lists, dicts)
+                types = sorted({type(v).__name__ for v in s.dropna().iloc[:1000]})
+                bad.append(f"{name!r} (objects of type {', '.join(types)})")
+                continue
             if nunique <= 1:
                 entry.update(kind="dropped", reason=("constant" if nunique == 1 else "empty (all values missing)"))
             elif pd.api.types.is_datetime64_any_dtype(dtype):
@@ -353,7 +361,9 @@ class TableEncoder(TransformerMixin, BaseEstimator):
                     s = vals.map(lambda v: None if v is None else str(v))
                 elif isinstance(s.dtype, pd.CategoricalDtype):
                     s = s.astype(object)
-                codes = pd.Categorical(s, categories=pd.Index(cats, dtype=object)).codes.astype(np.float64)
+                index = pd.Index(cats, dtype=object)
+                s = s.astype(object).where(s.isin(index))  # unseen categories: missing
+                codes = pd.Categorical(s, categories=index).codes.astype(np.float64)
                 codes[codes < 0] = np.nan
                 out_cat.append(codes[:, None])
             elif kind == "numeric":

@@ -66,7 +66,7 @@ class TrialResult:
     fold_scores: list[float] = field(default_factory=list)
     signed_steps: list[float] = field(default_factory=list)
     fit_times: list[float] = field(default_factory=list)
-    predict_time: float = 0.0
+    predict_times: list[float] = field(default_factory=list)
     n_predicted: int = 0
     wall_time: float = 0.0
     oof: Any = None
@@ -83,6 +83,17 @@ class TrialResult:
     @property
     def fit_time(self) -> float:
         return float(np.sum(self.fit_times))
+
+    @property
+    def predict_time(self) -> float:
+        return float(np.sum(self.predict_times))
+
+    @property
+    def predict_per_row(self) -> float:
+        """Median seconds per predicted row over the folds (a first call that compiled is an outlier)."""
+        if not self.predict_times:
+            return 0.0
+        return float(np.median(self.predict_times)) * len(self.predict_times) / max(self.n_predicted, 1)
 
     @property
     def predict_per_1k(self) -> float:
@@ -135,6 +146,7 @@ class Search:
         self.results: list[TrialResult] = []
         self.stopped_because = ""
         self._time_per_fold: dict[str, float] = {}
+        self._fold_times: dict[str, list[float]] = {}
         self._since_best = 0
         self._best = -math.inf
         self.candidates = candidates_for(ctx)
@@ -193,7 +205,7 @@ class Search:
         try:
             with _hooks.metric_listener(listener):
                 for f in range(len(self.folds)):
-                    if f > 0 and time.perf_counter() > deadline:
+                    if time.perf_counter() > deadline:
                         raise OutOfTime
                     X_tr, y_tr, X_te, y_te = self.fold(f)
                     pipe = make_pipeline(cand, spec.params, ctx)
@@ -206,7 +218,7 @@ class Search:
                     if not math.isfinite(score):
                         raise ValueError(f"the fold score is {score}")
                     res.fit_times.append(t1 - t0)
-                    res.predict_time += t2 - t1
+                    res.predict_times.append(t2 - t1)
                     res.n_predicted += int(X_te.shape[0])
                     res.fold_scores.append(score)
                     preds.append(p)
@@ -239,7 +251,7 @@ class Search:
         """Seconds to refit trial ``r`` on every row."""
         if not r.fit_times:
             return 0.0
-        return float(np.mean(r.fit_times)) * (self.ctx.n_rows / max(self.n_train_mean, 1.0)) * 1.25 + 0.002
+        return float(np.median(r.fit_times)) * (self.ctx.n_rows / max(self.n_train_mean, 1.0)) * 1.25 + 0.002
 
     def ok(self) -> list[TrialResult]:
         """Finished trials, best first (ties: the earlier trial)."""
@@ -257,11 +269,14 @@ class Search:
 
     def _record(self, r: TrialResult) -> None:
         self.results.append(r)
-        if r.fit_times:
+        if r.fit_times:  # the median of recent trials: a first fit that compiled kernels is an outlier
             per = r.wall_time / max(len(r.fold_scores), 1)
-            self._time_per_fold[r.model] = max(self._time_per_fold.get(r.model, 0.0) * 0.5, per)
-        if r.status == "ok" and r.source != "baseline":
-            s = self.metric.signed(r.mean)
+            recent = self._fold_times.setdefault(r.model, [])
+            recent.append(per)
+            del recent[:-9]
+            self._time_per_fold[r.model] = float(np.median(recent))
+        if r.source != "baseline":
+            s = self.metric.signed(r.mean) if r.status == "ok" else -math.inf
             if s > self._best + TOLERANCE:
                 self._best, self._since_best = s, 0
             else:
@@ -412,8 +427,13 @@ class Search:
             return []
         out = []
         attempts = 0
-        while len(out) < room and attempts < 4 * room:
+        while len(out) < room and attempts < 2 * room:
             attempts += 1
+            if attempts > room:  # the sampler's choices do not fit in the time left: ask for one that does
+                fitting = [m for m in self._names() if self._fits(m)]
+                if not fitting:
+                    break
+                study.enqueue_trial({"model": min(fitting, key=self.estimate)})
             trial = study.ask()
             model = trial.suggest_categorical("model", self._names())
             params = {}

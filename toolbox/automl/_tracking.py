@@ -76,16 +76,18 @@ class Recorder:
 
     @staticmethod
     def _write_trial(tracking: Any, parent: Any, r: dict) -> None:
-        child = tracking.start_run(name=f"trial-{r['trial']:03d}-{r['model']}", parent=parent,
-                                   tags={"toolbox.fit.status": r["status"], "toolbox.fit.source": r["source"],
-                                         "toolbox.fit.message": r["message"] or ""})
+        # queued child runs (as autologging writes them): the store's writer thread batches their writes
+        from ..tracking._checks import param_value
+        from ..tracking._run import _start_run
+
+        params = {"model": r["model"], **dict(r["params"])}
+        child = _start_run(None, f"trial-{r['trial']:03d}-{r['model']}",
+                           {"toolbox.fit.status": r["status"], "toolbox.fit.source": r["source"],
+                            "toolbox.fit.message": r["message"] or ""},
+                           parent=parent, params={k: param_value(v) for k, v in params.items()}, queued=True)
         try:
-            params = {"model": r["model"], **{k: v for k, v in r["params"].items()}}
-            child.log_params(params)
-            metrics = {"fit_time": r["fit_time"], "predict_time_per_1k": r["predict_time_per_1k"]}
-            if r["score_mean"] is not None:
-                metrics["score_mean"] = r["score_mean"]
-                metrics["score_std"] = r["score_std"]
+            metrics = {"fit_time": r["fit_time"], "predict_time_per_1k": r["predict_time_per_1k"],
+                       "score_mean": r["score_mean"], "score_std": r["score_std"]}
             child.log_metrics({k: v for k, v in metrics.items() if v is not None})
             for i, s in enumerate(r["fold_scores"]):
                 child.log_metric("fold_score", s, step=i)
@@ -94,6 +96,7 @@ class Recorder:
 
     @staticmethod
     def _write_finish(run: Any, payload: dict) -> None:
+        run.flush()
         with tempfile.TemporaryDirectory(prefix="toolbox-fit-") as tmp:
             path = os.path.join(tmp, "leaderboard.json")
             with open(path, "w", encoding="utf-8") as fh:
