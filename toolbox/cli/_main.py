@@ -134,14 +134,15 @@ def _runs_list(args: argparse.Namespace, tracking: Any, console: Any) -> int:
 
 
 def _common_keys(runs: Sequence[Any], attr: str, limit: int) -> list[str]:
-    """The ``limit`` keys to show: those whose values differ between runs first, then the most common."""
+    """The ``limit`` keys to show: those whose values differ between runs first (timings last), then the most
+    common."""
     counts: dict[str, int] = {}
     values: dict[str, set[str]] = {}
     for r in runs:
         for k, v in getattr(r, attr).items():
             counts[k] = counts.get(k, 0) + 1
             values.setdefault(k, set()).add(str(v))
-    return sorted(counts, key=lambda k: (len(values[k]) < 2, -counts[k], k))[:max(limit, 0)]
+    return sorted(counts, key=lambda k: (len(values[k]) < 2, k.endswith("time"), -counts[k], k))[:max(limit, 0)]
 
 
 def _runs_show(args: argparse.Namespace, tracking: Any, console: Any) -> int:
