@@ -319,7 +319,7 @@ def default_store() -> tuple[str, str | None]:
 
 
 def create_app(store: str | os.PathLike | None = None, *, artifact_root: str | os.PathLike | None = None,
-               host: str = "127.0.0.1", token: str | None = None, interval: float = 0.05) -> Any:
+               host: str = "127.0.0.1", token: str | None = None, interval: float = 0.025) -> Any:
     """The dashboard's Starlette app for ``store`` (see :func:`toolbox.dashboard.serve` for the arguments).
 
     The store is opened here (a bad location fails now); the change feed runs

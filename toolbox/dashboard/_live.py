@@ -3,7 +3,7 @@
 The training process and the dashboard are different processes, so the
 writer's commits reach the dashboard through the database itself, cheaply:
 
-* every ``interval`` (50 ms) the feed asks SQLite's ``PRAGMA data_version``
+* every ``interval`` (25 ms) the feed asks SQLite's ``PRAGMA data_version``
   (a counter in shared memory, no table read) whether another connection
   committed; only then, and on PostgreSQL every time, it reads the metric
   rows past the last id it saw (``WHERE id > :last``, the primary key: only
@@ -77,13 +77,13 @@ class ChangeFeed:
     ----------
     queries : Queries
         The dashboard's reads (its series cache is kept current).
-    interval : float, default=0.05
+    interval : float, default=0.025
         Seconds between checks.
     max_points : int, default=1_000_000
         Most points the event log keeps (older events go; a client that far behind resyncs).
     """
 
-    def __init__(self, queries: Queries, *, interval: float = 0.05, max_points: int = 1_000_000,
+    def __init__(self, queries: Queries, *, interval: float = 0.025, max_points: int = 1_000_000,
                  max_events: int = 100_000) -> None:
         self.q = queries
         self.interval = interval

@@ -125,7 +125,7 @@ function themeLayout() {
 function baseLayout(extra) {
   const t = themeLayout();
   const layout = Object.assign({autosize: true, margin: {l: 56, r: 16, t: 36, b: 44}, hovermode: "closest",
-    legend: {orientation: "h", y: -0.22}, uirevision: "keep"}, t, extra || {});
+    legend: {orientation: "h", y: -0.3, yanchor: "top"}, uirevision: "keep"}, t, extra || {});
   layout.xaxis = Object.assign({}, t.xaxis, (extra || {}).xaxis || {});
   layout.yaxis = Object.assign({}, t.yaxis, (extra || {}).yaxis || {});
   return layout;
