@@ -133,10 +133,14 @@ def run_hgb(X, y, Xt, task, budget):
 
     cls = HistGradientBoostingRegressor if task == "regression" else HistGradientBoostingClassifier
     X, Xt = X.copy(), Xt.copy()
+    import pandas as pd
+
     for c in X.columns:
-        if X[c].dtype == object or str(X[c].dtype) in ("string", "bool"):
+        if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]):
             X[c] = X[c].astype("category")
             Xt[c] = Xt[c].astype(X[c].dtype)
+            if len(X[c].cat.categories) > 255:  # beyond scikit-learn's native limit: ordinal codes
+                X[c], Xt[c] = X[c].cat.codes.astype(float), Xt[c].cat.codes.astype(float)
     model = cls(categorical_features="from_dtype")
     t0 = time.perf_counter()
     model.fit(X, y)
