@@ -20,6 +20,11 @@ compares by semver precedence, ``version = '1.4'`` is the range ``1.4.x``.
 quoted text. A version without the tag, metric or stage never matches a
 comparison (``is null`` finds those). User text only ever becomes bound
 parameters.
+
+Tags and metrics compile to correlated ``EXISTS`` probes of their primary keys
+(cheap per row, so an ordered scan stops after ``max_results`` matches);
+stages and aliases to ``id IN (holders)``, a handful of rows that can drive
+the query.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, not_, or_, select
+from sqlalchemy import and_, exists, not_, or_, select
 
 from ..store import _schema as S
 from ..tracking import FilterSyntaxError
@@ -208,9 +213,9 @@ class _Parser:
 
 def _present(entity: str, name: str) -> Any:
     if entity == "tags":
-        return V.c.id.in_(select(T.c.version_id).where(T.c.key == name))
+        return exists().where(T.c.version_id == V.c.id, T.c.key == name)
     if entity == "metrics":
-        return V.c.id.in_(select(MT.c.version_id).where(MT.c.key == name))
+        return exists().where(MT.c.version_id == V.c.id, MT.c.key == name)
     if name in _HOLDERS:
         return V.c.id.in_(select(H.c.version_id).where(H.c.kind == _HOLDERS[name]))
     if name == "version":
@@ -231,13 +236,13 @@ def _compare(entity: str, name: str, op: str, value: tuple[str, Any], label: str
             cond = MT.c.value.is_(None) if op in ("=", "==") else MT.c.value.is_not(None)
         else:
             cond = _apply(MT.c.value, op, v)
-        return V.c.id.in_(select(MT.c.version_id).where(MT.c.key == name, cond))
+        return exists().where(MT.c.version_id == V.c.id, MT.c.key == name, cond)
     if entity == "tags" or name in _TEXT or name in _HOLDERS:
         if kind != "str" or op in ("<", "<=", ">", ">="):
             raise FilterSyntaxError(f"{label!r} is text: compare it with a quoted value using =, !=, LIKE, ILIKE or "
                                     f"IN (in {source!r}).")
         if entity == "tags":
-            return V.c.id.in_(select(T.c.version_id).where(T.c.key == name, _apply(T.c.value, op, v)))
+            return exists().where(T.c.version_id == V.c.id, T.c.key == name, _apply(T.c.value, op, v))
         if name in _HOLDERS:
             return V.c.id.in_(select(H.c.version_id).where(H.c.kind == _HOLDERS[name], _apply(H.c.slot, op, v)))
         return _apply(_TEXT[name], op, v)
