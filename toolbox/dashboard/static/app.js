@@ -475,7 +475,7 @@ async function classifierPanels(grid, run) {
   const ann = [];
   z.forEach((row, i) => row.forEach((v, j) => ann.push({x: j, y: i, text: String(v), showarrow: false,
     font: {color: v > peak / 2 ? "#fff" : "#111", size: 14}})));
-  newPlot(cm.body, [{type: "heatmap", z, x: idx, y: idx, colorscale: "Blues", showscale: false, xgap: 1, ygap: 1,
+  newPlot(cm.body, [{type: "heatmap", z, x: idx, y: idx, colorscale: "Blues", reversescale: true, showscale: false, xgap: 1, ygap: 1,
     customdata: z.map((row, i) => row.map((v, j) => [labels[i], labels[j]])),
     hovertemplate: "true %{customdata[0]}, predicted %{customdata[1]}: %{z}<extra></extra>"}],
   baseLayout({annotations: ann, xaxis: {title: {text: "predicted"}, tickvals: idx, ticktext: labels, showgrid: false, zeroline: false},
