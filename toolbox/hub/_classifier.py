@@ -15,6 +15,7 @@ from ..base import BaseEstimator, ClassifierMixin, check_is_fitted
 from ._embedder import (
     Embedder,
     as_texts,
+    cpu_threads,
     emit,
     load_tokenizer,
     model_max_length,
@@ -306,7 +307,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             self.max_length_ = min(self.max_length, model_max_length(self.tokenizer_, model))
             enc = self.tokenizer_([texts[i] for i in range(n)], truncation=True, max_length=self.max_length_)
             labels = torch.as_tensor(y_idx, dtype=torch.long)
-            self.history_ = self._train(model, enc, labels, train_idx, val_idx, rng, device)
+            with cpu_threads(model):
+                self.history_ = self._train(model, enc, labels, train_idx, val_idx, rng, device)
             if self.lora:
                 model = model.merge_and_unload()
         model.eval()
@@ -432,7 +434,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         limit = getattr(self, "max_length_", None) or min(self.max_length,
                                                           model_max_length(self.tokenizer_, self.model_))
         enc = self.tokenizer_(texts, truncation=True, max_length=limit)
-        return self._proba_batches(self.model_, enc, np.arange(len(texts)), device)
+        with cpu_threads(self.model_):
+            return self._proba_batches(self.model_, enc, np.arange(len(texts)), device)
 
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""

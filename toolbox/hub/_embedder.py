@@ -57,6 +57,32 @@ def torch_device(device: Any) -> Any:
     return torch.device(device)
 
 
+#: models with fewer parameters than this run single-threaded on the CPU: their kernels are too small
+#: for intra-op threads to pay, and on a busy machine the threads' spin-waits cost 10-100x
+SMALL_MODEL = 5_000_000
+
+
+@contextlib.contextmanager
+def cpu_threads(model: Any) -> Iterator[None]:
+    """Run a small model on one CPU thread (restored after); larger ones and GPUs as configured."""
+    import torch
+
+    try:
+        first = next(model.parameters())
+    except StopIteration:
+        yield
+        return
+    small = first.device.type == "cpu" and sum(p.numel() for p in model.parameters()) < SMALL_MODEL
+    before = torch.get_num_threads()
+    if small and before > 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if small and before > 1:
+            torch.set_num_threads(before)
+
+
 def torch_dtype(dtype: Any) -> Any:
     torch = _require("torch")
     if dtype is None:
@@ -333,7 +359,7 @@ class Embedder(TransformerMixin, BaseEstimator):
         order = np.argsort(np.fromiter((-len(t) for t in texts), dtype=np.int64, count=n), kind="stable")
         out = torch.empty((n, self.embedding_dim_), dtype=next(model.parameters()).dtype, device=device)
         ctx = torch.enable_grad() if grad else torch.inference_mode()
-        with ctx:
+        with ctx, cpu_threads(model):
             for start in range(0, n, self.batch_size):
                 idx = order[start:start + self.batch_size]
                 enc = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_length_,

@@ -88,7 +88,9 @@ def repo_of(name: str) -> tuple[str, str | None, Alias | None]:
 
 
 def _looks_like_path(name: str) -> bool:
-    return name.startswith(("/", "./", "../", "~", "file://")) or (os.sep in name and name.count("/") > 1)
+    if _ADDRESS.match(name):
+        return False
+    return name.startswith(("/", "./", "../", "~")) or name.count("/") > 1
 
 
 def resolve(name: str | os.PathLike, *, revision: str | None = None, allow_network: bool | None = None,
