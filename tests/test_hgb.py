@@ -178,6 +178,47 @@ def test_weighted_binning_matches_sklearn(case):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("scoring", ["loss", "accuracy"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_user_validation_set_matches_sklearn(scoring, weighted):
+    X, y = _data("breast_cancer")
+    rng = np.random.default_rng(3)
+    val = rng.random(len(y)) < 0.3
+    kw = dict(max_iter=60, early_stopping=True, n_iter_no_change=3, learning_rate=0.3, scoring=scoring,
+              random_state=0)
+    sw_val = _weights(int(val.sum())) if weighted else None
+    ours = HistGradientBoostingClassifier(**kw).fit(X[~val], y[~val], X_val=X[val], y_val=y[val],
+                                                    sample_weight_val=sw_val)
+    ref = SkHGBC(**kw).fit(X[~val], y[~val], X_val=X[val], y_val=y[val], sample_weight_val=sw_val)
+    assert ours.n_iter_ == ref.n_iter_ < 60  # no random split: the same early stop as scikit-learn
+    np.testing.assert_allclose(ours.validation_score_, ref.validation_score_, rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=RTOL, atol=1e-12)
+    Xr, yr = _data("regression")
+    kwr = dict(max_iter=60, early_stopping="auto", n_iter_no_change=2, learning_rate=0.5, random_state=0)
+    ours = HistGradientBoostingRegressor(**kwr).fit(Xr[:300], yr[:300], X_val=Xr[300:], y_val=yr[300:])
+    ref = SkHGBR(**kwr).fit(Xr[:300], yr[:300], X_val=Xr[300:], y_val=yr[300:])
+    assert ours.n_iter_ == ref.n_iter_  # "auto" is on when a validation set is given
+    np.testing.assert_allclose(ours.predict(Xr), ref.predict(Xr), rtol=RTOL, atol=1e-12)
+
+
+def test_user_validation_set_errors():
+    X, y = _data("breast_cancer")
+    clf = HistGradientBoostingClassifier(max_iter=3)
+    with pytest.raises(ValueError, match="X_val is provided, but y_val was not provided"):
+        clf.fit(X, y, X_val=X)
+    with pytest.raises(ValueError, match="y_val is provided, but X_val was not provided"):
+        clf.fit(X, y, y_val=y)
+    with pytest.raises(ValueError, match="early_stopping is False"):
+        HistGradientBoostingClassifier(early_stopping=False).fit(X, y, X_val=X, y_val=y)
+    with pytest.raises(ValueError, match="y_val contains label 7, not seen in y"):
+        clf.fit(X, y, X_val=X[:5], y_val=np.array([0, 1, 7, 0, 1]))
+    with pytest.raises(ValueError, match="X has 29 features, but HistGradientBoostingClassifier is expecting 30"):
+        clf.fit(X, y, X_val=X[:, 1:], y_val=y)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="X_val lives on torch"):
+        clf.fit(X, y, X_val=torch.asarray(X), y_val=torch.asarray(y))
+
+
 TREE_PARAMS = {
     "max_depth": dict(max_depth=3),
     "max_depth-no-leaf-limit": dict(max_depth=4, max_leaf_nodes=None),

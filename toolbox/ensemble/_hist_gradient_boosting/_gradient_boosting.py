@@ -341,12 +341,44 @@ class _BaseHGB(BaseEstimator):
     # fit
     # ------------------------------------------------------------------ #
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BaseHGB:
-        """Fit on ``X`` (n_samples, n_features; NaN = missing) and ``y`` (n_samples,), optionally weighted."""
-        with contextlib.ExitStack() as stack:
-            return self._fit(X, y, sample_weight, stack)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, *, X_val: Any = None, y_val: Any = None,
+            sample_weight_val: Any = None) -> _BaseHGB:
+        """Fit on ``X`` (n_samples, n_features; NaN = missing) and ``y`` (n_samples,), optionally weighted.
 
-    def _fit(self, X: Any, y: Any, sample_weight: Any, stack: contextlib.ExitStack) -> _BaseHGB:
+        ``X_val``, ``y_val`` (and ``sample_weight_val``): a validation set for early stopping,
+        used instead of a ``validation_fraction`` split, as in scikit-learn (early stopping must
+        then be ``"auto"`` or True). They must come from the same library and device as ``X``.
+        """
+        with contextlib.ExitStack() as stack:
+            return self._fit(X, y, sample_weight, stack, (X_val, y_val, sample_weight_val))
+
+    def _validation_set(self, val: tuple[Any, Any, Any], compute: Compute) -> tuple[Any, Any, Any] | None:
+        """The user's validation set, validated and encoded like the training data; None if not given."""
+        X_val, y_val, sw_val = val
+        if X_val is None and y_val is None:
+            if sw_val is not None:
+                raise ValueError("sample_weight_val is provided, but X_val and y_val were not provided.")
+            return None
+        if y_val is None:
+            raise ValueError("X_val is provided, but y_val was not provided.")
+        if X_val is None:
+            raise ValueError("y_val is provided, but X_val was not provided.")
+        if self.early_stopping is False:
+            raise ValueError("X_val and y_val are passed to fit while at the same time early_stopping is False. "
+                             "When passing X_val and y_val to fit, early_stopping should be set to either "
+                             "'auto' or True.")
+        vv = self._validate(X_val, y_val, sw_val, reset=False)
+        if vv.compute.framework is not compute.framework or str(vv.compute.device) != str(compute.device):
+            raise TypeError(f"X_val lives on {vv.compute.framework.name} ({vv.compute.device}) but X on "
+                            f"{compute.framework.name} ({compute.device}): pass both from the same library "
+                            "and device.")
+        return vv.X, self._encode_y_val(vv.y, compute), vv.sample_weight
+
+    def _encode_y_val(self, y: Any, compute: Compute) -> Any:
+        return y
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, stack: contextlib.ExitStack,
+             val: tuple[Any, Any, Any] = (None, None, None)) -> _BaseHGB:
         self._check_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
@@ -363,11 +395,14 @@ class _BaseHGB(BaseEstimator):
             self._random_seed = int(rng.randint(np.iinfo(np.uint32).max, dtype="u8"))
             self._feature_rng = np.random.default_rng(int(rng.randint(np.iinfo(np.uint32).max, dtype="u8")))
         ya, sw = self._encode_y(ya, sw, compute)
+        given_val = self._validation_set(val, compute)
         if sw is not None and not bool(xp.any(sw > 0)):
             raise ValueError("sample_weight must have at least one positive value; all the weights are zero "
                              "(or negative).")
         self._loss = self._make_loss(sw)
         self._loss.check_y(ya, xp=xp)
+        if given_val is not None:
+            self._loss.check_y(given_val[1], xp=xp)
         mono = self._check_monotonic(d)
         inter = self._check_interaction(d)
         if warm and self.max_iter < self.n_iter_:
@@ -390,6 +425,8 @@ class _BaseHGB(BaseEstimator):
             np_compute = Compute(get_framework("numpy").xp, "cpu", "numba", get_framework("numpy"))
             Xa, ya = _host_view(Xa), _host_view(ya)
             sw = None if sw is None else _host_view(sw)
+            if given_val is not None:
+                given_val = tuple(None if a is None else _host_view(a) for a in given_val)
             xp, compute = np_compute.xp, np_compute
             stack.enter_context(use_backend("numba"))  # the numba kernels, on the zero-copy views
 
@@ -397,7 +434,9 @@ class _BaseHGB(BaseEstimator):
         self.do_early_stopping_ = n > 10_000 if self.early_stopping == "auto" else bool(self.early_stopping)
         X_tr, y_tr, sw_tr = Xa, ya, sw
         X_val = y_val = sw_val = None
-        if self.do_early_stopping_ and self.validation_fraction is not None:
+        if self.do_early_stopping_ and given_val is not None:
+            X_val, y_val, sw_val = given_val  # the user's validation set: no split of the training data
+        elif self.do_early_stopping_ and self.validation_fraction is not None:
             n_val = (self.validation_fraction if isinstance(self.validation_fraction, numbers.Integral)
                      else int(np.ceil(self.validation_fraction * n)))
             why = None
@@ -870,6 +909,16 @@ class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
             w = xp.take(xp.asarray(weights, dtype=dtype, device=compute.device), enc)
             sw = w if sw is None else sw * w
         return enc, sw
+
+    def _encode_y_val(self, y: Any, compute: Compute) -> Any:
+        """``y_val``'s labels as indices into ``classes_``; a label not seen in ``y`` is an error."""
+        _check_finite_labels(y)
+        classes, yh = _host(self.classes_), _host(y)
+        unseen = ~np.isin(yh, classes)
+        if unseen.any():
+            label = yh[unseen][:1].tolist()[0]
+            raise ValueError(f"y_val contains label {label!r}, not seen in y (classes: {classes.tolist()}).")
+        return compute.asarray(np.searchsorted(classes, yh).astype(np.int64))
 
     def _proba(self, raw: Any, xp: Any) -> Any:
         return self._loss.link_inverse(raw, xp=xp)
