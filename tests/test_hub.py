@@ -8,8 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hub_fixtures.guard import no_network  # noqa: F401  (autouse: non-loopback connections fail)
-from hub_fixtures.plugin import hf_cache, tiny_cached, tiny_src  # noqa: F401
+from hub_fixtures.plugin import *  # noqa: F403  (fixtures; autouse no_network: non-loopback connections fail)
 from hub_fixtures.tiny import COMMIT, REPO_ID
 
 torch = pytest.importorskip("torch")

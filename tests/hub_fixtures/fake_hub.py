@@ -35,6 +35,28 @@ def _commit_of(files: dict[str, bytes], parent: str = "") -> str:
     return h.hexdigest()
 
 
+def _validate_card(content: str) -> dict[str, list[dict[str, str]]]:
+    if not content.startswith("---\n"):
+        return {"errors": [], "warnings": [{"message": "empty or missing yaml metadata"}]}
+    header = content[4:].split("\n---\n", 1)[0]
+    try:
+        import yaml
+
+        meta = yaml.safe_load(header)
+    except ImportError:  # the card writes JSON values, which are YAML
+        meta = {line.split(": ", 1)[0]: json.loads(line.split(": ", 1)[1]) for line in header.splitlines()}
+    except Exception as exc:
+        return {"errors": [{"message": f"invalid yaml: {exc}"}], "warnings": []}
+    if not isinstance(meta, dict):
+        return {"errors": [{"message": "metadata must be a mapping"}], "warnings": []}
+    for entry in meta.get("model-index", []):
+        for result in entry.get("results", []):
+            for m in result.get("metrics", []):
+                if not isinstance(m.get("value"), (int, float)):
+                    return {"errors": [{"message": f"metric {m} has no numeric value"}], "warnings": []}
+    return {"errors": [], "warnings": []}
+
+
 class FakeHub:
     """``with FakeHub() as hub: hub.add_repo("org/name", folder)``; ``hub.endpoint`` is its URL.
 
@@ -144,6 +166,8 @@ class FakeHub:
                     repo = hub.add_repo(repo_id, files={}, pipeline_tag=None)
                     repo.private = data.get("visibility") == "private" or bool(data.get("private"))
                     return self._json({"url": f"{hub.endpoint}/{repo_id}", "name": repo_id})
+                if path == "/api/validate-yaml":  # the model card's metadata, checked as the Hub does
+                    return self._json(_validate_card(json.loads(body)["content"]))
                 if "/preupload/" in path:
                     files = json.loads(body)["files"]
                     return self._json({"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}

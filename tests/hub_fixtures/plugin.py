@@ -6,7 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from .guard import no_network
 from .tiny import COMMIT, REPO_ID, build_tiny_bert, lay_out_cache
+
+__all__ = ["hf_cache", "no_network", "tiny_cached", "tiny_src"]
 
 pytest.importorskip("transformers")
 pytest.importorskip("huggingface_hub")

@@ -564,7 +564,8 @@ def export(name: str, path: str | os.PathLike, *, revision: str | None = None,
         p = snap / rel
         files[rel] = {"hash": sha256_file(p), "size": p.stat().st_size}
     out = Path(path)
-    if out.is_dir():
+    if out.is_dir() or not out.suffix:  # a folder: the archive is named after the repo and commit
+        out.mkdir(parents=True, exist_ok=True)
         out = out / f"{repo_id.replace('/', '--')}-{commit[:12]}.tar"
     out.parent.mkdir(parents=True, exist_ok=True)
     meta = {"format": "toolbox-hub-export", "version": 1, "repo_id": repo_id, "commit": commit,

@@ -214,15 +214,16 @@ def download(repo_id: str, revision: str, *, root: Path, endpoint: str | None = 
         lfs = getattr(sib, "lfs", None)
         expected = (pinned or {}).get(filename) or (lfs.sha256 if lfs is not None else None) or sib.blob_id
         size = lfs.size if lfs is not None else sib.size
-        if size is not None and local.stat().st_size != size:
+        got = local.stat().st_size
+        if size is not None and got != size:
             _cache.quarantine(folder, folder / "snapshots" / commit, filename)
-            raise _cache.CacheError(f"{repo_id}@{commit[:12]}/{filename}: {local.stat().st_size} bytes "
+            raise _cache.CacheError(f"{repo_id}@{commit[:12]}/{filename}: {got} bytes "
                                     f"received, {size} expected (truncated); the blob was quarantined")
         if expected and not _cache.blob_ok(local, expected):
             _cache.quarantine(folder, folder / "snapshots" / commit, filename)
             raise _cache.CacheError(f"{repo_id}@{commit[:12]}/{filename} does not match its hash {expected} "
                                     "(corrupted in transit or tampered with); the blob was quarantined")
-        manifest[filename] = {"hash": expected, "size": local.stat().st_size}
+        manifest[filename] = {"hash": expected, "size": got}
     for optional in _cache.OPTIONAL_FILES:
         if optional not in siblings:
             _cache.mark_no_exist(folder, commit, optional)
