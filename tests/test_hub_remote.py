@@ -57,7 +57,7 @@ def test_transformers_finds_toolbox_downloads_offline(fake_hub, hf_cache, monkey
 
 def test_corrupt_download_is_quarantined(fake_hub, hf_cache):
     fake_hub.faults[("org/tiny", "model.safetensors")] = ["corrupt"]
-    with pytest.raises(hub.CacheError, match="does not match its hash.*quarantined"):
+    with pytest.raises(hub.CacheError, match=r"does not match its hash.*quarantined"):
         hub.load("org/tiny", allow_network=True)
     commit = fake_hub.repos["org/tiny"].commit
     assert not (_folder(hf_cache, "org/tiny") / "snapshots" / commit / "model.safetensors").exists()
@@ -85,9 +85,9 @@ def test_server_gone_mid_download_fails_cleanly(fake_hub, hf_cache, monkeypatch)
 
     monkeypatch.setattr(time, "sleep", lambda s: None)
     fake_hub.faults[("org/tiny", "model.safetensors")] = ["gone"]
-    with pytest.raises(hub.ModelNotFoundError, match="model.safetensors"):
+    with pytest.raises(hub.ModelNotFoundError, match=r"model\.safetensors"):
         hub.load("org/tiny", allow_network=True)
-    with pytest.raises(hub.ModelNotFoundError, match="not in the hub cache|incomplete"):
+    with pytest.raises(hub.ModelNotFoundError, match=r"not in the hub cache|incomplete"):
         hub.load("org/tiny")
 
 
