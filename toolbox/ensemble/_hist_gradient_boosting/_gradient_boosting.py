@@ -607,7 +607,10 @@ class _BaseHGB(BaseEstimator):
         raw = xp.broadcast_to(base[:, None], (K, n))
         raw = xp.asarray(raw, copy=True) if namespace_kind(xp) != "jax" else raw + 0.0
         if self._trees:
-            raw = Forest(self._trees).predict(X, xp=xp, out=raw)
+            forest = vars(self).get("_forest")
+            if forest is None or forest.n_iter != len(self._trees):  # during fit: the trees so far
+                forest = Forest(self._trees)
+            raw = forest.predict(X, xp=xp, out=raw)
         return raw
 
     def _split(self, X: Any, y: Any, sw: Any) -> tuple[Any, ...]:
