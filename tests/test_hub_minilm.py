@@ -18,7 +18,7 @@ def test_minilm_loads_offline_from_the_package_and_matches_sentence_transformers
     assert emb.source_["source"] == "package" and emb.source_["path"] == str(gt.MODEL_DIR)
     assert (emb.pooling_, emb.normalize_, emb.max_length_, emb.embedding_dim_) == ("mean", True, 256, 384)
     suite = hub.load_suite()
-    texts = suite.X_test[:12] + ["", "a much longer sentence " * 40]
+    texts = [*suite.X_test[:12], "", "a much longer sentence " * 40]
     ours = emb.transform(texts)
     ref = st.SentenceTransformer(str(gt.MODEL_DIR), device="cpu").encode(texts, batch_size=32)
     np.testing.assert_allclose(ours, ref, atol=1e-5)

@@ -1,0 +1,110 @@
+"""toolbox.hub figures: cached load("minilm") time (no network), embedding throughput against
+sentence-transformers' encode (same model, batch size, device), and the tiny BERT's fine-tune time and
+held-out accuracy on the shipped suite. Writes benchmarks/results/hub.json.
+
+    .venv/bin/python benchmarks/bench_hub.py [--repeats 3] [--batch-size 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the tiny BERT builder lives with the tests
+
+
+def _cold_load_seconds() -> dict:
+    """``import toolbox; tb.hub.load("minilm")`` in a fresh process, with every socket connect refused."""
+    code = (
+        "import socket, time\n"
+        "def refuse(*a, **k):\n    raise OSError('network attempt')\n"
+        "socket.socket.connect = refuse\n"
+        "t = time.perf_counter()\n"
+        "import toolbox as tb\n"
+        "e = tb.hub.load('minilm')\n"
+        "print(time.perf_counter() - t, e.source_['source'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr)
+    seconds, source = out.stdout.split()
+    return {"seconds_with_imports": float(seconds), "source": source, "network_attempts": 0}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--batch-size", type=int, default=32)
+    args = ap.parse_args()
+
+
+    import torch
+
+    import toolbox as tb
+
+    suite = tb.hub.load_suite()
+    texts = suite.X_train + suite.X_test
+    results: dict = {"machine": {"cpus": os.cpu_count(), "torch": torch.__version__,
+                                 "cuda": torch.cuda.is_available()}}
+
+    results["cached_load_minilm"] = _cold_load_seconds()
+    t = time.perf_counter()
+    tb.hub.load("minilm")
+    results["cached_load_minilm"]["seconds_warm_process"] = time.perf_counter() - t
+
+    from sentence_transformers import SentenceTransformer
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    results["embedding"] = []
+    for device in devices:
+        ours = tb.hub.load("minilm", device=device, batch_size=args.batch_size)
+        st = SentenceTransformer(str(Path(ours.source_["path"])), device=device)
+        ours.transform(texts[:8])
+        st.encode(texts[:8], batch_size=args.batch_size)
+        t_ours, t_st = [], []
+        for _ in range(args.repeats):  # interleaved, so both see the same machine load
+            t = time.perf_counter()
+            ours.transform(texts)
+            if device == "cuda":
+                torch.cuda.synchronize()
+            t_ours.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            st.encode(texts, batch_size=args.batch_size)
+            t_st.append(time.perf_counter() - t)
+        a, b = min(t_ours), min(t_st)
+        results["embedding"].append({"device": device, "n": len(texts), "batch_size": args.batch_size,
+                                     "toolbox_s": a, "sentence_transformers_s": b, "ratio": a / b,
+                                     "toolbox_sentences_per_s": len(texts) / a,
+                                     "sentence_transformers_sentences_per_s": len(texts) / b})
+
+    from hub_fixtures.tiny import build_tiny_bert
+
+    with tempfile.TemporaryDirectory() as d:
+        src = build_tiny_bert(Path(d) / "tiny")
+        clf = tb.hub.TextClassifier(src, epochs=20, learning_rate=2e-3, batch_size=16, device="cpu")
+        clf._ensure_source()  # loading is not part of the fine-tune time
+        t = time.perf_counter()
+        clf.fit(suite.X_train, suite.y_train)
+        fit_s = time.perf_counter() - t
+        results["tiny_finetune"] = {"fit_s": fit_s, "held_out_accuracy": clf.score(suite.X_test, suite.y_test),
+                                    "n_train": len(suite.X_train), "n_test": len(suite.X_test), "epochs": 20}
+
+    rows = tb.hub.benchmark(["minilm"], suite="topics", device="cpu")
+    results["benchmark_topics"] = rows
+    out = ROOT / "benchmarks" / "results" / "hub.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=float))
+    print(json.dumps(results, indent=2, default=float))
+
+
+
+if __name__ == "__main__":
+    main()
