@@ -194,7 +194,10 @@ class Encoder:
             what = (f"the function {getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', obj)}"
                     if callable(obj) and not isinstance(obj, sklearn.base.BaseEstimator)
                     else f"an object of class {type(obj).__module__}.{type(obj).__qualname__}")
-            if isinstance(obj, sklearn.base.BaseEstimator):
+            if (type(obj).__module__ or "").startswith("toolbox.hub"):
+                what += (", a pretrained model: save it with its save_pretrained(path) (safetensors, JSON and "
+                         "a model card) and load it with toolbox.hub.load(path)")
+            elif isinstance(obj, sklearn.base.BaseEstimator):
                 what += ", which is not a toolbox estimator (use toolbox's class of the same name)"
             self.fail(where, what)
         kind, alias = named

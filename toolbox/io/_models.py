@@ -130,6 +130,10 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
     with ``func``), classes outside toolbox, object arrays of other objects.
     """
     named = _allowlist.name_of(estimator)
+    if named is None and (type(estimator).__module__ or "").startswith("toolbox.hub"):
+        raise NotPersistableError(f"{type(estimator).__name__} is a pretrained model: save it with its "
+                                  f"save_pretrained(path) (safetensors, JSON and a model card) and load it "
+                                  f"with toolbox.hub.load(path).")
     if named is None or named[0] != "estimator":
         raise NotPersistableError(
             f"toolbox.save saves toolbox estimators (and Pipeline / ColumnTransformer / FeatureUnion of them); "
