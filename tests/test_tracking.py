@@ -369,3 +369,22 @@ def test_flush_makes_points_visible(tr):
         tr.flush()
         s = tracking._run._session()
         assert s.tracking.count_metric_points([run.id]) == 1000
+
+
+def test_store_location_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TOOLBOX_TRACKING_URI", str(tmp_path / "team-store"))
+    monkeypatch.setenv("TOOLBOX_ARTIFACT_ROOT", str(tmp_path / "shared-artifacts"))
+    _close_session()
+    try:
+        (tmp_path / "a.txt").write_text("x")
+        with tracking.start_run() as run:
+            run.log_artifact(tmp_path / "a.txt")
+        assert tracking.get_store_uri() == str(tmp_path / "team-store" / "toolbox.db")
+        assert (tmp_path / "shared-artifacts" / "sha256").is_dir()
+        assert not (tmp_path / "toolbox-runs").exists()
+        tracking.set_store(tmp_path / "explicit")  # set_store wins over the environment
+        assert tracking.get_store_uri() == str(tmp_path / "explicit" / "toolbox.db")
+        assert tracking.search_runs() == []
+    finally:
+        _close_session()
