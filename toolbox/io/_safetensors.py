@@ -58,7 +58,7 @@ def layout(arrays: dict[str, np.ndarray], metadata: dict[str, str]) -> list[byte
     return parts
 
 
-def parse(buf: bytearray | bytes) -> dict[str, np.ndarray]:
+def parse(buf: bytearray | bytes | np.ndarray) -> dict[str, np.ndarray]:
     """Arrays of a safetensors file held in ``buf``, as NumPy views of it; ValueError if malformed.
 
     Checks the header's JSON, each entry's dtype, shape and offsets, and that
@@ -70,7 +70,7 @@ def parse(buf: bytearray | bytes) -> dict[str, np.ndarray]:
     if n > _MAX_HEADER or 8 + n > len(buf):
         raise ValueError(f"header length {n} does not fit the file ({len(buf)} bytes)")
     try:
-        header = json.loads(bytes(buf[8:8 + n]))
+        header = json.loads(memoryview(buf)[8:8 + n].tobytes())
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"header is not JSON ({exc})") from None
     if not isinstance(header, dict):
