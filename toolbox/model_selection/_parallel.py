@@ -53,7 +53,11 @@ def run_jobs(tasks: Sequence[Callable[[], Any]], n_jobs: Any) -> list[Any]:
     backend, _ = get_active_backend(prefer="threads")
     if type(backend).__name__ != "ThreadingBackend":  # the user's choice: processes or a cluster
         return list(joblib.Parallel(n_jobs=jobs)(joblib.delayed(task)() for task in tasks))
-    contexts = [_threaded.job_context() for _ in tasks]  # before BLAS is limited: the caller's counts
+    # the last len(tasks) % jobs tasks would run with cores idle: they run after, one at a time, each
+    # with every core (the same results: a job splits its work exactly as a serial run does)
+    head = len(tasks) - len(tasks) % jobs
+    contexts = [_threaded.job_context() for _ in range(head)]  # before BLAS is limited: the caller's counts
     with _threaded.blas_one_thread():
-        return list(joblib.Parallel(n_jobs=jobs, prefer="threads")(
-            joblib.delayed(ctx.run)(task) for ctx, task in zip(contexts, tasks)))
+        out = list(joblib.Parallel(n_jobs=jobs, prefer="threads")(
+            joblib.delayed(ctx.run)(task) for ctx, task in zip(contexts, tasks[:head])))
+    return out + [task() for task in tasks[head:]]
