@@ -29,15 +29,13 @@ the query.
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy import exists, not_, or_, select
 
 from ..store import _schema as S
-from ..tracking import FilterSyntaxError
+from ..store._filter import BooleanParser, FilterSyntaxError, apply_op
 from ._semver import Range, SemverError
 
 __all__ = ["FilterSyntaxError", "compile_filter", "compile_order"]
@@ -59,28 +57,6 @@ _TEXT = {"name": V.c.name, "description": V.c.description, "estimator": V.c.esti
 _NUM = {"created_at": V.c.created_at, "size": V.c.size}
 _HOLDERS = {"stage": "stage", "alias": "alias"}
 _ATTRS = sorted({*_TEXT, *_NUM, *_HOLDERS, "version"})
-_CONSTANTS = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf}
-
-
-@dataclass
-class _Tok:
-    kind: str
-    text: str
-    pos: int
-
-
-def _tokenize(text: str) -> list[_Tok]:
-    out, pos = [], 0
-    while pos < len(text) and text[pos:].strip():
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            raise FilterSyntaxError(f"Cannot read the filter at position {pos}: {text[pos:pos + 20]!r} (in {text!r}).")
-        kind = m.lastgroup or ""
-        out.append(_Tok(kind, m.group(kind), m.start(kind)))
-        pos = m.end()
-    return out
-
-
 def _field(text: str, source: str, pos: int) -> tuple[str, str]:
     entity, dot, name = text.partition(".")
     low = entity.lower()
@@ -101,78 +77,9 @@ def _field(text: str, source: str, pos: int) -> tuple[str, str]:
                             f"{', '.join(_ATTRS)}, tags.NAME and metrics.NAME.")
 
 
-def _apply(col: Any, op: str, value: Any) -> Any:
-    return {"=": lambda: col == value, "==": lambda: col == value, "!=": lambda: col != value,
-            "<>": lambda: col != value, "<": lambda: col < value, "<=": lambda: col <= value,
-            ">": lambda: col > value, ">=": lambda: col >= value, "like": lambda: col.like(value),
-            "ilike": lambda: col.ilike(value)}[op]()
-
-
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text, self.toks, self.i = text, _tokenize(text), 0
-
-    def peek(self) -> _Tok | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def word(self, *words: str) -> bool:
-        t = self.peek()
-        if t is not None and t.kind == "ident" and t.text.lower() in words:
-            self.i += 1
-            return True
-        return False
-
-    def expect_punct(self, p: str) -> None:
-        t = self.peek()
-        if t is None or t.kind != "punct" or t.text != p:
-            where = "the end" if t is None else f"{t.text!r} at position {t.pos}"
-            raise FilterSyntaxError(f"Expected {p!r} but found {where} in the filter {self.text!r}.")
-        self.i += 1
-
-    def parse(self) -> Any:
-        expr = self.or_()
-        t = self.peek()
-        if t is not None:
-            raise FilterSyntaxError(f"Unexpected {t.text!r} at position {t.pos} in the filter {self.text!r} "
-                                    "(combine clauses with 'and' / 'or').")
-        return expr
-
-    def or_(self) -> Any:
-        parts = [self.and_()]
-        while self.word("or"):
-            parts.append(self.and_())
-        return parts[0] if len(parts) == 1 else or_(*parts)
-
-    def and_(self) -> Any:
-        parts = [self.not_()]
-        while self.word("and"):
-            parts.append(self.not_())
-        return parts[0] if len(parts) == 1 else and_(*parts)
-
-    def not_(self) -> Any:
-        if self.word("not"):
-            return not_(self.not_())
-        t = self.peek()
-        if t is not None and t.kind == "punct" and t.text == "(":
-            self.i += 1
-            expr = self.or_()
-            self.expect_punct(")")
-            return expr
-        return self.clause()
-
-    def value(self) -> tuple[str, Any]:
-        t = self.peek()
-        if t is None:
-            raise FilterSyntaxError(f"The filter {self.text!r} ends where a value was expected.")
-        self.i += 1
-        if t.kind == "num":
-            return "num", float(t.text)
-        if t.kind == "str":
-            return "str", t.text[1:-1].replace(t.text[0] * 2, t.text[0])
-        if t.kind == "ident" and t.text.lower() in _CONSTANTS:
-            return "num", _CONSTANTS[t.text.lower()]
-        raise FilterSyntaxError(f"Expected a number or a quoted text at position {t.pos} in the filter "
-                                f"{self.text!r}, found {t.text!r}.")
+class _Parser(BooleanParser):
+    pattern = _TOKEN
+    keyword_kind = "ident"
 
     def clause(self) -> Any:
         t = self.peek()
@@ -182,32 +89,13 @@ class _Parser:
         self.i += 1
         entity, name = _field(t.text, self.text, t.pos)
         label = t.text
-        if self.word("is"):
-            negate = self.word("not")
-            if not self.word("null"):
-                raise FilterSyntaxError(f"Expected 'null' after 'is' in the filter {self.text!r}.")
+        negate = self.null_test()
+        if negate is not None:
             present = _present(entity, name)
             return present if negate else not_(present)
         if self.word("in"):
-            self.expect_punct("(")
-            values = [self.value()]
-            while (p := self.peek()) is not None and p.kind == "punct" and p.text == ",":
-                self.i += 1
-                values.append(self.value())
-            self.expect_punct(")")
-            return or_(*[_compare(entity, name, "=", v, label, self.text) for v in values])
-        nxt = self.peek()
-        if nxt is not None and nxt.kind == "op":
-            self.i += 1
-            op = nxt.text
-        elif self.word("like"):
-            op = "like"
-        elif self.word("ilike"):
-            op = "ilike"
-        else:
-            where = "the end" if nxt is None else f"{nxt.text!r} at position {nxt.pos}"
-            raise FilterSyntaxError(f"Expected a comparison after {label!r} but found {where} in the filter "
-                                    f"{self.text!r}.")
+            return or_(*[_compare(entity, name, "=", v, label, self.text) for v in self.value_list()])
+        op = self.comparison(label)
         return _compare(entity, name, op, self.value(), label, self.text)
 
 
@@ -235,26 +123,26 @@ def _compare(entity: str, name: str, op: str, value: tuple[str, Any], label: str
                 raise FilterSyntaxError(f"Only = and != compare with nan ({label!r} in {source!r}).")
             cond = MT.c.value.is_(None) if op in ("=", "==") else MT.c.value.is_not(None)
         else:
-            cond = _apply(MT.c.value, op, v)
+            cond = apply_op(MT.c.value, op, v)
         return exists().where(MT.c.version_id == V.c.id, MT.c.key == name, cond)
     if entity == "tags" or name in _TEXT or name in _HOLDERS:
         if kind != "str" or op in ("<", "<=", ">", ">="):
             raise FilterSyntaxError(f"{label!r} is text: compare it with a quoted value using =, !=, LIKE, ILIKE or "
                                     f"IN (in {source!r}).")
         if entity == "tags":
-            return exists().where(T.c.version_id == V.c.id, T.c.key == name, _apply(T.c.value, op, v))
+            return exists().where(T.c.version_id == V.c.id, T.c.key == name, apply_op(T.c.value, op, v))
         if name in _HOLDERS:
-            return V.c.id.in_(select(H.c.version_id).where(H.c.kind == _HOLDERS[name], _apply(H.c.slot, op, v)))
-        return _apply(_TEXT[name], op, v)
+            return V.c.id.in_(select(H.c.version_id).where(H.c.kind == _HOLDERS[name], apply_op(H.c.slot, op, v)))
+        return apply_op(_TEXT[name], op, v)
     if name in _NUM:
         if kind != "num" or op in ("like", "ilike"):
             raise FilterSyntaxError(f"{label!r} is a number: compare it with a number (in {source!r}).")
-        return _apply(_NUM[name], op, v)
+        return apply_op(_NUM[name], op, v)
     # version
     if kind != "str":
         raise FilterSyntaxError(f"version takes a quoted version or range, e.g. version ~ '^1.4' (in {source!r}).")
     if op in ("like", "ilike"):
-        return _apply(V.c.version, op, v)
+        return apply_op(V.c.version, op, v)
     negate = op in ("!=", "<>")
     text = v if op == "~" else ("=" if negate or op == "==" else op) + v
     try:

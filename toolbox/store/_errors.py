@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "FilterSyntaxError",
     "NotFoundError",
     "SchemaVersionError",
     "StoreError",
@@ -32,3 +33,7 @@ class NotFoundError(StoreError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class FilterSyntaxError(ValueError):
+    """A search filter or ``order_by`` that does not parse; the message points at the problem and its position."""

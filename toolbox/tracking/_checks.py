@@ -7,10 +7,10 @@ import operator
 import re
 from typing import Any
 
+from ..store._errors import FilterSyntaxError
+
 __all__ = ["FilterSyntaxError", "check_name", "check_step", "metric_value", "param_value"]
 
-class FilterSyntaxError(ValueError):
-    """A ``search_runs`` filter or order_by that does not parse; the message points at the problem."""
 
 
 #: letters, digits, and ``_ - . / : space``; at most 250 characters

@@ -25,15 +25,13 @@ runs without the value come last either way.
 
 from __future__ import annotations
 
-import math
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, not_, or_, select
+from sqlalchemy import exists, not_, or_, select
 
+from ..store._filter import BooleanParser, FilterSyntaxError, Tok, apply_op
 from ..store._schema import experiments, latest_metrics, params, runs, tags
-from ._checks import FilterSyntaxError
 
 __all__ = ["FilterSyntaxError", "compile_filter", "compile_order"]
 
@@ -54,34 +52,7 @@ _ENTITIES = {"metrics": "metrics", "metric": "metrics", "params": "params", "par
 _TEXT_ATTRS = {"status": runs.c.status, "name": runs.c.name, "run_id": runs.c.id, "id": runs.c.id,
                "parent_id": runs.c.parent_id, "experiment": experiments.c.name, "host": runs.c.host}
 _NUM_ATTRS = {"start_time": runs.c.start_time, "end_time": runs.c.end_time}
-_CONSTANTS = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf,
-              "infinity": math.inf, "-infinity": -math.inf}
-
-
-@dataclass
-class _Tok:
-    kind: str
-    text: str
-    pos: int
-
-
-def _tokenize(text: str) -> list[_Tok]:
-    out, pos = [], 0
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
-        m = _TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            raise FilterSyntaxError(f"Cannot read the filter at position {pos}: {text[pos:pos + 20]!r} "
-                                    f"(in {text!r}).")
-        kind = m.lastgroup or ""
-        start = m.start(kind)
-        out.append(_Tok(kind, m.group(kind), start))
-        pos = m.end()
-    return out
-
-
-def _split_field(tok: _Tok, source: str) -> tuple[str, str]:
+def _split_field(tok: Tok, source: str) -> tuple[str, str]:
     entity, name = tok.text.split(".", 1)
     ent = _ENTITIES.get(entity.lower())
     if ent is None:
@@ -92,128 +63,24 @@ def _split_field(tok: _Tok, source: str) -> tuple[str, str]:
     return ent, name
 
 
-class _Parser:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.toks = _tokenize(text)
-        self.i = 0
-
-    def peek(self) -> _Tok | None:
-        return self.toks[self.i] if self.i < len(self.toks) else None
-
-    def word(self, *words: str) -> bool:
-        t = self.peek()
-        if t is not None and t.kind == "word" and t.text.lower() in words:
-            self.i += 1
-            return True
-        return False
-
-    def expect(self, kind: str, text: str | None = None) -> _Tok:
-        t = self.peek()
-        if t is None or t.kind != kind or (text is not None and t.text != text):
-            where = "the end" if t is None else f"{t.text!r} at position {t.pos}"
-            want = text or kind
-            raise FilterSyntaxError(f"Expected {want} but found {where} in the filter {self.text!r}.")
-        self.i += 1
-        return t
-
-    def parse(self) -> Any:
-        expr = self.or_()
-        t = self.peek()
-        if t is not None:
-            raise FilterSyntaxError(f"Unexpected {t.text!r} at position {t.pos} in the filter {self.text!r} "
-                                    "(combine clauses with 'and' / 'or').")
-        return expr
-
-    def or_(self) -> Any:
-        parts = [self.and_()]
-        while self.word("or"):
-            parts.append(self.and_())
-        return parts[0] if len(parts) == 1 else or_(*parts)
-
-    def and_(self) -> Any:
-        parts = [self.not_()]
-        while self.word("and"):
-            parts.append(self.not_())
-        return parts[0] if len(parts) == 1 else and_(*parts)
-
-    def not_(self) -> Any:
-        if self.word("not"):
-            return not_(self.not_())
-        t = self.peek()
-        if t is not None and t.kind == "punct" and t.text == "(":
-            self.i += 1
-            expr = self.or_()
-            self.expect("punct", ")")
-            return expr
-        return self.clause()
-
-    def value(self) -> tuple[str, Any]:
-        t = self.peek()
-        if t is None:
-            raise FilterSyntaxError(f"The filter {self.text!r} ends where a value was expected.")
-        self.i += 1
-        if t.kind == "num":
-            return "num", float(t.text)
-        if t.kind == "str":
-            q = t.text[0]
-            return "str", t.text[1:-1].replace(q + q, q)
-        if t.kind == "word" and t.text.lower() in _CONSTANTS:
-            return "num", _CONSTANTS[t.text.lower()]
-        raise FilterSyntaxError(f"Expected a number or a quoted text at position {t.pos} in the filter "
-                                f"{self.text!r}, found {t.text!r}.")
+class _Parser(BooleanParser):
+    pattern = _TOKEN
+    keyword_kind = "word"
 
     def clause(self) -> Any:
         tok = self.expect("field")
         entity, name = _split_field(tok, self.text)
-        if self.word("is"):
-            negate = self.word("not")
-            if not self.word("null"):
-                raise FilterSyntaxError(f"Expected 'null' after 'is' in the filter {self.text!r}.")
+        negate = self.null_test()
+        if negate is not None:
             present = _present(entity, name, tok, self.text)
             return present if negate else not_(present)
         if self.word("in"):
-            self.expect("punct", "(")
-            values = [self.value()]
-            while self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
-                self.i += 1
-                values.append(self.value())
-            self.expect("punct", ")")
-            return or_(*[_compare(entity, name, "=", v, tok, self.text) for v in values])
-        t = self.peek()
-        if t is not None and t.kind == "op":
-            self.i += 1
-            op = t.text
-        elif self.word("like"):
-            op = "like"
-        elif self.word("ilike"):
-            op = "ilike"
-        else:
-            where = "the end" if t is None else f"{t.text!r} at position {t.pos}"
-            raise FilterSyntaxError(f"Expected a comparison after {tok.text!r} but found {where} in the filter "
-                                    f"{self.text!r}.")
+            return or_(*[_compare(entity, name, "=", v, tok, self.text) for v in self.value_list()])
+        op = self.comparison(tok.text)
         return _compare(entity, name, op, self.value(), tok, self.text)
 
 
-def _apply(col: Any, op: str, value: Any) -> Any:
-    if op in ("=", "=="):
-        return col == value
-    if op in ("!=", "<>"):
-        return col != value
-    if op == "<":
-        return col < value
-    if op == "<=":
-        return col <= value
-    if op == ">":
-        return col > value
-    if op == ">=":
-        return col >= value
-    if op == "like":
-        return col.like(value)
-    return col.ilike(value)
-
-
-def _present(entity: str, name: str, tok: _Tok, source: str) -> Any:
+def _present(entity: str, name: str, tok: Tok, source: str) -> Any:
     if entity == "attributes":
         col = _attr(name, tok, source)
         return col.is_not(None)
@@ -221,7 +88,7 @@ def _present(entity: str, name: str, tok: _Tok, source: str) -> Any:
     return exists().where(table.c.run_id == runs.c.id, table.c.key == name)
 
 
-def _attr(name: str, tok: _Tok, source: str) -> Any:
+def _attr(name: str, tok: Tok, source: str) -> Any:
     col = _TEXT_ATTRS.get(name, _NUM_ATTRS.get(name))
     if col is None:
         raise FilterSyntaxError(f"Unknown attribute {tok.text!r} in {source!r}; attributes are "
@@ -229,7 +96,7 @@ def _attr(name: str, tok: _Tok, source: str) -> Any:
     return col
 
 
-def _compare(entity: str, name: str, op: str, value: tuple[str, Any], tok: _Tok, source: str) -> Any:
+def _compare(entity: str, name: str, op: str, value: tuple[str, Any], tok: Tok, source: str) -> Any:
     kind, v = value
     if entity == "metrics":
         if kind != "num":
@@ -241,7 +108,7 @@ def _compare(entity: str, name: str, op: str, value: tuple[str, Any], tok: _Tok,
                 raise FilterSyntaxError(f"Only = and != compare with nan ({tok.text!r} in {source!r}).")
             cond = latest_metrics.c.value.is_(None) if op in ("=", "==") else latest_metrics.c.value.is_not(None)
         else:
-            cond = _apply(latest_metrics.c.value, op, v)
+            cond = apply_op(latest_metrics.c.value, op, v)
         return exists().where(latest_metrics.c.run_id == runs.c.id, latest_metrics.c.key == name, cond)
     if entity in ("params", "tags"):
         if kind != "str":
@@ -250,7 +117,7 @@ def _compare(entity: str, name: str, op: str, value: tuple[str, Any], tok: _Tok,
         if op in ("<", "<=", ">", ">="):
             raise FilterSyntaxError(f"{tok.text!r} is text: use =, !=, LIKE, ILIKE or IN, not {op} (in {source!r}).")
         table = params if entity == "params" else tags
-        return exists().where(table.c.run_id == runs.c.id, table.c.key == name, _apply(table.c.value, op, v))
+        return exists().where(table.c.run_id == runs.c.id, table.c.key == name, apply_op(table.c.value, op, v))
     col = _attr(name, tok, source)
     if name in _NUM_ATTRS:
         if kind != "num" or op in ("like", "ilike"):
@@ -259,7 +126,7 @@ def _compare(entity: str, name: str, op: str, value: tuple[str, Any], tok: _Tok,
     elif kind != "str" or op in ("<", "<=", ">", ">="):
         raise FilterSyntaxError(f"{tok.text!r} is text: compare it with a quoted value using =, !=, LIKE, ILIKE or "
                                 f"IN (in {source!r}).")
-    return _apply(col, op, v)
+    return apply_op(col, op, v)
 
 
 def _num_text(v: Any) -> str:
@@ -290,7 +157,7 @@ def compile_order(items: Any) -> list[Any]:
         if not m:
             raise FilterSyntaxError(f"Cannot read the order_by item {item!r}: use 'metrics.NAME [ASC|DESC]', "
                                     "'params.NAME', 'tags.NAME' or 'attributes.start_time DESC'.")
-        tok = _Tok("field", m.group(1), 0)
+        tok = Tok("field", m.group(1), 0)
         entity, name = _split_field(tok, item)
         desc = (m.group(2) or "asc").lower() == "desc"
         if entity == "attributes":
