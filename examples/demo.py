@@ -191,7 +191,6 @@ def _workflow(Xtr: Any, ytr: Any, Xte: Any, yte: Any) -> None:
               f"{len(suite.X_train)} sentences: accuracy {hub_acc:.3f} on {len(suite.X_test)} held-out")
     except Exception as exc:  # the hub extra (and its packaged model) is optional
         print(f"  hub: skipped ({type(exc).__name__}: {exc})")
-    print("\nsee the runs live: toolbox dashboard --store ./toolbox-runs   (opens on http://127.0.0.1:<port>/)")
     print()
 
 
@@ -227,6 +226,7 @@ def main() -> None:
         _model_files_and_cache(Xtr, ytr, Xte, Path(tmp))
     _workflow(Xtr, ytr, Xte, yte)
     print(f"conversions during the demo: {tb.transfer_stats()}")
+    print("\nsee the runs live: toolbox dashboard --store ./toolbox-runs   (opens on http://127.0.0.1:<port>/)")
 
 
 if __name__ == "__main__":
