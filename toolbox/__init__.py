@@ -5,6 +5,11 @@
 >>> Xt = StandardScaler().fit_transform(X)          # NumPy, torch, JAX, CuPy...
 >>> with tb.use_backend("torch"):                   # or compute elsewhere
 ...     Xt = StandardScaler().fit_transform(X)
+>>> model = tb.fit(X, y, time_budget=30)            # a tuned model in one call (toolbox.automl)
+>>> tb.save(model, "model"); tb.load("model")       # safetensors + JSON, no pickle (toolbox.io)
+
+``tb.cache``, ``tb.tracking``, ``tb.registry``, ``tb.dashboard`` and ``tb.hub``
+are imported on first use.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ __all__ = [
     "__version__",
     "available_backends",
     "config_context",
+    "fit",
     "get_backend",
     "get_config",
     "load",
