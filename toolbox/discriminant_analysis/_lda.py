@@ -368,7 +368,9 @@ class LinearDiscriminantAnalysis(
         """
         n, d = int(Xc.shape[0]), int(Xc.shape[1])
         scaled_sqrt_n = std * math.sqrt(n)
-        G = primitives.gram(Xc, xp=xp) / (scaled_sqrt_n[:, None] * scaled_sqrt_n[None, :])
+        # scale first: the Gram matrix of Xc itself overflows (1e300-scaled features) or
+        # underflows to zero (1e-300-scaled) where that of the scaled data is fine
+        G = primitives.gram(Xc / scaled_sqrt_n, xp=xp)
         w, V = xp.linalg.eigh(G)
         eps = float(xp.finfo(G.dtype).eps)
         noise = d * eps * xp.max(xp.abs(w))
@@ -381,6 +383,15 @@ class LinearDiscriminantAnalysis(
         _, S, Vt = xp.linalg.svd(Xc / scaled_sqrt_n, full_matrices=False)
         return S, Vt
 
+    def _no_discriminant(self, priors: Any, *, xp: Any) -> None:
+        """No direction separates the classes (constant features): predict by the priors."""
+        n_classes, d = int(self.means_.shape[0]), int(self.means_.shape[1])
+        dtype, device = self.means_.dtype, self.means_.device
+        self.scalings_ = xp.zeros((d, 0), dtype=dtype, device=device)
+        self.explained_variance_ratio_ = xp.zeros((0,), dtype=dtype, device=device)
+        self.coef_ = xp.zeros((n_classes, d), dtype=dtype, device=device)
+        self.intercept_ = xp.log(priors)
+
     def _solve_svd(self, X: Any, y: Any, counts: Any, *, xp: Any) -> None:
         n = int(X.shape[0])
         n_classes = int(self.classes_.shape[0])
@@ -389,18 +400,29 @@ class LinearDiscriminantAnalysis(
             self.covariance_ = _within_cov(X, y, means, priors, counts, None, xp=xp)
         self.xbar_ = priors @ means
         Xc = X - xp.take(means, y, axis=0)
-        # 1) within-class scaling by the within-class standard deviations
-        std = xp.std(Xc, axis=0)
+        # 1) within-class scaling by the within-class standard deviations (computed on the
+        # column-max scale, so that the squares of 1e300-scaled features do not overflow)
+        top = xp.max(xp.abs(Xc), axis=0)
+        top = xp.where(top > 0, top, xp.ones_like(top))
+        std = xp.std(Xc / top, axis=0) * top
         std = xp.where(std == 0, xp.ones_like(std), std)
         # 2) whiten the within-class scatter
         S, Vt = self._within_scaled_svd(Xc, std, xp=xp)
         rank = int(xp.sum(xp.astype(S > self.tol, xp.int32)))
+        if rank < int(X.shape[1]):
+            warnings.warn("Variables are collinear.", UserWarning, stacklevel=3)
+        if rank == 0:
+            self._no_discriminant(priors, xp=xp)
+            return
         scalings = (Vt[:rank, :] / std).T / S[:rank]
         # 3) between-class scaling: SVD of the whitened, weighted class centers
         fac = 1.0 / (n_classes - 1)
         centers = (xp.sqrt((n * priors) * fac)[:, None] * (means - self.xbar_)) @ scalings
         _, S2, Vt2 = xp.linalg.svd(centers, full_matrices=False)
         self.explained_variance_ratio_ = (S2**2 / xp.sum(S2**2))[: self._max_components]
+        if int(S2.shape[0]) == 0 or not float(S2[0]) > 0:
+            self._no_discriminant(priors, xp=xp)
+            return
         rank2 = int(xp.sum(xp.astype(S2 > self.tol * S2[0], xp.int32)))
         self.scalings_ = scalings @ Vt2.T[:, :rank2]
         coef = (means - self.xbar_) @ self.scalings_
