@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -323,6 +324,15 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
         xp, X = v.xp, v.X
         n, d = int(X.shape[0]), int(X.shape[1])
         name = type(self).__name__
+        if d and n:
+            top = xp.max(xp.abs(X), axis=0)
+            j = int(xp.argmax(top))
+            if float(top[j]) > math.sqrt(float(xp.finfo(X.dtype).max) / n):
+                raise ValueError(
+                    f"{name}: X column {j} has values up to {float(top[j]):.3g}, whose squares overflow "
+                    f"{X.dtype} (X.T @ X would be infinite). Rescale the features first, e.g. divide X by "
+                    "a constant."
+                )
         if d < 2:
             raise ValueError(
                 f"Found array with {d} feature(s) (shape={(n, d)}) while a minimum of 2 is required by {name}."

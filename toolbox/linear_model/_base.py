@@ -59,6 +59,34 @@ def _reject_positive(estimator: Any) -> None:
         )
 
 
+def _check_squares(X: Any, *, estimator: Any, xp: Any) -> None:
+    """Refuse values whose squares overflow: the solvers work on ``X.T @ X`` (and its Hessian)."""
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        return
+    top = xp.max(xp.abs(X), axis=0)
+    j = int(xp.argmax(top))
+    biggest = float(top[j])
+    limit = math.sqrt(float(xp.finfo(X.dtype).max) / max(1, int(X.shape[0])))
+    if biggest > limit:
+        raise ValueError(
+            f"{type(estimator).__name__}: X column {j} has values up to {biggest:.3g}, whose squares "
+            f"overflow {X.dtype} (X.T @ X would be infinite). Rescale the features first, e.g. divide "
+            "X by a constant."
+        )
+
+
+def _check_fits_dtype(y: Any, dtype: Any, *, estimator: Any, xp: Any) -> None:
+    """Refuse targets that overflow the dtype the fit computes in (X's: float32 for float32 X)."""
+    if y is None or y.shape[0] == 0 or y.dtype == dtype:
+        return
+    biggest = float(xp.max(xp.abs(y)))
+    if biggest > float(xp.finfo(dtype).max):
+        raise ValueError(
+            f"{type(estimator).__name__}: y has values up to {biggest:.3g}, which overflow {dtype}, the "
+            f"floating dtype of X that the fit computes in. Pass X as float64, or rescale y."
+        )
+
+
 def _validate_fit(estimator: Any, X: Any, y: Any, sample_weight: Any, *, regressor: bool) -> Any:
     """``validate_data`` for ``fit``: y is required, sample weights need a positive sum."""
     if y is None:
@@ -72,6 +100,9 @@ def _validate_fit(estimator: Any, X: Any, y: Any, sample_weight: Any, *, regress
             pass
     v = validate_data(estimator, X, y, reset=True, sample_weight=sample_weight, y_numeric=regressor,
                       multi_output=regressor)
+    _check_squares(v.X, estimator=estimator, xp=v.xp)
+    if regressor:
+        _check_fits_dtype(v.y, v.X.dtype, estimator=estimator, xp=v.xp)
     if v.sample_weight is not None:
         total = float(v.xp.sum(v.sample_weight))
         if not total > 0:
