@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import exists, not_, or_, select
 
 from ..store import _schema as S
-from ..store._filter import BooleanParser, FilterSyntaxError, apply_op
+from ..store._filter import BooleanParser, FilterSyntaxError, apply_op, order_items
 from ._semver import Range, SemverError
 
 __all__ = ["FilterSyntaxError", "compile_filter", "compile_order"]
@@ -169,18 +169,10 @@ _ORDER = re.compile(r"\s*([A-Za-z_]\w*(?:\.(?:`[^`]+`|[\w.\-/:]+))?)(?:\s+(asc|d
 
 def compile_order(items: Any) -> list[Any]:
     """ORDER BY clauses for ``["metrics.auc DESC", "version", "created_at DESC"]`` (missing values last)."""
-    if items is None:
-        return []
-    if isinstance(items, str):
-        items = [items]
     out = []
-    for item in items:
-        m = _ORDER.fullmatch(item) if isinstance(item, str) else None
-        if not m:
-            raise FilterSyntaxError(f"Cannot read the order_by item {item!r}: use 'metrics.NAME [ASC|DESC]', "
-                                    "'tags.NAME', 'name', 'version DESC' or 'created_at'.")
-        entity, name = _field(m.group(1), item, 0)
-        desc = (m.group(2) or "asc").lower() == "desc"
+    hint = "'metrics.NAME [ASC|DESC]', 'tags.NAME', 'name', 'version DESC' or 'created_at'"
+    for field, desc, item in order_items(items, _ORDER, hint):
+        entity, name = _field(field, item, 0)
         if entity == "tags":
             col = select(T.c.value).where(T.c.version_id == V.c.id, T.c.key == name).scalar_subquery()
         elif entity == "metrics":

@@ -25,7 +25,7 @@ from sqlalchemy import and_, not_, or_
 
 from ._errors import FilterSyntaxError
 
-__all__ = ["BooleanParser", "FilterSyntaxError", "Tok", "apply_op", "tokenize"]
+__all__ = ["BooleanParser", "FilterSyntaxError", "Tok", "apply_op", "order_items", "tokenize"]
 
 _CONSTANTS = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf,
               "infinity": math.inf, "-infinity": -math.inf}
@@ -195,3 +195,22 @@ def apply_op(col: Any, op: str, value: Any) -> Any:
     if op == "ilike":
         return col.ilike(value)
     raise FilterSyntaxError(f"Unknown operator {op!r}.")
+
+
+def order_items(items: Any, pattern: re.Pattern[str], hint: str) -> list[tuple[str, bool, str]]:
+    """``(field, descending, item)`` for each ``"FIELD [ASC|DESC]"`` of an ``order_by`` (a string or a list).
+
+    ``pattern`` matches one item (group 1: the field, group 2: the direction);
+    ``hint`` says what is accepted, in the error.
+    """
+    if items is None:
+        return []
+    if isinstance(items, str):
+        items = [items]
+    out = []
+    for item in items:
+        m = pattern.fullmatch(item) if isinstance(item, str) else None
+        if not m:
+            raise FilterSyntaxError(f"Cannot read the order_by item {item!r}: use {hint}.")
+        out.append((m.group(1), (m.group(2) or "asc").lower() == "desc", item))
+    return out

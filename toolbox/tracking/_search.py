@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import exists, not_, or_, select
 
-from ..store._filter import BooleanParser, FilterSyntaxError, Tok, apply_op
+from ..store._filter import BooleanParser, FilterSyntaxError, Tok, apply_op, order_items
 from ..store._schema import experiments, latest_metrics, params, runs, tags
 
 __all__ = ["FilterSyntaxError", "compile_filter", "compile_order"]
@@ -147,19 +147,11 @@ _ORDER = re.compile(r"\s*([A-Za-z_]\w*\.(?:`[^`]+`|[\w.\-/:]+))(?:\s+(asc|desc))
 
 def compile_order(items: Any) -> list[Any]:
     """ORDER BY clauses for ``["metrics.accuracy DESC", ...]`` (runs lacking the value last)."""
-    if items is None:
-        return []
-    if isinstance(items, str):
-        items = [items]
     out = []
-    for item in items:
-        m = _ORDER.fullmatch(item) if isinstance(item, str) else None
-        if not m:
-            raise FilterSyntaxError(f"Cannot read the order_by item {item!r}: use 'metrics.NAME [ASC|DESC]', "
-                                    "'params.NAME', 'tags.NAME' or 'attributes.start_time DESC'.")
-        tok = Tok("field", m.group(1), 0)
+    hint = "'metrics.NAME [ASC|DESC]', 'params.NAME', 'tags.NAME' or 'attributes.start_time DESC'"
+    for field, desc, item in order_items(items, _ORDER, hint):
+        tok = Tok("field", field, 0)
         entity, name = _split_field(tok, item)
-        desc = (m.group(2) or "asc").lower() == "desc"
         if entity == "attributes":
             col = _attr(name, tok, item)
         else:
