@@ -438,14 +438,16 @@ def test_serve_in_background_and_cli(tr, tmp_path):
     finally:
         d.stop()
     assert not d.running
-    proc = subprocess.Popen([sys.executable, "-m", "toolbox.cli", "--store", str(tmp_path / "store"), "dashboard",
-                             "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = proc.stdout.readline()
-        assert line.startswith("toolbox dashboard: http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() else "")
-        url = line.split()[2]
-        with urllib.request.urlopen(url + "api/runs", timeout=10) as r:
-            assert len(json.loads(r.read())["runs"]) == 2
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    store = str(tmp_path / "store")
+    for argv in (["--store", store, "dashboard", "--port", "0"], ["dashboard", "--store", store, "--port", "0"]):
+        proc = subprocess.Popen([sys.executable, "-m", "toolbox.cli", *argv], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            assert line.startswith("toolbox dashboard: http://127.0.0.1:"), (line, proc.stderr.read() if proc.poll() else "")
+            url = line.split()[2]
+            with urllib.request.urlopen(url + "api/runs", timeout=10) as r:
+                assert len(json.loads(r.read())["runs"]) == 2  # --store before or after the sub-command
+        finally:
+            proc.terminate()
+            proc.wait(10)

@@ -12,6 +12,9 @@ __all__ = ["COMMANDS", "add_parser", "run"]
 def add_parser(sub: Any) -> None:
     """Add the ``dashboard`` sub-command to the ``toolbox`` parser's sub-parsers."""
     p = sub.add_parser("dashboard", help="serve the live web dashboard of runs and models")
+    # also after the sub-command (`toolbox dashboard --store URI`); absent, the global --store stands
+    p.add_argument("--store", metavar="URI", default=argparse.SUPPRESS,
+                   help="folder, sqlite:///file.db or postgresql://... (default: $TOOLBOX_TRACKING_URI or ./toolbox-runs)")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1; any other needs the printed token)")
     p.add_argument("--port", type=int, default=0, help="port (default 0: a free one)")
