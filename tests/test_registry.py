@@ -14,15 +14,15 @@ import os
 import random
 import subprocess
 import time
-import uuid
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 import pytest
 
 pytest.importorskip("sqlalchemy")
+
+from test_store import store_uri  # noqa: F401 - the fixture (SQLite and PostgreSQL)
 
 import toolbox.registry as registry
 from toolbox.linear_model import LinearRegression, LogisticRegression
@@ -42,49 +42,13 @@ from toolbox.registry._semver import SemverError
 from toolbox.store import NotFoundError, StoreError
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ENV = "TOOLBOX_TEST_POSTGRES_URL"
 
 
 # --------------------------------------------------------------------------- #
 # fixtures (also used by the other test_registry_*.py files)
 # --------------------------------------------------------------------------- #
-def pg_admin():
-    """``(url, autocommit connection)`` to the test PostgreSQL server, or skip."""
-    url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL server for the registry tests "
-                    "(start one with: export TOOLBOX_TEST_POSTGRES_URL=$(bash scripts/postgres.sh))")
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {str(exc).splitlines()[0]}")
-    return url, conn
-
-
-def pg_schema_uri(url: str, schema: str) -> str:
-    sep = "&" if "?" in url else "?"
-    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_uri(request, tmp_path):
-    """A store location: a SQLite folder, or a fresh schema on the test PostgreSQL server."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "store")
-        return
-    url, conn = pg_admin()
-    schema = f"r_{uuid.uuid4().hex[:16]}"
-    conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield pg_schema_uri(url, schema)
-    finally:
-        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        conn.close()
-
-
 @pytest.fixture
-def reg(store_uri, tmp_path, monkeypatch):
+def reg(store_uri, tmp_path, monkeypatch):  # noqa: F811
     """The registry module pointed at a fresh store (artifacts in ``tmp_path/art``)."""
     monkeypatch.chdir(tmp_path)  # not a git repository: code_version is None unless given
     monkeypatch.setenv("TOOLBOX_USER", "tester")
@@ -273,7 +237,7 @@ def test_register_data_tuple_dataframe_and_fingerprint_text(reg, data):
     assert d.data_fingerprint is not None and e.data_fingerprint == "abc123"
 
 
-def test_lineage_run_code_parents_and_descendants(reg, data, store_uri, tmp_path, monkeypatch):
+def test_lineage_run_code_parents_and_descendants(reg, data, store_uri, tmp_path, monkeypatch):  # noqa: F811
     from toolbox import tracking
     from toolbox.tracking._run import _close_session
 
@@ -657,7 +621,7 @@ def test_compare_regressors_and_signature_mismatch(reg, data):
 # --------------------------------------------------------------------------- #
 # schema and store
 # --------------------------------------------------------------------------- #
-def test_registry_tables_come_from_the_migration(store_uri, tmp_path):
+def test_registry_tables_come_from_the_migration(store_uri, tmp_path):  # noqa: F811
     """A version-2 database (tracking only) upgrades to the registry's schema and works."""
     from sqlalchemy import inspect
 
