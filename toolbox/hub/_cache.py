@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..io._atomic import write_bytes
+
 __all__ = ["CachedRepo", "VerifyReport", "cache_dir", "export", "import_", "ls", "prune", "verify"]
 
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
@@ -83,17 +85,7 @@ def _repo_id_of(folder: Path) -> str | None:
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder, fsync, rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with _suppress():
-            os.unlink(tmp)
-        raise
+    write_bytes(path, data)
 
 
 class _suppress:

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from ..io._atomic import write_bytes
 from ._errors import NotFoundError, StoreError, StoreReadOnlyError
 
 __all__ = ["ArtifactRoot"]
@@ -110,14 +111,5 @@ class ArtifactRoot:
         dest = Path(dest)
         data = self.open_verified(digest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_bytes(dest, data)
         return dest
