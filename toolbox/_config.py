@@ -3,7 +3,7 @@
 The settings that live here:
 
 * the compute **backend** (``"auto"``, ``"numpy"``, ``"numba"``, ``"torch"``,
-  ``"jax"``, ``"cupy"``, ``"array_api_strict"``) and its device;
+  ``"jax"``, ``"cupy"``, ``"array_api_strict"``, ``"dask"``) and its device;
 * the **output type** of estimator methods (``"input"`` mirrors the input);
 * ``cache`` and ``autolog``: whether every estimator ``fit`` goes through
   :mod:`toolbox.cache` and is recorded by :mod:`toolbox.tracking`
@@ -47,6 +47,8 @@ BACKENDS: dict[str, tuple[str, str] | None] = {
     "jax": ("jax", "jax"),
     "cupy": ("cupy", "cupy"),
     "array_api_strict": ("array_api_strict", "test"),
+    # NumPy input converted to a dask.array chunked by rows; fits run blockwise (toolbox.dask)
+    "dask": ("dask", "dask"),
 }
 
 #: ``"input"`` mirrors each call's input; ``"backend"`` returns whatever the

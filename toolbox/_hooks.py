@@ -28,6 +28,7 @@ import contextlib
 import contextvars
 import functools
 import importlib
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,6 +41,7 @@ __all__ = [
     "metric_listener",
     "remove_fit_hook",
     "report_metric",
+    "wrap_dask",
     "wrap_fit",
 ]
 
@@ -118,6 +120,45 @@ def wrap_fit(func: Callable, method: str) -> Callable:
 
     method_with_hooks.__toolbox_fit_hooks__ = True  # type: ignore[attr-defined]
     return method_with_hooks
+
+
+#: The estimator methods that route a ``dask.array`` (or the ``"dask"`` backend) to
+#: :mod:`toolbox.dask`, imported from this fixed path the first time one is seen.
+DASK_METHODS = ("fit", "fit_transform", "fit_predict", "partial_fit", "predict", "predict_proba",
+                "predict_log_proba", "decision_function", "transform", "inverse_transform",
+                "score", "score_samples")
+_DASK_DISPATCH = ("toolbox.dask._dispatch", "call")
+
+
+def _dask_input(args: tuple, kwargs: dict) -> bool:
+    """True when the call's ``X`` is a ``dask.array`` or the active backend is ``"dask"``."""
+    if _current().backend == "dask":
+        return True
+    mod = sys.modules.get("dask.array")  # nothing to check (nor import) until dask is in use
+    if mod is None:
+        return False
+    X = args[0] if args else kwargs.get("X")
+    return isinstance(X, mod.Array)
+
+
+def wrap_dask(func: Callable, method: str) -> Callable:
+    """Return ``func`` (a public estimator method) sending Dask input to :mod:`toolbox.dask`.
+
+    Without dask in use this costs one settings lookup and one ``sys.modules`` lookup.
+    """
+    if getattr(func, "__toolbox_dask__", False):
+        return func
+
+    @functools.wraps(func)
+    def method_on_dask(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _dask_input(args, kwargs):
+            module, attr = _DASK_DISPATCH
+            return getattr(importlib.import_module(module), attr)(self, method, func, args, kwargs)
+        return func(self, *args, **kwargs)
+
+    method_on_dask.__toolbox_dask__ = True  # type: ignore[attr-defined]
+    method_on_dask.__toolbox_unwrapped__ = func  # type: ignore[attr-defined]
+    return method_on_dask
 
 
 @contextlib.contextmanager

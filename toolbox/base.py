@@ -11,6 +11,7 @@ and device (or follows ``toolbox.set_config(output_type=...)``).
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -478,6 +479,12 @@ class RegressorMixin(sklearn.base.RegressorMixin):
         """Coefficient of determination R^2 of ``self.predict(X)`` against ``y`` (averaged over outputs)."""
         xp, y_true, y_pred, sw = _score_inputs(self, X, y, sample_weight)
         y_true = xp.astype(y_true, y_pred.dtype) if y_true.dtype != y_pred.dtype else y_true
+        # outermost: a dask.array (or the "dask" backend) goes to toolbox.dask's blockwise
+        # paths, defined or inherited (plain functions only: available_if descriptors stay)
+        for method in _hooks.DASK_METHODS:
+            func = inspect.getattr_static(cls, method, None)
+            if inspect.isfunction(func) and not getattr(func, "__toolbox_dask__", False):
+                setattr(cls, method, _hooks.wrap_dask(func, method))
         if y_true.ndim == 1 and y_pred.ndim == 2:
             y_pred = xp.reshape(y_pred, y_true.shape)
         if sw is None:

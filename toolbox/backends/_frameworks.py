@@ -25,6 +25,7 @@ FRAMEWORK_OF_BACKEND = {
     "jax": "jax",
     "cupy": "cupy",
     "array_api_strict": "array_api_strict",
+    "dask": "dask",
 }
 
 
@@ -315,9 +316,50 @@ class CupyFramework(Framework):
         return f"cuda:{device.id}"
 
 
+class DaskFramework(Framework):
+    """``dask.array`` on the host: lazy, chunked by rows; estimators run blockwise (:mod:`toolbox.dask`)."""
+
+    name = module = "dask"
+
+    def is_array(self, x: Any) -> bool:
+        mod = sys.modules.get("dask.array")
+        return mod is not None and isinstance(x, mod.Array)
+
+    @cached_property
+    def xp(self) -> Any:
+        import array_api_compat.dask.array
+
+        return array_api_compat.dask.array
+
+    def device_of(self, x: Any) -> Any:
+        return "cpu"
+
+    def device(self, spec: Any) -> Any:
+        if spec is None or str(spec).lower() == "cpu":
+            return "cpu"
+        raise ValueError(f"Dask arrays live on the CPU (their workers' memory); device {spec!r} is not available.")
+
+    def to_device(self, x: Any, device: Any) -> Any:
+        return x
+
+    def from_dlpack(self, x: Any, device: Any) -> Any:
+        return self.from_host(np.from_dlpack(x), device)
+
+    def from_host(self, a: np.ndarray, device: Any) -> Any:
+        import dask.array as da
+
+        a = np.asarray(a)
+        chunks = {0: "auto", 1: -1} if a.ndim == 2 else "auto"  # by rows: toolbox's blockwise fits need it
+        return da.from_array(a, chunks=chunks)
+
+    def to_host(self, x: Any) -> np.ndarray:
+        return np.asarray(x.compute())
+
+
 _FRAMEWORKS: dict[str, Framework] = {
     f.name: f
-    for f in (NumpyFramework(), StrictFramework(), TorchFramework(), JaxFramework(), CupyFramework())
+    for f in (NumpyFramework(), StrictFramework(), TorchFramework(), JaxFramework(), CupyFramework(),
+              DaskFramework())
 }
 
 
