@@ -8,9 +8,10 @@ lines were rewritten to take toolbox's public names from ``toolbox.<family>``.
   toolbox class (``__init__``, ``fit``, ``predict``, ...), is wrapped so that a
   call sets a per-test flag. Only tests whose setup, call or teardown set it are
   counted by the report.
-* **Bucket**: a failing test is classified from its exception (see
-  :func:`classify`) and written, one JSON line per test, to
-  ``$TOOLBOX_UPSTREAM_OUT/results-<worker>.jsonl``.
+* **Facts**: a failing test's exception (class, message, where it was raised,
+  whether it came through toolbox) is written, one JSON line per test, to
+  ``$TOOLBOX_UPSTREAM_OUT/results-<worker>.jsonl``; :mod:`buckets` turns the
+  facts into a bucket, so buckets can be revised without running again.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import importlib
 import inspect
 import json
 import os
-import re
 import traceback
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ FAMILIES = (
 _TOUCHED = False
 _WRAPPED: set[int] = set()
 _TOOLBOX_DIR = ""
+_ROOT = ""
 
 
 def _mark(func: Any) -> Any:
@@ -78,85 +79,37 @@ def instrument() -> None:
 
 
 # --------------------------------------------------------------------------- #
-# Buckets
+# What a failure was (buckets.py classifies it)
 # --------------------------------------------------------------------------- #
 
-_UNSUPPORTED_WORDS = re.compile(r"not supported|not implemented|unsupported|is not available in toolbox", re.I)
+
+def _frames(exc: BaseException) -> list[traceback.FrameSummary]:
+    return traceback.extract_tb(exc.__traceback__)
 
 
-def _innermost_in_toolbox(excinfo: pytest.ExceptionInfo) -> bool:
-    tb = excinfo.value.__traceback__
-    last = None
-    while tb is not None:
-        last = tb.tb_frame.f_code.co_filename
-        tb = tb.tb_next
-    return bool(last and last.startswith(_TOOLBOX_DIR))
+def _short(filename: str) -> str:
+    if filename.startswith(_TOOLBOX_DIR):
+        return "toolbox" + filename[len(_TOOLBOX_DIR):]
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1]
+    if _ROOT and filename.startswith(_ROOT):
+        return filename[len(_ROOT):].lstrip("/")
+    return filename
 
 
-def _any_in_toolbox(excinfo: pytest.ExceptionInfo) -> bool:
-    tb = excinfo.value.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.startswith(_TOOLBOX_DIR):
-            return True
-        tb = tb.tb_next
-    return False
-
-
-def _where(excinfo: pytest.ExceptionInfo) -> str:
-    """``file:line`` of the innermost frame inside toolbox, else the innermost frame."""
-    frames = traceback.extract_tb(excinfo.value.__traceback__)
+def facts(exc: BaseException) -> dict[str, Any]:
+    """Exception class, message, where it was raised (innermost toolbox frame, else innermost frame)."""
+    frames = _frames(exc)
     inside = [f for f in frames if f.filename.startswith(_TOOLBOX_DIR)]
     f = (inside or frames or [None])[-1]
-    if f is None:
-        return ""
-    name = f.filename
-    if name.startswith(_TOOLBOX_DIR):
-        name = "toolbox" + name[len(_TOOLBOX_DIR):]
-    elif "site-packages/" in name:
-        name = name.split("site-packages/", 1)[1]
-    return f"{name}:{f.lineno}"
-
-
-def classify(excinfo: pytest.ExceptionInfo) -> tuple[str, str]:
-    """(bucket, sub-bucket) of a failure. Buckets: unsupported, wrong-answer, missing-warning-message, internal-error."""
-    exc = excinfo.value
-    msg = str(exc)
-    low = msg.lower()
-    name = type(exc).__name__
-    from_toolbox = _innermost_in_toolbox(excinfo)
-    if name == "Failed" or isinstance(exc, pytest.fail.Exception):
-        if msg.startswith("Timeout"):
-            return "internal-error", "timeout"
-        if "DID NOT WARN" in msg:
-            return "missing-warning-message", "no warning"
-        if "DID NOT RAISE" in msg:
-            return "missing-warning-message", "no error raised"
-        return "wrong-answer", "pytest.fail"
-    if isinstance(exc, AssertionError):
-        if "Regex pattern did not match" in msg or ("does not match" in low and "regex" in low):
-            return "missing-warning-message", "different message"
-        return "wrong-answer", "assertion"
-    if isinstance(exc, TypeError) and "unexpected keyword argument" in msg:
-        return "unsupported", "parameter"
-    if isinstance(exc, (TypeError, ValueError, NotImplementedError)) and (
-            "sparse" in low and (from_toolbox or "dense data is required" in low)):
-        return "unsupported", "sparse"
-    if isinstance(exc, NotImplementedError) and from_toolbox:
-        return "unsupported", "parameter"
-    if isinstance(exc, (TypeError, ValueError)) and from_toolbox and _UNSUPPORTED_WORDS.search(msg) \
-            and "toolbox" in low:
-        return "unsupported", "parameter"
-    if isinstance(exc, ValueError) and "Invalid parameter" in msg and "for estimator" in msg:
-        return "unsupported", "parameter"
-    if isinstance(exc, (ValueError, TypeError)) and from_toolbox and ("nan" in low or "infinite" in low):
-        return "unsupported", "nan/inf input"
-    if isinstance(exc, AttributeError) and ("object has no attribute" in msg or "has no attribute" in msg):
-        return "unsupported", "missing attribute/method"
-    if isinstance(exc, ImportError) and "toolbox" in low:
-        return "unsupported", "missing public name"
-    if isinstance(exc, (ValueError, TypeError)) and from_toolbox:
-        return "internal-error", "toolbox validation refused the input"
-    return "internal-error", name
+    return {
+        "exception": type(exc).__name__,
+        "message": str(exc).strip()[:600],
+        "where": f"{_short(f.filename)}:{f.lineno}" if f is not None else "",
+        "raised_in_toolbox": bool(frames) and frames[-1].filename.startswith(_TOOLBOX_DIR),
+        "through_toolbox": bool(inside),
+        "raises_mismatch": bool(getattr(exc, "__toolbox_upstream_raises_mismatch__", False)),
+    }
 
 
 # --------------------------------------------------------------------------- #
@@ -167,9 +120,34 @@ _STATE: dict[str, dict[str, Any]] = {}
 _OUT: Any = None
 
 
+def _flag_raises_mismatch() -> None:
+    """Mark an exception that ``pytest.raises(SomeOtherError)`` let through (it was not the one expected)."""
+    from _pytest import raises
+
+    cls = getattr(raises, "RaisesExc", None)
+    if cls is None or getattr(cls.__exit__, "__toolbox_upstream_wrapped__", False):
+        return
+    exit_ = cls.__exit__
+
+    def __exit__(self: Any, exc_type: Any, exc_val: Any, exc_tb: Any) -> bool:
+        __tracebackhide__ = True
+        caught = exit_(self, exc_type, exc_val, exc_tb)
+        if not caught and exc_val is not None:
+            try:
+                exc_val.__toolbox_upstream_raises_mismatch__ = True
+            except AttributeError:
+                pass
+        return caught
+
+    __exit__.__toolbox_upstream_wrapped__ = True  # type: ignore[attr-defined]
+    cls.__exit__ = __exit__
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    global _OUT
+    global _OUT, _ROOT
+    _ROOT = str(config.rootpath)
     instrument()
+    _flag_raises_mismatch()
     out_dir = os.environ.get("TOOLBOX_UPSTREAM_OUT")
     if out_dir:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -201,14 +179,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         state["outcome"] = "failed"
         state["when"] = report.when
         if call.excinfo is not None:
-            exc = call.excinfo
-            bucket, sub = classify(exc)
-            first = str(exc.value).strip().splitlines()
-            state.update(bucket=bucket, sub=sub, exception=type(exc.value).__name__,
-                         message=(first[0] if first else "")[:300], where=_where(exc),
-                         in_toolbox=_any_in_toolbox(exc))
+            exc = call.excinfo.value
+            state.update(facts(exc))
+            inner = exc.__context__
+            if isinstance(exc, AssertionError) and inner is not None:  # pytest.raises(match=...) saw this one
+                state["context"] = facts(inner)
         else:
-            state.update(bucket="internal-error", sub="unknown", exception="", message="", where="")
+            state.update(exception="", message=str(report.longrepr)[:600], where="")
     if report.when == "teardown":
         state["touched"] = _TOUCHED
         if _OUT is not None:

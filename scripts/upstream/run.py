@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
+from buckets import classify  # noqa: E402
 from declared import DECLARED, declared_for  # noqa: E402
 from plugin import FAMILIES  # noqa: E402
 
@@ -146,7 +147,7 @@ def run_pytest(modules: list[str], tmp: Path, workers: int, timeout: int, extra:
     out.mkdir()
     env = dict(os.environ)
     env["TOOLBOX_UPSTREAM_OUT"] = str(out)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), str(ROOT), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH", ""), str(ROOT)) if p)
     env.setdefault("SKLEARN_SKIP_NETWORK_TESTS", "1")
     cmd = [sys.executable, "-m", "pytest", "-c", str(tmp / "pytest.ini"), "--rootdir", str(tmp),
            "--import-mode=importlib", "-p", "sklearn.conftest", "-p", "plugin", "-q", "--no-header",
@@ -173,12 +174,21 @@ def collect(tmp: Path) -> list[dict]:
     out = []
     for rec in records.values():
         rec["module"] = rec["nodeid"].split("::", 1)[0]
-        if rec["outcome"] == "failed" and rec.get("touched"):
-            d = declared_for(rec)
-            if d is not None:
-                rec["bucket"], rec["declared"] = "declared", d.id
+        bucket(rec)
         out.append(rec)
     return out
+
+
+def bucket(rec: dict) -> None:
+    """Set ``bucket``/``sub`` (and ``declared``) of a failed test's record from its facts."""
+    for k in ("bucket", "sub", "declared"):
+        rec.pop(k, None)
+    if rec["outcome"] != "failed":
+        return
+    rec["bucket"], rec["sub"] = classify(rec)
+    d = declared_for(rec)
+    if d is not None:
+        rec["bucket"], rec["declared"] = "declared", d.id
 
 
 def summarize(records: list[dict]) -> dict[str, dict]:
@@ -210,7 +220,8 @@ def versions() -> dict[str, str]:
                             text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "toolbox"], cwd=ROOT,
                            capture_output=True, text=True).stdout.strip()
-    return {"toolbox_commit": commit + ("+local changes" if dirty else ""), "scikit-learn": sklearn.__version__,
+    label = os.environ.get("TOOLBOX_UPSTREAM_LABEL") or commit + ("+local changes" if dirty else "")
+    return {"toolbox_commit": label, "scikit-learn": sklearn.__version__,
             "numpy": numpy.__version__, "scipy": scipy.__version__, "python": platform.python_version(),
             "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")}
 
@@ -298,10 +309,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=str(ROOT / "docs" / "compatibility.json"))
     ap.add_argument("--md", default=str(ROOT / "docs" / "compatibility.md"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--reclassify", action="store_true",
+                    help="run nothing: re-bucket the tests stored in --json and rewrite --md")
     ap.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
     args = ap.parse_args(argv)
     modules = args.modules or list(MODULES)
     extra = [a for a in args.pytest_args if a != "--"]
+    json_path = Path(args.json)
+    if args.reclassify:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+        for rel, mod in data["modules"].items():
+            for t in mod["tests"]:
+                bucket(t)
+            mod["summary"] = summarize([{**t, "module": rel, "touched": True} for t in mod["tests"]]).get(
+                rel, mod["summary"]) | {"collected": mod["summary"]["collected"]}
+        json_path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        write_docs(data, Path(args.md))
+        return 0
 
     tmp = Path(tempfile.mkdtemp(prefix="toolbox-upstream-"))
     try:
@@ -317,14 +341,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"upstream-tests: kept {tmp}")
 
-    json_path = Path(args.json)
     data = json.loads(json_path.read_text(encoding="utf-8")) if json_path.exists() else {"modules": {}}
     summary = summarize(records)
     for rel in modules:
-        tests = sorted((r for r in records if r["module"] == rel and r.get("touched")), key=lambda r: r["nodeid"])
-        for t in tests:
-            for k in ("module", "touched", "in_toolbox"):
-                t.pop(k, None)
+        tests = sorted(({k: v for k, v in r.items() if k not in ("module", "touched")}
+                        for r in records if r["module"] == rel and r.get("touched")), key=lambda r: r["nodeid"])
         empty = {"collected": 0, "touched": 0, "passed": 0, "failed": 0, "skipped": 0, **{b: 0 for b in BUCKETS}}
         data["modules"][rel] = {"run": run, "swapped_imports": swapped[rel],
                                 "summary": summary.get(rel, empty), "tests": tests}
