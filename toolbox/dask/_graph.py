@@ -150,6 +150,9 @@ def check_rows_1d(y: Any, X: Any, *, name: str = "y") -> Any:
         y = np.asarray(y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
+        if y.ndim == 0 or y.shape[0] != X.shape[0]:
+            raise ValueError(f"Found input variables with inconsistent numbers of samples: X has {X.shape[0]} "
+                             f"samples but {name} has shape {y.shape}.")
         y = da.from_array(y, chunks=(X.chunks[0],) + ((y.shape[1],) if y.ndim == 2 else ()))
     if y.ndim == 0 or y.ndim > 2:
         raise ValueError(f"{name} should be a 1d or 2d array, got shape {y.shape}.")
