@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 HEAVY = ["torch", "jax", "cupy", "numba", "array_api_strict", "transformers", "huggingface_hub", "plotly", "optuna",
-         "safetensors", "starlette", "uvicorn"]
+         "safetensors", "starlette", "uvicorn", "dask", "distributed"]
 
 
 def test_import_toolbox_is_lazy():
