@@ -34,6 +34,7 @@ from .backends import (
     to_backend,
 )
 from .backends._convert import as_host_array
+from .backends._sparse import as_compute_format, is_sparse, sparse_kind, stored_values
 
 __all__ = [
     "BaseEstimator",
@@ -44,6 +45,7 @@ __all__ = [
     "Validated",
     "check_array",
     "check_is_fitted",
+    "check_sparse",
     "validate_data",
 ]
 
@@ -64,10 +66,7 @@ def _host_numeric(X: Any, name: str) -> np.ndarray:
     """Lists, tuples, pandas objects and array-likes -> a numeric NumPy array."""
     module = type(X).__module__
     if module.startswith("scipy.sparse") or hasattr(X, "tocsr"):
-        raise TypeError(
-            f"Sparse data was passed for {name}, but dense data is required. "
-            "Use X.toarray() to convert to a dense array."
-        )
+        raise TypeError(_sparse_refusal(None, name))
     if module.startswith("pandas") and hasattr(X, "dtypes"):
         items = list(X.dtypes.items()) if hasattr(X, "columns") else [(getattr(X, "name", None), X.dtype)]
         for col, dt in items:
@@ -131,6 +130,85 @@ def _check_no_inf(X: Any, *, xp: Any, name: str) -> None:
     where = f"row {first // ncol}, column {first % ncol}" if X.ndim == 2 else f"index {first}"
     raise ValueError(f"Input {name} contains {n_inf} infinite value(s); the first is at {where}. "
                      "NaN marks missing values here, but infinity is not allowed.")
+
+
+def _sparse_refusal(estimator: Any, name: str, hint: str | None = None) -> str:
+    """scikit-learn's message for sparse input where dense is required, plus the sparse-friendly way."""
+    est = f" to {_estimator_name(estimator)}" if estimator is not None else ""
+    msg = (f"Sparse data was passed for {name}{est}, but dense data is required. Use '.toarray()' "
+           "to convert to a dense array")
+    return msg + (f"; or, to keep the data sparse, {hint}." if hint else ".")
+
+
+def _sparse_to_compute(X: Any, compute: Compute, name: str) -> Any:
+    """A SciPy or torch sparse ``X`` in the sparse family of ``compute`` (SciPy on NumPy, torch on torch)."""
+    kind = sparse_kind(X)
+    target = "torch" if compute.framework.name == "torch" else "scipy" if compute.framework.name == "numpy" else None
+    if kind not in ("scipy", "torch") or target is None:
+        where = "a cupyx.scipy.sparse matrix" if kind == "cupyx" else f"the {compute.backend!r} backend"
+        raise TypeError(
+            f"Sparse {name} is supported as a scipy.sparse matrix (NumPy backend) or a torch sparse "
+            f"tensor (torch backend); not on {where}. Use a supported pair, or X.toarray() to densify."
+        )
+    if kind == target:
+        return X
+    if target == "torch":  # SciPy -> torch, under an explicit torch backend: the stored entries only
+        import torch
+
+        from .backends._sparse import _torch_csr
+
+        C = X.tocsr()
+        dev = compute.device
+        return _torch_csr(torch.as_tensor(C.indptr.astype(np.int64), device=dev),
+                          torch.as_tensor(C.indices.astype(np.int64), device=dev),
+                          torch.as_tensor(C.data, device=dev), tuple(C.shape))
+    import scipy.sparse
+
+    C = as_compute_format(X)
+    return scipy.sparse.csr_array((C.values().cpu().numpy(), C.col_indices().cpu().numpy(),
+                                   C.crow_indices().cpu().numpy()), shape=tuple(C.shape))
+
+
+def check_sparse(
+    X: Any,
+    *,
+    compute: Compute,
+    name: str = "X",
+    estimator: Any = None,
+    allow_nan: bool = False,
+    ensure_min_samples: int = 1,
+    ensure_min_features: int = 1,
+) -> Any:
+    """Validate a sparse ``X`` (SciPy or torch); return it in the compute format, never densified.
+
+    SciPy input becomes CSR (CSC stays CSC; the matrix or array class is kept), torch
+    input a CSR tensor; floating dtypes are kept, others become float64 (torch's default
+    float). Checks: 2-D, no complex values, the minimum sizes, and finite stored values
+    unless ``allow_nan`` (infinity is refused either way).
+    """
+    est = _estimator_name(estimator)
+    X = _sparse_to_compute(X, compute, name)
+    if len(X.shape) != 2:
+        raise ValueError(f"Found sparse array with dim {len(X.shape)} for {name}. {est} expected 2.")
+    if "complex" in str(X.dtype):
+        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}.")
+    n, p = int(X.shape[0]), int(X.shape[1])
+    if ensure_min_samples and n < ensure_min_samples:
+        raise ValueError(f"Found array with {n} sample(s) (shape={(n, p)}) while a minimum of "
+                         f"{ensure_min_samples} is required by {est}.")
+    if ensure_min_features and p < ensure_min_features:
+        raise ValueError(f"Found array with {p} feature(s) (shape={(n, p)}) while a minimum of "
+                         f"{ensure_min_features} is required by {est}.")
+    X = as_compute_format(X)
+    vals = stored_values(X)
+    xp = compute.xp
+    bad = xp.isinf(vals) if allow_nan else ~xp.isfinite(vals)
+    n_bad = int(xp.sum(xp.astype(bad, xp.int32)))
+    if n_bad:
+        what = "infinite value(s)" if allow_nan else "NaN or infinite value(s)"
+        raise ValueError(f"Input {name} contains {n_bad} {what} among its stored entries. Remove or "
+                         "impute them first (toolbox.impute.SimpleImputer).")
+    return X
 
 
 def check_array(
@@ -314,11 +392,19 @@ def validate_data(
     multi_output: bool = False,
     allow_nan: bool = False,
     ensure_min_samples: int = 1,
+    accept_sparse: bool = False,
+    sparse_hint: str | None = None,
 ) -> Validated:
     """Resolve the backend for this call, convert and validate ``X`` (and ``y``, ``sample_weight``).
 
     With ``reset=True`` (in ``fit``) ``n_features_in_`` and
     ``feature_names_in_`` are recorded; otherwise they are checked.
+
+    Sparse ``X`` (``scipy.sparse``, torch sparse tensors) is refused with a
+    ``TypeError`` (naming ``sparse_hint``, the sparse-friendly alternative,
+    when given) unless ``accept_sparse``; then it is checked by
+    :func:`check_sparse` and stays sparse (``X`` of the result is SciPy CSR or
+    CSC on NumPy, a torch CSR tensor on torch).
 
     Raises
     ------
@@ -336,9 +422,15 @@ def validate_data(
     origin = origin_of(X)
     compute = resolve(X)
     _check_feature_names(estimator, X, reset=reset)
-    Xa = _to_compute(X, compute, "X")
-    Xa = check_array(Xa, xp=compute.xp, device=compute.device, name="X", estimator=estimator,
-                     allow_nan=allow_nan, ensure_min_samples=ensure_min_samples)
+    if is_sparse(X):
+        if not accept_sparse:
+            raise TypeError(_sparse_refusal(estimator, "X", sparse_hint))
+        Xa = check_sparse(X, compute=compute, estimator=estimator, allow_nan=allow_nan,
+                          ensure_min_samples=ensure_min_samples)
+    else:
+        Xa = _to_compute(X, compute, "X")
+        Xa = check_array(Xa, xp=compute.xp, device=compute.device, name="X", estimator=estimator,
+                         allow_nan=allow_nan, ensure_min_samples=ensure_min_samples)
     n_features = int(Xa.shape[1])
     if reset:
         estimator.n_features_in_ = n_features
@@ -387,6 +479,12 @@ class BaseEstimator(sklearn.base.BaseEstimator):
             func = cls.__dict__.get(method)
             if callable(func):
                 setattr(cls, method, _hooks.wrap_fit(func, method))
+        # outermost: a dask.array (or the "dask" backend) goes to toolbox.dask's blockwise
+        # paths, defined or inherited (plain functions only: available_if descriptors stay)
+        for method in _hooks.DASK_METHODS:
+            func = inspect.getattr_static(cls, method, None)
+            if inspect.isfunction(func) and not getattr(func, "__toolbox_dask__", False):
+                setattr(cls, method, _hooks.wrap_dask(func, method))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -417,6 +515,8 @@ class BaseEstimator(sklearn.base.BaseEstimator):
     def _output(result: Any, origin: Origin) -> Any:
         """Return ``result`` as the caller expects: mirroring the input, or per ``output_type``."""
         mode = get_config()["output_type"]
+        if is_sparse(result):  # sparse stays sparse, in the library it was computed with
+            return result
         if mode == "backend":
             return result
         if mode == "input":
@@ -479,12 +579,6 @@ class RegressorMixin(sklearn.base.RegressorMixin):
         """Coefficient of determination R^2 of ``self.predict(X)`` against ``y`` (averaged over outputs)."""
         xp, y_true, y_pred, sw = _score_inputs(self, X, y, sample_weight)
         y_true = xp.astype(y_true, y_pred.dtype) if y_true.dtype != y_pred.dtype else y_true
-        # outermost: a dask.array (or the "dask" backend) goes to toolbox.dask's blockwise
-        # paths, defined or inherited (plain functions only: available_if descriptors stay)
-        for method in _hooks.DASK_METHODS:
-            func = inspect.getattr_static(cls, method, None)
-            if inspect.isfunction(func) and not getattr(func, "__toolbox_dask__", False):
-                setattr(cls, method, _hooks.wrap_dask(func, method))
         if y_true.ndim == 1 and y_pred.ndim == 2:
             y_pred = xp.reshape(y_pred, y_true.shape)
         if sw is None:

@@ -22,6 +22,9 @@ from ._truncated_svd import (
 
 __all__ = ["PCA"]
 
+# PCA centres X, which would make every implicit zero of a sparse matrix stored
+_PCA_SPARSE_HINT = "use toolbox.decomposition.TruncatedSVD (no centring), as scikit-learn advises"
+
 _SOLVERS = ("auto", "full", "covariance_eigh", "arpack", "randomized")
 
 
@@ -225,7 +228,7 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _fit(self, X: Any) -> tuple[Any, Any, Any]:
         self._check_params()
-        v = validate_data(self, X, reset=True)
+        v = validate_data(self, X, reset=True, sparse_hint=_PCA_SPARSE_HINT)
         X = v.X
         n, d = int(X.shape[0]), int(X.shape[1])
         m = min(n, d)

@@ -10,6 +10,7 @@ from typing import Any
 import sklearn.base
 
 from ..backends import Generator, origin_of, primitives, resolve
+from ..backends import _sparse as sp
 from ..base import (
     BaseEstimator,
     TransformerMixin,
@@ -232,8 +233,10 @@ def _validate_reduced(est: Any, X: Any, n_columns: int) -> tuple[Any, Any, Any]:
 class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Dimensionality reduction by truncated SVD (latent semantic analysis), on the input's backend.
 
-    A drop-in for :class:`sklearn.decomposition.TruncatedSVD` for dense data.
-    The data is not centred.
+    A drop-in for :class:`sklearn.decomposition.TruncatedSVD`, for dense and
+    sparse data (``scipy.sparse`` matrices and arrays; torch sparse tensors):
+    the data is not centred, so sparse input is only ever multiplied, never
+    densified.
 
     Parameters
     ----------
@@ -248,10 +251,12 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
         Gram matrix ``X.T @ X``, formed in one BLAS pass (the right singular
         vectors by Rayleigh-Ritz on it), instead of ``2 (n_iter + 2)`` passes
         over ``X``; singular values below ``sqrt(eps)`` times the largest then
-        lose accuracy. ``"arpack"``: there is no
-        ARPACK in the Array API; the exact truncated SVD is computed with a
-        dense LAPACK SVD instead (the same result ARPACK converges to; ``tol``
-        is not used).
+        lose accuracy (sparse input always uses the products with ``X``).
+        ``"arpack"``: for ``scipy.sparse`` input, ARPACK itself
+        (``scipy.sparse.linalg.svds``, seeded as scikit-learn); for dense input
+        there is no ARPACK in the Array API, so the exact truncated SVD is
+        computed with a dense LAPACK SVD instead (the same result ARPACK
+        converges to; ``tol`` is not used).
     n_iter : int, default=5
         Power iterations of the randomized solver.
     n_oversamples : int, default=10
@@ -263,7 +268,7 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
     random_state : int, RandomState instance or None, default=None
         Seed of the backend's Gaussian test matrix (:class:`toolbox.backends.Generator`).
     tol : float, default=0.0
-        Accepted for compatibility (ARPACK's tolerance); unused.
+        ARPACK's tolerance (``algorithm="arpack"`` on ``scipy.sparse`` input only).
 
     Attributes
     ----------
@@ -320,12 +325,13 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
 
     def _fit(self, X: Any) -> tuple[Any, Any]:
         self._check_params()
-        v = validate_data(self, X, reset=True)
+        v = validate_data(self, X, reset=True, accept_sparse=True)
         xp, X = v.xp, v.X
         n, d = int(X.shape[0]), int(X.shape[1])
         name = type(self).__name__
+        sparse = sp.is_sparse(X)
         if d and n:
-            top = xp.max(xp.abs(X), axis=0)
+            top = sp.column_max_abs(X) if sparse else xp.max(xp.abs(X), axis=0)
             j = int(xp.argmax(top))
             if float(top[j]) > math.sqrt(float(xp.finfo(X.dtype).max) / n):
                 raise ValueError(
@@ -345,8 +351,11 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
                     f"n_components={k} must be strictly less than min(n_samples, n_features)={min(n, d)} "
                     f"with algorithm='arpack' (n_samples={n}, n_features={d})."
                 )
-            _, S, Vt = xp.linalg.svd(X, full_matrices=False)
-            S, Vt = S[:k], Vt[:k, :]
+            if sparse:
+                S, Vt = self._svds(X, k, v.compute)
+            else:
+                _, S, Vt = xp.linalg.svd(X, full_matrices=False)
+                S, Vt = S[:k], Vt[:k, :]
         else:
             if k > d:
                 raise ValueError(f"n_components({k}) must be <= n_features({d}).")
@@ -354,25 +363,49 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
             opts = dict(n_oversamples=self.n_oversamples, n_iter=self.n_iter,
                         normalizer=_normalizer(self.power_iteration_normalizer, self.n_iter), gen=gen,
                         dtype=X.dtype, xp=xp)
-            if _gram_pays((n, d), k + self.n_oversamples, self.n_iter):
+            if sparse:  # products with the stored entries only; X.T @ X could be dense
+                XT = sp.transpose(X)
+                _, S, Vt = _randomized_svd(lambda Q: sp.matmul(X, Q), lambda P: sp.matmul(XT, P), (n, d), k,
+                                           **opts)
+            elif _gram_pays((n, d), k + self.n_oversamples, self.n_iter):
                 G = primitives.gram(X, xp=xp)
                 S, Vt = _randomized_svd_gram(G, k, **opts)
             else:
                 _, S, Vt = _randomized_svd(lambda Q: X @ Q, lambda P: (P.T @ X).T, (n, d), k, **opts)
         _, Vt = _svd_flip_v(None, Vt, xp=xp)
-        Xt = X @ Vt.T
+        Xt = sp.matmul(X, Vt.T) if sparse else X @ Vt.T
         self.components_ = Vt
         self.explained_variance_ = xp.var(Xt, axis=0)
-        full_var = _total_variance(X, G, xp=xp)
+        full_var = xp.sum(sp.column_mean_var(X)[1]) if sparse else _total_variance(X, G, xp=xp)
         self.explained_variance_ratio_ = self.explained_variance_ / full_var
         self.singular_values_ = S
         return Xt, v.origin
 
+    def _svds(self, X: Any, k: int, compute: Any) -> tuple[Any, Any]:
+        """ARPACK (``scipy.sparse.linalg.svds``) on a SciPy sparse ``X``, seeded as scikit-learn does."""
+        if sp.sparse_kind(X) != "scipy":
+            raise ValueError(
+                "algorithm='arpack' on sparse input needs a scipy.sparse matrix (ARPACK runs on the host); "
+                "use algorithm='randomized' for torch sparse tensors."
+            )
+        import numpy as np
+        from scipy.sparse.linalg import svds
+        from sklearn.utils import check_random_state
+
+        v0 = check_random_state(self.random_state).uniform(-1, 1, min(X.shape))
+        _, S, Vt = svds(X, k=k, tol=self.tol, v0=v0)
+        return np.ascontiguousarray(S[::-1]), np.ascontiguousarray(Vt[::-1])
+
     def transform(self, X: Any) -> Any:
-        """Project ``X`` (n_samples, n_features) on the components: shape (n_samples, n_components)."""
+        """Project ``X`` (n_samples, n_features) on the components: shape (n_samples, n_components).
+
+        Sparse ``X`` (``scipy.sparse``, torch sparse) is multiplied as it is; the result is dense.
+        """
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, accept_sparse=True)
         (comp,) = self._fitted(v.compute, "components_", dtype=v.X.dtype)
+        if sp.is_sparse(v.X):
+            return self._output(sp.matmul(v.X, comp.T), v.origin)
         return self._output(v.X @ comp.T, v.origin)
 
     def inverse_transform(self, X: Any) -> Any:
@@ -389,4 +422,5 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags

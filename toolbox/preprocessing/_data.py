@@ -6,7 +6,9 @@ import math
 from typing import Any
 
 from scipy.special import ndtri
+from sklearn.utils._param_validation import StrOptions
 
+from ..backends import _sparse as sp
 from ..backends import primitives
 from ..base import (
     BaseEstimator,
@@ -16,7 +18,7 @@ from ..base import (
     validate_data,
 )
 
-__all__ = ["MinMaxScaler", "RobustScaler", "StandardScaler"]
+__all__ = ["MaxAbsScaler", "MinMaxScaler", "Normalizer", "RobustScaler", "StandardScaler"]
 
 
 def _scale_from_var(var: Any, mean: Any, n_samples: float, *, xp: Any) -> Any:
@@ -60,7 +62,9 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Notes
     -----
     Unlike scikit-learn's, this scaler rejects NaN (impute first with
-    ``toolbox.impute.SimpleImputer``) and does not accept sparse input.
+    ``toolbox.impute.SimpleImputer``). Sparse ``X`` (``scipy.sparse``, torch
+    sparse tensors) needs ``with_mean=False`` (centring would densify it), as
+    in scikit-learn; its transform is sparse with the same structure.
     """
 
     def __init__(self, *, copy: bool = True, with_mean: bool = True, with_std: bool = True) -> None:
@@ -80,14 +84,30 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> StandardScaler:
         """Update the mean and variance with a batch ``X`` (Chan et al.'s pairwise update)."""
         first = not hasattr(self, "n_samples_seen_")
-        v = validate_data(self, X, reset=first, sample_weight=sample_weight)
+        v = self._validate(X, first, sample_weight)
         self._update(v, first)
         return self
+
+    def _validate(self, X: Any, reset: bool, sample_weight: Any = None) -> Any:
+        v = validate_data(self, X, reset=reset, sample_weight=sample_weight, accept_sparse=True)
+        if self.with_mean and sp.is_sparse(v.X):
+            raise ValueError(
+                "Cannot center sparse matrices: pass `with_mean=False` instead (or use "
+                "toolbox.preprocessing.MaxAbsScaler, which keeps the data sparse). Centring would "
+                "make every implicit zero stored."
+            )
+        return v
 
     def _update(self, v: Any, first: bool) -> None:
         xp, X, w = v.xp, v.X, v.sample_weight
         need_stats = self.with_mean or self.with_std
-        if w is None:
+        if sp.is_sparse(X):
+            n = int(X.shape[0]) if w is None else float(xp.sum(w))
+            if w is not None and n <= 0:
+                raise ValueError("sample_weight sums to zero or less; at least one positive weight is needed.")
+            mean, var = sp.column_mean_var(X, w) if self.with_std else (None, None)
+            need_stats = self.with_std
+        elif w is None:
             n: float = int(X.shape[0])
             if self.with_std:
                 mean, var = primitives.column_mean_var(X, xp=xp)
@@ -118,11 +138,16 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
         """Fit to ``X`` (n_samples, n_features) and return it standardized (validates ``X`` once)."""
         self._reset()
-        v = validate_data(self, X, reset=True, sample_weight=sample_weight)
+        v = self._validate(X, True, sample_weight)
         self._update(v, True)
-        return self._output(self._standardize(v.X, v.compute), v.origin)
+        return self._output(self._standardize(v.X, v.compute, X), v.origin)
 
-    def _standardize(self, X: Any, compute: Any) -> Any:
+    def _standardize(self, X: Any, compute: Any, original: Any = None) -> Any:
+        if sp.is_sparse(X):
+            if not self.with_std:
+                return sp.restore_format(sp.copy(X) if X is original else X, original)
+            (scale,) = self._fitted(compute, "scale_", dtype=X.dtype)
+            return sp.restore_format(sp.scale_columns(X, 1.0 / scale), original)
         mean, scale = self._fitted(compute, "mean_", "scale_", dtype=X.dtype)
         # one pass, one new array: (X - mean) / scale, rounded as the two separate operations
         return primitives.columnwise_affine(X, sub=mean if self.with_mean else None,
@@ -131,20 +156,30 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def transform(self, X: Any, copy: bool | None = None) -> Any:
         """Standardize ``X`` (n_samples, n_features); same library, device and float dtype as ``X``."""
         check_is_fitted(self, "n_samples_seen_")
-        v = validate_data(self, X, reset=False)
-        return self._output(self._standardize(v.X, v.compute), v.origin)
+        v = self._validate(X, False)
+        return self._output(self._standardize(v.X, v.compute, X), v.origin)
 
     def inverse_transform(self, X: Any, copy: bool | None = None) -> Any:
         """Undo :meth:`transform`: ``X * scale_ + mean_``."""
         check_is_fitted(self, "n_samples_seen_")
-        v = validate_data(self, X, reset=False)
+        v = self._validate(X, False)
         Xt = v.X
+        if sp.is_sparse(Xt):
+            if not self.with_std:
+                return self._output(sp.restore_format(sp.copy(Xt) if Xt is X else Xt, X), v.origin)
+            (scale,) = self._fitted(v.compute, "scale_", dtype=Xt.dtype)
+            return self._output(sp.restore_format(sp.scale_columns(Xt, scale), X), v.origin)
         mean, scale = self._fitted(v.compute, "mean_", "scale_", dtype=Xt.dtype)
         if self.with_std:
             Xt = Xt * scale
         if self.with_mean:
             Xt = Xt + mean
         return self._output(Xt, v.origin)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = not self.with_mean
+        return tags
 
 
 def _handle_zeros_in_scale(scale: Any, *, xp: Any) -> Any:
@@ -406,3 +441,162 @@ class RobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if self.with_centering:
             Xt = Xt + center
         return self._output(Xt, v.origin)
+
+
+class MaxAbsScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Scale each feature by its maximum absolute value, to [-1, 1]; keeps sparse data sparse.
+
+    ``X / max_abs_`` per column, computed on the input's own backend and
+    device (dense arrays, ``scipy.sparse`` matrices, torch sparse tensors). No
+    centring, so sparse input gives a sparse output with the same structure. A
+    drop-in for :class:`sklearn.preprocessing.MaxAbsScaler`.
+
+    Parameters
+    ----------
+    copy : bool, default=True
+        Accepted for compatibility; toolbox never modifies its input.
+
+    Attributes
+    ----------
+    max_abs_ : array of shape (n_features,)
+        Per-feature maximum absolute value.
+    scale_ : array of shape (n_features,)
+        ``max_abs_``, with 1 for all-zero features.
+    n_samples_seen_ : int
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        Only when fitted on a DataFrame with string column names.
+
+    Notes
+    -----
+    Unlike scikit-learn's, this scaler rejects NaN (impute first).
+    """
+
+    _parameter_constraints: dict = {"copy": ["boolean"]}  # noqa: RUF012 - scikit-learn's convention
+
+    def __init__(self, *, copy: bool = True) -> None:
+        self.copy = copy
+
+    def _reset(self) -> None:
+        for attr in ("scale_", "max_abs_", "n_samples_seen_"):
+            self.__dict__.pop(attr, None)
+
+    def fit(self, X: Any, y: Any = None) -> MaxAbsScaler:
+        """Compute the per-feature maximum absolute value of ``X`` (n_samples, n_features)."""
+        self._reset()
+        return self.partial_fit(X, y)
+
+    def partial_fit(self, X: Any, y: Any = None) -> MaxAbsScaler:
+        """Update the per-feature maximum absolute value with a batch ``X``."""
+        first = not hasattr(self, "n_samples_seen_")
+        v = validate_data(self, X, reset=first, accept_sparse=True)
+        self._update(v, first)
+        return self
+
+    def _update(self, v: Any, first: bool) -> None:
+        xp, X = v.xp, v.X
+        max_abs = sp.column_max_abs(X) if sp.is_sparse(X) else xp.max(xp.abs(X), axis=0)
+        if first:
+            self.n_samples_seen_ = int(X.shape[0])
+        else:
+            (old,) = self._fitted(v.compute, "max_abs_", dtype=max_abs.dtype)
+            max_abs = xp.maximum(old, max_abs)
+            self.n_samples_seen_ += int(X.shape[0])
+        self.max_abs_ = max_abs
+        self.scale_ = _handle_zeros_in_scale(max_abs, xp=xp)
+
+    def _scale(self, X: Any, compute: Any, original: Any, *, inverse: bool = False) -> Any:
+        (scale,) = self._fitted(compute, "scale_", dtype=X.dtype)
+        if sp.is_sparse(X):
+            return sp.restore_format(sp.scale_columns(X, scale if inverse else 1.0 / scale), original)
+        return X * scale if inverse else X / scale
+
+    def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
+        """Fit to ``X`` and return it scaled (validates ``X`` once)."""
+        self._reset()
+        v = validate_data(self, X, reset=True, accept_sparse=True)
+        self._update(v, True)
+        return self._output(self._scale(v.X, v.compute, X), v.origin)
+
+    def transform(self, X: Any) -> Any:
+        """Scale ``X`` (n_samples, n_features) by ``1 / scale_``; sparse input stays sparse."""
+        check_is_fitted(self, "n_samples_seen_")
+        v = validate_data(self, X, reset=False, accept_sparse=True)
+        return self._output(self._scale(v.X, v.compute, X), v.origin)
+
+    def inverse_transform(self, X: Any) -> Any:
+        """Undo :meth:`transform`: ``X * scale_``."""
+        check_is_fitted(self, "n_samples_seen_")
+        v = validate_data(self, X, reset=False, accept_sparse=True)
+        return self._output(self._scale(v.X, v.compute, X, inverse=True), v.origin)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class Normalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Scale each sample (row) to unit norm; keeps sparse data sparse.
+
+    Rows with norm zero are left as they are. Stateless: ``fit`` only records
+    the number of features. A drop-in for :class:`sklearn.preprocessing.Normalizer`.
+
+    Parameters
+    ----------
+    norm : {"l1", "l2", "max"}, default="l2"
+        The norm each row is divided by.
+    copy : bool, default=True
+        Accepted for compatibility; toolbox never modifies its input.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, shape (n_features_in_,)
+        Only when fitted on a DataFrame with string column names.
+    """
+
+    _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
+        "norm": [StrOptions({"l1", "l2", "max"})],
+        "copy": ["boolean"],
+    }
+
+    def __init__(self, norm: str = "l2", *, copy: bool = True) -> None:
+        self.norm = norm
+        self.copy = copy
+
+    def fit(self, X: Any, y: Any = None) -> Normalizer:
+        """Validate ``X`` and record ``n_features_in_``; there is nothing to learn."""
+        self._validate_params()
+        validate_data(self, X, reset=True, accept_sparse=True)
+        return self
+
+    def _norms(self, X: Any, xp: Any) -> Any:
+        if sp.is_sparse(X):
+            if self.norm == "l1":
+                return sp.row_abs_sums(X)
+            if self.norm == "max":
+                return sp.row_max_abs(X)
+            return xp.sqrt(sp.row_sq_norms(X))
+        if self.norm == "l1":
+            return xp.sum(xp.abs(X), axis=1)
+        if self.norm == "max":
+            return xp.max(xp.abs(X), axis=1)
+        return xp.sqrt(xp.sum(X * X, axis=1))
+
+    def transform(self, X: Any, copy: bool | None = None) -> Any:
+        """Each row of ``X`` (n_samples, n_features) divided by its norm; sparse input stays sparse."""
+        self._validate_params()
+        check_is_fitted(self)
+        v = validate_data(self, X, reset=False, accept_sparse=True)
+        xp, Xa = v.xp, v.X
+        norms = _handle_zeros_in_scale(self._norms(Xa, xp), xp=xp)
+        if sp.is_sparse(Xa):
+            return self._output(sp.restore_format(sp.scale_rows(Xa, 1.0 / norms), X), v.origin)
+        return self._output(Xa / norms[:, None], v.origin)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.requires_fit = False
+        return tags

@@ -1,0 +1,274 @@
+"""Sparse matrices: recognising them and the few operations estimators need (layer 1).
+
+Two families are supported: ``scipy.sparse`` matrices and arrays on the host
+(computed on with SciPy; results are NumPy arrays), and torch sparse tensors
+(``sparse_coo`` / ``sparse_csr``, any device; computed on with torch's sparse
+kernels). Every operation here keeps memory proportional to the stored
+entries: nothing is densified. Each function takes the sparse matrix ``X`` in
+the canonical compute format that :func:`as_compute_format` returns (CSR,
+except that SciPy CSC is kept as CSC) and the dense namespace ``xp`` of the
+call.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_compute_format",
+    "column_max_abs",
+    "column_mean_var",
+    "column_sums",
+    "copy",
+    "is_sparse",
+    "matmul",
+    "restore_format",
+    "rmatmul",
+    "row_abs_sums",
+    "row_max_abs",
+    "row_sq_norms",
+    "scale_columns",
+    "scale_rows",
+    "sparse_kind",
+    "stored_values",
+    "transpose",
+    "with_values",
+]
+
+
+def sparse_kind(x: Any) -> str | None:
+    """``"scipy"``, ``"cupyx"``, ``"torch"`` for a sparse matrix of that library, else ``None``."""
+    mod = type(x).__module__
+    if mod.startswith("scipy.sparse"):
+        return "scipy"
+    if mod.startswith("cupyx.scipy.sparse"):
+        return "cupyx"
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(x, torch.Tensor) and x.layout != torch.strided:
+        return "torch"
+    return None
+
+
+def is_sparse(x: Any) -> bool:
+    """Whether ``x`` is a sparse matrix (SciPy, CuPy's cupyx or a torch sparse tensor)."""
+    return sparse_kind(x) is not None
+
+
+def _torch_csr(crow: Any, col: Any, values: Any, shape: tuple[int, int]) -> Any:
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
+        return torch.sparse_csr_tensor(crow, col, values, size=shape, check_invariants=False)
+
+
+def as_compute_format(X: Any, dtype: Any = None) -> Any:
+    """``X`` as CSR (SciPy CSC stays CSC) of floating ``dtype``; never modifies ``X``.
+
+    SciPy: float32 and float64 are kept, other dtypes become float64 (the
+    matrix/array class is kept). torch: COO is coalesced and converted to CSR.
+    """
+    kind = sparse_kind(X)
+    if kind in ("scipy", "cupyx"):
+        if X.format not in ("csr", "csc"):
+            X = X.tocsr()
+        if dtype is None:
+            dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        if X.dtype != dtype:
+            X = X.astype(dtype)
+        if not X.has_canonical_format:  # duplicates summed, indices sorted: on a copy
+            X = X.copy()
+            X.sum_duplicates()
+        return X
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
+        if X.layout == torch.sparse_coo:
+            X = X.coalesce()
+        if X.layout != torch.sparse_csr:
+            X = X.to_sparse_csr()
+        if dtype is None:
+            dtype = X.dtype if X.dtype in (torch.float32, torch.float64) else torch.get_default_dtype()
+        if X.dtype != dtype:
+            X = X.to(dtype)
+    return X
+
+
+def restore_format(Xt: Any, like: Any) -> Any:
+    """``Xt`` (compute format) in the format family of the caller's ``like`` (CSR for SciPy COO etc.)."""
+    kind = sparse_kind(like)
+    if kind == "torch":
+        import torch
+
+        if like.layout == torch.sparse_coo:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
+                return Xt.to_sparse_coo()
+    return Xt
+
+
+def copy(X: Any) -> Any:
+    """A copy of sparse ``X`` (its arrays too)."""
+    return X.clone() if sparse_kind(X) == "torch" else X.copy()
+
+
+def stored_values(X: Any) -> Any:
+    """The stored entries (SciPy ``X.data``; torch ``X.values()``), shape (nnz,), not a copy."""
+    return X.values() if sparse_kind(X) == "torch" else X.data
+
+
+def with_values(X: Any, values: Any) -> Any:
+    """A new sparse matrix with ``X``'s structure and ``values`` as its stored entries."""
+    if sparse_kind(X) == "torch":
+        return _torch_csr(X.crow_indices(), X.col_indices(), values, tuple(X.shape))
+    return type(X)((values, X.indices.copy(), X.indptr.copy()), shape=X.shape)
+
+
+def _minor_index(X: Any) -> Any:
+    """Column index (CSR) or row index (CSC) of each stored entry."""
+    return X.col_indices() if sparse_kind(X) == "torch" else X.indices
+
+
+def _major_index(X: Any) -> Any:
+    """Row index (CSR) or column index (CSC) of each stored entry, shape (nnz,)."""
+    if sparse_kind(X) == "torch":
+        import torch
+
+        crow = X.crow_indices()
+        counts = crow[1:] - crow[:-1]
+        return torch.repeat_interleave(torch.arange(X.shape[0], device=crow.device), counts)
+    n_major = X.shape[0] if X.format == "csr" else X.shape[1]
+    return np.repeat(np.arange(n_major, dtype=X.indices.dtype), np.diff(X.indptr))
+
+
+def _col_index(X: Any) -> Any:
+    if sparse_kind(X) != "torch" and X.format == "csc":
+        return _major_index(X)
+    return _minor_index(X)
+
+
+def _row_index(X: Any) -> Any:
+    if sparse_kind(X) != "torch" and X.format == "csc":
+        return _minor_index(X)
+    return _major_index(X)
+
+
+def _scatter_sum(values: Any, ids: Any, length: int, like: Any) -> Any:
+    if sparse_kind(like) == "torch":
+        import torch
+
+        out = torch.zeros(length, dtype=values.dtype, device=values.device)
+        return out.index_add_(0, ids, values)
+    return np.bincount(ids, weights=values, minlength=length).astype(values.dtype, copy=False)
+
+
+def matmul(X: Any, W: Any) -> Any:
+    """``X @ W`` for dense ``W`` of shape (p,) or (p, k): a dense result."""
+    if sparse_kind(X) == "torch":
+        if W.ndim == 1:
+            return (X @ W[:, None])[:, 0]
+        return X @ W
+    out = X @ W
+    return np.asarray(out)
+
+
+def rmatmul(X: Any, R: Any) -> Any:
+    """``X.T @ R`` for dense ``R`` of shape (n,) or (n, k): a dense result."""
+    if sparse_kind(X) == "torch":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
+            Xt = X.t()
+            if R.ndim == 1:
+                return (Xt @ R[:, None])[:, 0]
+            return Xt @ R
+    return np.asarray(X.T @ R)
+
+
+def transpose(X: Any) -> Any:
+    """``X.T`` in a format whose products are fast: SciPy's free transposed view; torch, a CSR copy
+    of the transpose (nnz memory), built once for solvers that apply ``X.T`` many times."""
+    if sparse_kind(X) == "torch":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
+            return X.t().to_sparse_csr()
+    return X.T
+
+
+def column_sums(X: Any, weights: Any = None, *, power: int = 1) -> Any:
+    """``sum_i w_i * X[i, j] ** power`` per column, shape (p,)."""
+    vals = stored_values(X)
+    if power != 1:
+        vals = vals**power
+    if weights is not None:
+        vals = vals * weights[_row_index(X)]
+    return _scatter_sum(vals, _col_index(X), X.shape[1], X)
+
+
+def column_mean_var(X: Any, weights: Any = None) -> tuple[Any, Any]:
+    """Per-column (weighted) mean and biased variance, implicit zeros included, as scikit-learn's
+    ``mean_variance_axis``: the variance is summed over the stored entries around the mean plus
+    ``mean**2`` times the weight of the implicit zeros."""
+    n, p = X.shape
+    total = float(n) if weights is None else weights.sum()
+    mean = column_sums(X, weights) / total
+    col = _col_index(X)
+    vals = stored_values(X)
+    dev = (vals - mean[col]) ** 2
+    w_nz = None if weights is None else weights[_row_index(X)]
+    if w_nz is not None:
+        dev = dev * w_nz
+    ones = vals * 0 + 1 if w_nz is None else w_nz
+    w_stored = _scatter_sum(ones, col, p, X)
+    var = (_scatter_sum(dev, col, p, X) + (total - w_stored) * mean**2) / total
+    return mean, var
+
+
+def column_max_abs(X: Any) -> Any:
+    """``max_i |X[i, j]|`` per column (0 for a column with no stored entry), shape (p,)."""
+    vals = abs(stored_values(X))
+    col = _col_index(X)
+    p = X.shape[1]
+    if sparse_kind(X) == "torch":
+        import torch
+
+        out = torch.zeros(p, dtype=vals.dtype, device=vals.device)
+        return out.scatter_reduce(0, col, vals, reduce="amax", include_self=True)
+    return abs(X).max(axis=0).toarray().ravel()
+
+
+def row_sq_norms(X: Any) -> Any:
+    """``sum_j X[i, j]**2`` per row, shape (n,)."""
+    vals = stored_values(X)
+    return _scatter_sum(vals * vals, _row_index(X), X.shape[0], X)
+
+
+def row_abs_sums(X: Any) -> Any:
+    vals = stored_values(X)
+    return _scatter_sum(abs(vals), _row_index(X), X.shape[0], X)
+
+
+def row_max_abs(X: Any) -> Any:
+    vals = abs(stored_values(X))
+    row = _row_index(X)
+    n = X.shape[0]
+    if sparse_kind(X) == "torch":
+        import torch
+
+        out = torch.zeros(n, dtype=vals.dtype, device=vals.device)
+        return out.scatter_reduce(0, row, vals, reduce="amax", include_self=True)
+    return abs(X).max(axis=1).toarray().ravel()
+
+
+def scale_columns(X: Any, s: Any) -> Any:
+    """``X * s[None, :]`` as a new sparse matrix of the same structure."""
+    return with_values(X, stored_values(X) * s[_col_index(X)])
+
+
+def scale_rows(X: Any, s: Any) -> Any:
+    """``X * s[:, None]`` as a new sparse matrix of the same structure."""
+    return with_values(X, stored_values(X) * s[_row_index(X)])
