@@ -259,6 +259,29 @@ def test_bad_input(xp):
         est.predict(xp.asarray(X[:, :2]))
 
 
+@pytest.mark.parametrize(("scale", "match"), [
+    (0.0, "no feature varies"), (None, "no feature varies"), (1e300, "variances overflow"),
+    (1e-300, "underflow to 0"),
+])
+def test_degenerate_variances_are_refused_not_nan(xp, scale, match):
+    # scikit-learn returns NaN probabilities for all of these; toolbox says why and fits nothing
+    if scale is not None and scale != 0.0 and not xp.float64:
+        pytest.skip("float64 magnitudes")
+    rng = np.random.default_rng(0)
+    X = np.ones((40, 3)) * 2.5 if scale is None else rng.normal(size=(40, 3)) * scale
+    y = np.arange(40) % 2
+    est = GaussianNB()
+    with pytest.raises(ValueError, match=match):
+        est.fit(xp.asarray(X), xp.asarray(y))
+    assert not hasattr(est, "var_") and not hasattr(est, "classes_")
+    # one varying feature is enough: the constant ones get var_smoothing's share of its variance
+    X2 = np.column_stack([np.ones(40), rng.normal(size=40)])
+    ref = SkGaussianNB().fit(X2, y)
+    got = GaussianNB().fit(xp.asarray(X2), xp.asarray(y))
+    tol = 1e-6 if xp.float64 else 1e-4
+    np.testing.assert_allclose(xp.to_numpy(got.predict_proba(xp.asarray(X2))), ref.predict_proba(X2), rtol=tol)
+
+
 def test_fitted_on_numpy_predicts_on_backend(xp):
     X, y = datasets.load_wine(return_X_y=True)
     X = _backend_data(xp, X)

@@ -106,6 +106,32 @@ def _quadratic_exact(X: Any, theta: Any, var: Any, *, xp: Any) -> Any:
     return parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
 
 
+def _check_variances(var: Any, X: Any, *, xp: Any) -> None:
+    """Refuse variances that would make every probability NaN (scikit-learn returns NaN there).
+
+    All zero: no feature varies, or the values are so small that their squares
+    underflow. Not finite: the squares overflow. In both cases the training
+    data is left untouched and nothing is fitted.
+    """
+    finite = bool(xp.all(xp.isfinite(var)))
+    if finite and bool(xp.any(var > 0)):
+        return
+    big = float(xp.max(xp.abs(X))) if X.shape[0] else 0.0
+    if not finite:
+        raise ValueError(
+            f"GaussianNB cannot fit X: its values (up to {big:.3g} in absolute value) are too large for "
+            f"their squared deviations to fit in {X.dtype}, so the variances overflow. Rescale X "
+            "(e.g. with StandardScaler or MaxAbsScaler) first.")
+    if big == 0 or bool(xp.all(X == X[:1, :])):
+        raise ValueError(
+            "GaussianNB cannot fit X: no feature varies (every value in each column is the same), so all "
+            "variances are 0 and every probability would be undefined. Give it at least one varying feature.")
+    raise ValueError(
+        f"GaussianNB cannot fit X: its values (at most {big:.3g} in absolute value) are so small that their "
+        f"squared deviations underflow to 0 in {X.dtype}. Rescale X (e.g. with StandardScaler or "
+        "MaxAbsScaler) first.")
+
+
 class GaussianNB(ClassifierMixin, BaseEstimator):
     """Gaussian Naive Bayes: independent Gaussian features within each class.
 
@@ -167,14 +193,21 @@ class GaussianNB(ClassifierMixin, BaseEstimator):
         self._check_params()
         if y is None:
             raise ValueError("GaussianNB requires y to be passed, but the target y is None.")
-        for attr in ("classes_", "theta_", "var_", "class_count_", "class_prior_", "epsilon_"):
-            self.__dict__.pop(attr, None)
+        self._forget()
         v = validate_data(self, X, y, reset=True, sample_weight=sample_weight)
         _check_weights(v)
-        self.classes_, y_enc = encode_labels(v.y, compute=v.compute, estimator_name=type(self).__name__)
-        self._init_counters(v)
-        self._update(v, y_enc)
+        try:
+            self.classes_, y_enc = encode_labels(v.y, compute=v.compute, estimator_name=type(self).__name__)
+            self._init_counters(v)
+            self._update(v, y_enc)
+        except BaseException:
+            self._forget()  # a failed fit leaves no half-fitted model behind
+            raise
         return self
+
+    def _forget(self) -> None:
+        for attr in ("classes_", "theta_", "var_", "class_count_", "class_prior_", "epsilon_"):
+            self.__dict__.pop(attr, None)
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> GaussianNB:
         """Update the model with a batch ``X`` (n_samples, n_features), ``y`` (n_samples,).
@@ -207,7 +240,12 @@ class GaussianNB(ClassifierMixin, BaseEstimator):
                     self.classes_ = v.compute.xp.astype(v.compute.asarray(new), v.y.dtype)
         if first:
             self._init_counters(v)
-        self._update(v, self._encode(v))
+        try:
+            self._update(v, self._encode(v))
+        except BaseException:
+            if first:
+                self._forget()
+            raise
         return self
 
     def _encode(self, v: Any) -> Any:
@@ -279,8 +317,10 @@ class GaussianNB(ClassifierMixin, BaseEstimator):
         var_merged = ssd / safe_total[:, None]
         fresh = (n_past == 0)[:, None]
         keep = ~present[:, None]
+        new_var = xp.where(keep, var, xp.where(fresh, var_new, var_merged)) + epsilon
+        _check_variances(new_var, X, xp=xp)
         self.theta_ = xp.where(keep, theta, xp.where(fresh, mu_new, mu_merged))
-        self.var_ = xp.where(keep, var, xp.where(fresh, var_new, var_merged)) + epsilon
+        self.var_ = new_var
         self.class_count_ = n_total
         self.epsilon_ = epsilon
         if self.priors is None:
