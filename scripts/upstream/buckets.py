@@ -56,9 +56,9 @@ def classify(rec: dict) -> tuple[str, str]:
         return "wrong-answer", "pytest.fail"
     if exc == "AssertionError":
         if msg.startswith("Regex pattern did not match"):
-            inner = rec.get("context")
+            inner = rec.get("context")  # the exception pytest.raises saw: unsupported only if toolbox refused
             sub = _unsupported(inner) if inner else None
-            if sub is not None:
+            if sub in ("sparse", "parameter", "missing attribute/method", "missing public name"):
                 return "unsupported", sub
             return "missing-warning-message", "different message"
         return "wrong-answer", "assertion"

@@ -21,6 +21,7 @@ import importlib
 import inspect
 import json
 import os
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,11 @@ def instrument() -> None:
             if inspect.isclass(obj):
                 _instrument_class(obj)
             elif inspect.isfunction(obj) and not getattr(obj, "__toolbox_upstream_wrapped__", False):
-                setattr(mod, name, _mark(obj))
+                wrapped = _mark(obj)
+                setattr(mod, name, wrapped)
+                home = sys.modules.get(obj.__module__)  # pickle finds a function by its defining module
+                if home is not None and getattr(home, obj.__qualname__, None) is obj:
+                    setattr(home, obj.__qualname__, wrapped)
 
 
 # --------------------------------------------------------------------------- #

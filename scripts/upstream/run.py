@@ -186,7 +186,7 @@ def bucket(rec: dict) -> None:
     if rec["outcome"] != "failed":
         return
     rec["bucket"], rec["sub"] = classify(rec)
-    d = declared_for(rec)
+    d = declared_for(rec) if rec["bucket"] == "unsupported" else None  # a refusal, not a wrong message
     if d is not None:
         rec["bucket"], rec["declared"] = "declared", d.id
 
