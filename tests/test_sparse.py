@@ -7,10 +7,17 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as ss
+import sklearn.cluster as skc
 import sklearn.decomposition as skd
+import sklearn.linear_model as skl
+import sklearn.neighbors as skn
 import sklearn.preprocessing as skp
 
+import toolbox.cluster as tc
 import toolbox.decomposition as td
+import toolbox.linear_model as tl
+import toolbox.linear_model._base as _lm_base
+import toolbox.neighbors as tn
 import toolbox.preprocessing as tp
 
 # every container on a CPU backend with sparse arrays
@@ -220,3 +227,185 @@ def test_truncated_svd_float32_kept():
     Xs = _svd_data().astype(np.float32)
     ours = td.TruncatedSVD(2, random_state=0).fit(Xs)
     assert ours.components_.dtype == np.float32
+
+
+# --------------------------------------------------------------------------- #
+# linear models: centred implicitly, X never densified
+# --------------------------------------------------------------------------- #
+
+def _regression_data():
+    rng = np.random.default_rng(5)
+    X = ss.csr_matrix(ss.random(200, 30, density=0.2, random_state=rng) * 3.0)
+    y = X @ rng.normal(size=30) + 0.1 * rng.normal(size=200) + 2.0
+    return X, y, rng.uniform(0.5, 2.0, 200)
+
+
+def _torch_like(a, X):
+    if ss.issparse(X) or a is None:
+        return a
+    import torch
+
+    return torch.as_tensor(a)
+
+
+REGRESSORS = {
+    "LinearRegression": (tl.LinearRegression, skl.LinearRegression),
+    "Ridge": (lambda: tl.Ridge(0.5), lambda: skl.Ridge(0.5, solver="cholesky")),
+    "Lasso": (lambda: tl.Lasso(0.01, tol=1e-10, max_iter=100_000),
+              lambda: skl.Lasso(0.01, tol=1e-10, max_iter=100_000)),
+    "ElasticNet": (lambda: tl.ElasticNet(0.01, tol=1e-10, max_iter=100_000),
+                   lambda: skl.ElasticNet(0.01, tol=1e-10, max_iter=100_000)),
+}
+
+
+@pytest.mark.parametrize("name", list(REGRESSORS))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_linear_regressors_match_sklearn(name, fit_intercept, weighted, kind):
+    Xs, y, sw = _regression_data()
+    ours, ref = REGRESSORS[name]
+    X = make(Xs, kind)
+    snap = snapshot(X)
+    w = sw if weighted else None
+    m = ours().set_params(fit_intercept=fit_intercept).fit(X, _torch_like(y, X), sample_weight=_torch_like(w, X))
+    r = ref().set_params(fit_intercept=fit_intercept).fit(Xs.toarray(), y, sample_weight=w)
+    np.testing.assert_allclose(dense(m.coef_), r.coef_, atol=1e-7)
+    np.testing.assert_allclose(float(m.intercept_), r.intercept_, atol=1e-7)
+    pred = m.predict(X)
+    assert not ss.issparse(pred)
+    np.testing.assert_allclose(dense(pred), r.predict(Xs.toarray()), atol=1e-6)
+    same(X, snap)
+
+
+@pytest.mark.parametrize("name", ["LinearRegression", "Ridge"])
+@pytest.mark.parametrize("kind", ["csr_matrix", "csc_array", "torch_csr"])
+def test_wide_sparse_uses_conjugate_gradients(name, kind, monkeypatch):
+    """Above SPARSE_GRAM_MAX_FEATURES no (d, d) Gram matrix: CG with the centring implicit."""
+    import toolbox.linear_model._least_squares as ls
+    import toolbox.linear_model._ridge as rd
+
+    for mod in (_lm_base, ls, rd):
+        monkeypatch.setattr(mod, "SPARSE_GRAM_MAX_FEATURES", 10)
+    Xs, y, sw = _regression_data()
+    Y = np.c_[y, 2 * y - 1]
+    X = make(Xs, kind)
+    ours = tl.LinearRegression(tol=1e-12) if name == "LinearRegression" else tl.Ridge(0.5, tol=1e-12)
+    ref = skl.LinearRegression() if name == "LinearRegression" else skl.Ridge(0.5, solver="cholesky")
+    m = ours.fit(X, _torch_like(Y, X), sample_weight=_torch_like(sw, X))
+    r = ref.fit(Xs.toarray(), Y, sample_weight=sw)
+    np.testing.assert_allclose(dense(m.coef_), r.coef_, atol=1e-7)
+    np.testing.assert_allclose(dense(m.intercept_), r.intercept_, atol=1e-7)
+    if name == "Ridge":
+        assert m.solver_ == "sparse_cg"
+
+
+def test_elastic_net_refuses_too_many_sparse_features(monkeypatch):
+    monkeypatch.setattr(_lm_base, "SPARSE_GRAM_MAX_FEATURES", 10)
+    import toolbox.linear_model._elastic_net as en
+
+    monkeypatch.setattr(en, "SPARSE_GRAM_MAX_FEATURES", 10)
+    Xs, y, _ = _regression_data()
+    with pytest.raises(ValueError, match=r"at most 10 features.*Ridge"):
+        tl.Lasso(0.1).fit(Xs, y)
+
+
+def _classification_data(n_classes):
+    rng = np.random.default_rng(7)
+    X = ss.csr_matrix(ss.random(400, 30, density=0.2, random_state=rng) * 3.0)
+    z = X @ rng.normal(size=30)
+    y = (z > np.median(z)).astype(int) if n_classes == 2 else np.digitize(z, np.quantile(z, [1 / 3, 2 / 3]))
+    return X, y
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_logistic_regression_matches_sklearn(n_classes, fit_intercept, kind):
+    Xs, y = _classification_data(n_classes)
+    X = make(Xs, kind)
+    snap = snapshot(X)
+    m = tl.LogisticRegression(tol=1e-10, max_iter=2000, fit_intercept=fit_intercept).fit(X, _torch_like(y, X))
+    r = skl.LogisticRegression(tol=1e-10, max_iter=2000, fit_intercept=fit_intercept).fit(Xs, y)
+    np.testing.assert_allclose(dense(m.coef_), r.coef_, atol=1e-5)
+    np.testing.assert_allclose(dense(m.intercept_), r.intercept_, atol=1e-5)
+    np.testing.assert_allclose(dense(m.predict_proba(X)), r.predict_proba(Xs), atol=1e-6)
+    np.testing.assert_array_equal(dense(m.predict(X)), r.predict(Xs))
+    same(X, snap)
+
+
+def test_logistic_regression_sample_weight_sparse():
+    Xs, y = _classification_data(2)
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, y.shape[0])
+    m = tl.LogisticRegression(tol=1e-10, max_iter=2000, class_weight="balanced").fit(Xs, y, sample_weight=sw)
+    r = skl.LogisticRegression(tol=1e-10, max_iter=2000, class_weight="balanced").fit(Xs, y, sample_weight=sw)
+    np.testing.assert_allclose(m.coef_, r.coef_, atol=1e-5)
+
+
+# --------------------------------------------------------------------------- #
+# KMeans and the nearest neighbours
+# --------------------------------------------------------------------------- #
+
+
+def _cluster_data():
+    rng = np.random.default_rng(11)
+    return ss.csr_matrix(ss.random(300, 20, density=0.3, random_state=rng))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kmeans_matches_sklearn_from_the_same_centres(weighted, kind):
+    Xs = _cluster_data()
+    init = Xs[:4].toarray()
+    w = np.random.default_rng(0).uniform(0.5, 2.0, Xs.shape[0]) if weighted else None
+    X = make(Xs, kind)
+    snap = snapshot(X)
+    m = tc.KMeans(4, init=_torch_like(init, X), n_init=1).fit(X, sample_weight=_torch_like(w, X))
+    r = skc.KMeans(4, init=init, n_init=1).fit(Xs, sample_weight=w)
+    np.testing.assert_allclose(dense(m.cluster_centers_), r.cluster_centers_, atol=1e-12)
+    np.testing.assert_array_equal(dense(m.labels_), r.labels_)
+    assert m.inertia_ == pytest.approx(r.inertia_, rel=1e-12)
+    assert m.n_iter_ == r.n_iter_
+    np.testing.assert_allclose(dense(m.transform(X)), r.transform(Xs), atol=1e-10)
+    np.testing.assert_array_equal(dense(m.predict(X)), r.predict(Xs))
+    assert m.score(X) == pytest.approx(r.score(Xs), rel=1e-12)
+    same(X, snap)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+def test_kmeans_seeding_on_sparse(init, kind):
+    Xs = _cluster_data()
+    m = tc.KMeans(4, init=init, n_init=3, random_state=0).fit(make(Xs, kind))
+    r = skc.KMeans(4, init=init, n_init=3, random_state=0).fit(Xs)
+    assert m.inertia_ <= 1.05 * r.inertia_
+
+
+def _knn_data():
+    rng = np.random.default_rng(13)
+    X = ss.csr_matrix(ss.random(300, 25, density=0.3, random_state=rng))
+    Q = ss.csr_matrix(ss.random(40, 25, density=0.3, random_state=rng))
+    return X, Q, rng.integers(0, 3, 300), rng.normal(size=300)
+
+
+@pytest.mark.parametrize("query", ["sparse", "dense", "train"])
+def test_kneighbors_match_sklearn(query, kind):
+    Xs, Qs, y, yr = _knn_data()
+    X = make(Xs, kind)
+    Q = None if query == "train" else make(Qs, kind) if query == "sparse" else _torch_like(Qs.toarray(), X)
+    snap = snapshot(X)
+    m = tn.KNeighborsClassifier(5, weights="distance").fit(X, _torch_like(y, X))
+    r = skn.KNeighborsClassifier(5, weights="distance").fit(Xs, y)
+    Qr = None if query == "train" else Qs
+    d, i = m.kneighbors(Q)
+    dr, ir = r.kneighbors(Qr)
+    np.testing.assert_allclose(dense(d), dr, atol=1e-10)
+    np.testing.assert_array_equal(dense(i), ir)
+    np.testing.assert_allclose(dense(m.predict_proba(Q)), r.predict_proba(Qr), atol=1e-12)
+    np.testing.assert_array_equal(dense(m.predict(Q)), r.predict(Qr))
+    reg = tn.KNeighborsRegressor(4).fit(X, _torch_like(yr, X))
+    np.testing.assert_allclose(dense(reg.predict(Q)), skn.KNeighborsRegressor(4).fit(Xs, yr).predict(Qr), atol=1e-12)
+    same(X, snap)
+
+
+def test_sparse_queries_against_a_dense_training_set():
+    Xs, Qs, y, _ = _knn_data()
+    m = tn.KNeighborsClassifier(3).fit(Xs.toarray(), y)
+    r = skn.KNeighborsClassifier(3).fit(Xs.toarray(), y)
+    np.testing.assert_array_equal(m.kneighbors(Qs)[1], r.kneighbors(Qs)[1])

@@ -24,12 +24,15 @@ __all__ = [
     "column_mean_var",
     "column_sums",
     "copy",
+    "gram",
     "is_sparse",
     "matmul",
+    "product_dense",
     "restore_format",
     "rmatmul",
     "row_abs_sums",
     "row_max_abs",
+    "row_slice",
     "row_sq_norms",
     "scale_columns",
     "scale_rows",
@@ -110,6 +113,31 @@ def restore_format(Xt: Any, like: Any) -> Any:
                 warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
                 return Xt.to_sparse_coo()
     return Xt
+
+
+def row_slice(X: Any, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` of a CSR ``X``, sharing nothing with it that is written to."""
+    if sparse_kind(X) == "torch":
+        crow = X.crow_indices()
+        lo, hi = int(crow[start]), int(crow[stop])
+        return _torch_csr(crow[start:stop + 1] - lo, X.col_indices()[lo:hi], X.values()[lo:hi],
+                          (stop - start, int(X.shape[1])))
+    if X.format != "csr":
+        X = X.tocsr()
+    return X[start:stop]
+
+
+def product_dense(A: Any, B: Any) -> Any:
+    """``A @ B.T`` as a dense array, for sparse or dense ``A`` and ``B`` (at least one sparse)."""
+    if is_sparse(A) and is_sparse(B):
+        if sparse_kind(A) == "torch":
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
+                return (A @ transpose(B)).to_dense()
+        return np.asarray((A @ B.T).toarray())
+    if is_sparse(A):
+        return matmul(A, B.T)
+    return matmul(B, A.T).T
 
 
 def copy(X: Any) -> Any:
@@ -197,6 +225,19 @@ def transpose(X: Any) -> Any:
             warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
             return X.t().to_sparse_csr()
     return X.T
+
+
+def gram(X: Any, Y: Any = None) -> Any:
+    """``X.T @ Y`` (``Y`` sparse of ``X``'s shape, default ``X``) as a dense (p, p) array.
+
+    For few features only: the result has ``p**2`` entries whatever the sparsity.
+    """
+    Y = X if Y is None else Y
+    if sparse_kind(X) == "torch":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
+            return (transpose(X) @ Y).to_dense()
+    return np.asarray((X.T @ Y).toarray())
 
 
 def column_sums(X: Any, weights: Any = None, *, power: int = 1) -> Any:

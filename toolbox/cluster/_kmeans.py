@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state as _sk_random_state
 
 from .. import _hooks
 from ..backends import Generator, jit, namespace_kind, origin_of, primitives
+from ..backends import _sparse as sp
 from ..backends._dispatch import numba_active
 from ..base import (
     BaseEstimator,
@@ -548,7 +549,7 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
         the inertia and the k-means++/random seeding (not an array init).
         """
         self._check_params()
-        v = validate_data(self, X, reset=True, sample_weight=sample_weight)
+        v = validate_data(self, X, reset=True, sample_weight=sample_weight, accept_sparse=True)
         xp, X, w = v.xp, v.X, v.sample_weight
         n, d = int(X.shape[0]), int(X.shape[1])
         k = self.n_clusters
@@ -556,6 +557,11 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
             raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
         if w is not None and not float(xp.sum(w)) > 0:
             raise ValueError("sample_weight sums to zero or less; KMeans needs weights with a positive sum.")
+        if sp.is_sparse(X):  # Lloyd with sparse products; X is neither centred nor densified
+            from . import _kmeans_sparse
+
+            best = _kmeans_sparse.fit(self, v, xp=xp)
+            return self._finish_fit(*best, k=k, xp=xp)
         init = self.init
         init_is_array = not isinstance(init, str) and not callable(init)
         if init_is_array:
@@ -607,7 +613,9 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
         labels, inertia, centers, n_iter = best
         if self.copy_x:
             centers = centers + mean
+        return self._finish_fit(labels, inertia, centers, n_iter, k=k, xp=xp)
 
+    def _finish_fit(self, labels: Any, inertia: float, centers: Any, n_iter: int, *, k: int, xp: Any) -> KMeans:
         counts = primitives.bincount(labels, length=k, xp=xp)
         distinct = int(xp.sum(xp.astype(counts > 0, xp.int32)))
         if distinct < k:
@@ -636,16 +644,26 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
     def predict(self, X: Any) -> Any:
         """Index of the closest centre for each row of ``X``: int32 array of shape (n_samples,)."""
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, accept_sparse=True)
         xp = v.xp
+        if sp.is_sparse(v.X):
+            from . import _kmeans_sparse
+
+            labels = _kmeans_sparse.assign(v.X, sp.row_sq_norms(v.X), self._centers_for(v), xp=xp)[0]
+            return self._output(labels, v.origin)
         labels = _nearest_centers(v.X, self._centers_for(v), xp=xp)
         return self._output(labels, v.origin)
 
     def transform(self, X: Any) -> Any:
         """Euclidean distances to each centre, shape (n_samples, n_clusters), the dtype of ``X``."""
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, accept_sparse=True)
         centers = self._centers_for(v)
+        if sp.is_sparse(v.X):
+            from . import _kmeans_sparse
+
+            D = _kmeans_sparse.sq_distances(v.X, sp.row_sq_norms(v.X), centers, xp=v.xp)
+            return self._output(v.xp.sqrt(D), v.origin)
         return self._output(v.xp.sqrt(primitives.sqeuclidean_distances(v.X, centers, xp=v.xp)), v.origin)
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
@@ -655,9 +673,14 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Opposite of the (weighted) inertia of ``X`` with respect to the fitted centres."""
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False, sample_weight=sample_weight)
+        v = validate_data(self, X, reset=False, sample_weight=sample_weight, accept_sparse=True)
         xp = v.xp
         centers = self._centers_for(v)
+        if sp.is_sparse(v.X):
+            from . import _kmeans_sparse
+
+            mind = _kmeans_sparse.assign(v.X, sp.row_sq_norms(v.X), centers, xp=xp)[1]
+            return -float(xp.sum(mind) if v.sample_weight is None else xp.sum(mind * v.sample_weight))
         kernels = _kernels(xp)
         if kernels is not None:  # labels and inertia in one pass
             return -kernels.assign_inertia(v.X, v.sample_weight, centers)[1]
@@ -667,4 +690,5 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = True
         return tags

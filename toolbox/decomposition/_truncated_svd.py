@@ -151,6 +151,47 @@ def _randomized_svd(matmul: Callable[[Any], Any], rmatmul: Callable[[Any], Any],
     return U[:, :n_components], S[:n_components], Vt[:n_components, :]
 
 
+def _randomized_svd_scipy(X: Any, n_components: int, *, n_oversamples: int, n_iter: int, normalizer: str,
+                          random_state: Any) -> tuple[Any, Any, Any]:
+    """scikit-learn's ``randomized_svd`` for a ``scipy.sparse`` ``X``, on the host with SciPy's LAPACK.
+
+    The same algorithm as :func:`_randomized_svd` with scikit-learn's choices where SciPy has
+    them: the test matrix from NumPy's ``RandomState(random_state).normal`` and LU
+    normalization of the power iterations (``"auto"`` with ``n_iter > 2``, ``"LU"``), so that a
+    seed gives scikit-learn's components. Only products with ``X`` and ``X.T`` touch the data.
+    """
+    import numpy as np
+    import scipy.linalg as sl
+    from sklearn.utils import check_random_state
+
+    rs = check_random_state(random_state)
+    A = X.T if X.shape[0] < X.shape[1] else X
+    AT = A.T
+    Q = rs.normal(size=(A.shape[1], n_components + n_oversamples))
+    if X.dtype == np.float32:
+        Q = Q.astype(np.float32, copy=False)
+    if normalizer == "auto":
+        normalizer = "none" if n_iter <= 2 else "LU"
+
+    def norm(M: Any) -> Any:
+        if normalizer == "LU":
+            return sl.lu(M, permute_l=True, check_finite=False)[0]
+        if normalizer == "QR":
+            return sl.qr(M, mode="economic", check_finite=False)[0]
+        return M
+
+    for _ in range(n_iter):
+        Q = norm(np.asarray(A @ Q))
+        Q = norm(np.asarray(AT @ Q))
+    Q = sl.qr(np.asarray(A @ Q), mode="economic", check_finite=False)[0]
+    B = np.asarray(AT @ Q).T  # Q.T @ A
+    Uhat, S, Vt = sl.svd(B, full_matrices=False, check_finite=False)
+    U = Q @ Uhat
+    if A is not X:
+        return Vt[:n_components, :].T, S[:n_components], np.ascontiguousarray(U[:, :n_components].T)
+    return U[:, :n_components], S[:n_components], Vt[:n_components, :]
+
+
 def _gram_pays(shape: tuple[int, int], size: int, n_iter: int) -> bool:
     """Whether the randomized SVD should run on the Gram matrix ``X.T @ X`` (see ``_randomized_svd_gram``).
 
@@ -251,7 +292,10 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
         Gram matrix ``X.T @ X``, formed in one BLAS pass (the right singular
         vectors by Rayleigh-Ritz on it), instead of ``2 (n_iter + 2)`` passes
         over ``X``; singular values below ``sqrt(eps)`` times the largest then
-        lose accuracy (sparse input always uses the products with ``X``).
+        lose accuracy. Sparse input only ever uses products with ``X``; on
+        ``scipy.sparse`` input the solver is scikit-learn's exactly (its
+        NumPy ``RandomState`` test matrix and LU normalization, with SciPy's
+        LAPACK), so a seed gives scikit-learn's components.
         ``"arpack"``: for ``scipy.sparse`` input, ARPACK itself
         (``scipy.sparse.linalg.svds``, seeded as scikit-learn); for dense input
         there is no ARPACK in the Array API, so the exact truncated SVD is
@@ -363,7 +407,11 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
             opts = dict(n_oversamples=self.n_oversamples, n_iter=self.n_iter,
                         normalizer=_normalizer(self.power_iteration_normalizer, self.n_iter), gen=gen,
                         dtype=X.dtype, xp=xp)
-            if sparse:  # products with the stored entries only; X.T @ X could be dense
+            if sp.sparse_kind(X) == "scipy":
+                _, S, Vt = _randomized_svd_scipy(X, k, n_oversamples=self.n_oversamples, n_iter=self.n_iter,
+                                                 normalizer=self.power_iteration_normalizer,
+                                                 random_state=self.random_state)
+            elif sparse:  # products with the stored entries only; X.T @ X could be dense
                 XT = sp.transpose(X)
                 _, S, Vt = _randomized_svd(lambda Q: sp.matmul(X, Q), lambda P: sp.matmul(XT, P), (n, d), k,
                                            **opts)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import _sparse as sp
 from ..backends import primitives
 from ..base import check_is_fitted, validate_data
 
@@ -63,7 +64,7 @@ def _check_squares(X: Any, *, estimator: Any, xp: Any) -> None:
     """Refuse values whose squares overflow: the solvers work on ``X.T @ X`` (and its Hessian)."""
     if X.shape[0] == 0 or X.shape[1] == 0:
         return
-    top = xp.max(xp.abs(X), axis=0)
+    top = sp.column_max_abs(X) if sp.is_sparse(X) else xp.max(xp.abs(X), axis=0)
     j = int(xp.argmax(top))
     biggest = float(top[j])
     limit = math.sqrt(float(xp.finfo(X.dtype).max) / max(1, int(X.shape[0])))
@@ -87,7 +88,8 @@ def _check_fits_dtype(y: Any, dtype: Any, *, estimator: Any, xp: Any) -> None:
         )
 
 
-def _validate_fit(estimator: Any, X: Any, y: Any, sample_weight: Any, *, regressor: bool) -> Any:
+def _validate_fit(estimator: Any, X: Any, y: Any, sample_weight: Any, *, regressor: bool,
+                  accept_sparse: bool = False) -> Any:
     """``validate_data`` for ``fit``: y is required, sample weights need a positive sum."""
     if y is None:
         raise ValueError(f"{type(estimator).__name__} requires y to be passed, but the target y is None.")
@@ -99,7 +101,7 @@ def _validate_fit(estimator: Any, X: Any, y: Any, sample_weight: Any, *, regress
         except (TypeError, ValueError):
             pass
     v = validate_data(estimator, X, y, reset=True, sample_weight=sample_weight, y_numeric=regressor,
-                      multi_output=regressor)
+                      multi_output=regressor, accept_sparse=accept_sparse)
     _check_squares(v.X, estimator=estimator, xp=v.xp)
     if regressor:
         _check_fits_dtype(v.y, v.X.dtype, estimator=estimator, xp=v.xp)
@@ -206,6 +208,95 @@ def _normal_equations(X: Any, y: Any, sample_weight: Any, *, fit_intercept: bool
     return NormalEquations(primitives.gram(Xs, xp=xp), Xs.T @ ys, Xs, False, X_offset, y_offset)
 
 
+#: Sparse ``X`` with at most this many features is solved through its dense (d, d) Gram matrix
+#: ``X.T @ X`` (exact, like the dense path); wider sparse data with an iterative solver that only
+#: multiplies by ``X`` and ``X.T`` (memory proportional to the stored entries).
+SPARSE_GRAM_MAX_FEATURES = 4096
+
+
+def _sparse_normal_equations(X: Any, y: Any, sample_weight: Any, *, fit_intercept: bool,
+                             xp: Any) -> NormalEquations:
+    """:func:`_normal_equations` for sparse ``X``: centred implicitly, ``X`` is never densified.
+
+    ``A = X.T W X - sum(w) * m m.T`` and ``rhs = X.T W y - sum(w) * m * y_mean`` with ``m`` the
+    weighted column means: the normal equations of the centred problem, from one sparse
+    product. ``Xs`` is None (there is no centred copy).
+    """
+    n = int(X.shape[0])
+    Xw = X if sample_weight is None else sp.scale_rows(X, sample_weight)
+    A = sp.gram(X, Xw)
+    rhs = sp.rmatmul(Xw, y)
+    if not fit_intercept:
+        return NormalEquations(A, rhs, None, False, None, None)
+    total = float(n) if sample_weight is None else xp.sum(sample_weight)
+    X_offset = sp.column_sums(X, sample_weight) / total
+    y_offset = (xp.sum(y, axis=0) if sample_weight is None else sample_weight @ y) / total
+    A = A - total * (X_offset[:, None] * X_offset[None, :])
+    rhs = rhs - total * (X_offset * y_offset if y.ndim == 1 else X_offset[:, None] * y_offset[None, :])
+    return NormalEquations(A, rhs, None, False, X_offset, y_offset)
+
+
+def _sparse_cg(X: Any, y: Any, sample_weight: Any, alpha: Any, *, fit_intercept: bool, tol: float,
+               max_iter: int | None, xp: Any) -> tuple[Any, Any, Any, int]:
+    """Conjugate gradients on ``(Xc.T W Xc + alpha I) w = Xc.T W yc`` for sparse ``X``.
+
+    ``Xc`` (the centred ``X``) is never formed: ``Xc v = X v - m.v`` and ``Xc.T u = X.T u - m sum(u)``
+    (scikit-learn's ``sparse_cg`` with its implicit centring). Stops when the residual norm is at
+    most ``tol`` times the right-hand side's. ``alpha`` is a float or one value per target.
+
+    Returns ``(coef (n_targets, d) or (d,), X_offset, y_offset, n_iter)``.
+    """
+    n, d = int(X.shape[0]), int(X.shape[1])
+    total = float(n) if sample_weight is None else xp.sum(sample_weight)
+    if fit_intercept:
+        m = sp.column_sums(X, sample_weight) / total
+        y_offset = (xp.sum(y, axis=0) if sample_weight is None else sample_weight @ y) / total
+        yc = y - y_offset
+    else:
+        m, y_offset, yc = None, None, y
+    XT = sp.transpose(X)
+
+    def xc(v: Any) -> Any:
+        out = sp.matmul(X, v)
+        return out - xp.sum(m * v) if m is not None else out
+
+    def xct(u: Any) -> Any:
+        out = sp.matmul(XT, u)
+        return out - m * xp.sum(u) if m is not None else out
+
+    Y = yc[:, None] if yc.ndim == 1 else yc
+    alphas = [float(a) for a in np.broadcast_to(np.asarray(alpha, dtype=np.float64).reshape(-1), (Y.shape[1],))]
+    limit = max_iter if max_iter is not None else 10 * d
+    coefs, iters = [], 0
+    for j in range(Y.shape[1]):
+        a = alphas[j]
+        u = Y[:, j] if sample_weight is None else sample_weight * Y[:, j]
+        b = xct(u)
+
+        def op(v: Any, a: float = a) -> Any:
+            r = xc(v)
+            r = r if sample_weight is None else sample_weight * r
+            return xct(r) + a * v
+
+        w = xp.zeros_like(b)
+        r, bnorm = b, float(xp.sqrt(xp.sum(b * b)))
+        p, rr = r, float(xp.sum(r * r))
+        it = 0
+        while it < limit and rr ** 0.5 > tol * bnorm and bnorm > 0:
+            q = op(p)
+            step = rr / float(xp.sum(p * q))
+            w = w + step * p
+            r = r - step * q
+            rr_new = float(xp.sum(r * r))
+            p = r + (rr_new / rr) * p
+            rr = rr_new
+            it += 1
+        iters = max(iters, it)
+        coefs.append(w)
+    coef = coefs[0] if y.ndim == 1 else xp.stack(coefs, axis=0)
+    return coef, m, y_offset, iters
+
+
 # --------------------------------------------------------------------------- #
 # Prediction
 # --------------------------------------------------------------------------- #
@@ -217,9 +308,12 @@ class LinearModel:
 
     def _decision(self, X: Any) -> tuple[Any, Any]:
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, accept_sparse=getattr(self, "_accepts_sparse", False))
         (coef,) = self._fitted(v.compute, "coef_", dtype=v.X.dtype)  # type: ignore[attr-defined]
-        out = v.X @ coef if coef.ndim == 1 else v.X @ coef.T
+        if sp.is_sparse(v.X):
+            out = sp.matmul(v.X, coef if coef.ndim == 1 else coef.T)
+        else:
+            out = v.X @ coef if coef.ndim == 1 else v.X @ coef.T
         if isinstance(self.intercept_, float):  # type: ignore[attr-defined]
             out = out + self.intercept_  # type: ignore[attr-defined]
         else:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from ..backends import _sparse as sp
 from ..backends import framework_of, primitives
 from ..base import BaseEstimator, RegressorMixin
 from ._base import (
+    SPARSE_GRAM_MAX_FEATURES,
     LinearModel,
     _as_target_matrix,
     _check_int,
@@ -21,6 +23,7 @@ from ._base import (
     _check_real,
     _intercept,
     _preprocess,
+    _sparse_normal_equations,
     _validate_fit,
 )
 from ._fista import enet_fista
@@ -78,6 +81,8 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
     feature_names_in_ : ndarray of str, shape (n_features_in_,)
     """
 
+    _accepts_sparse = True
+
     def __init__(self, alpha: float = 1.0, *, l1_ratio: float = 0.5, fit_intercept: bool = True,
                  precompute: Any = False, max_iter: int = 1000, copy_X: bool = True, tol: float = 1e-4,
                  warm_start: bool = False, positive: bool = False, random_state: Any = None,
@@ -124,10 +129,18 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
             warnings.warn("With alpha=0, this algorithm does not converge well. You are advised to use the "
                           "LinearRegression estimator", UserWarning, stacklevel=2)
 
-        v = _validate_fit(self, X, y, sample_weight, regressor=True)
+        v = _validate_fit(self, X, y, sample_weight, regressor=True, accept_sparse=True)
         xp, dtype, device = v.xp, v.X.dtype, v.compute.device
         y = _as_target_matrix(v.y, dtype, xp=xp)
         n, d = int(v.X.shape[0]), int(v.X.shape[1])
+        sparse = sp.is_sparse(v.X)
+        if sparse and d > SPARSE_GRAM_MAX_FEATURES:
+            raise ValueError(
+                f"{type(self).__name__} on sparse X works on its dense Gram matrix X.T @ X, so it takes at most "
+                f"{SPARSE_GRAM_MAX_FEATURES} features; X has {d}. Select features first, or use "
+                "toolbox.linear_model.Ridge (which multiplies by sparse X only) or scikit-learn's coordinate "
+                "descent."
+            )
         sw = v.sample_weight
         if sw is not None:
             total = float(xp.sum(sw))
@@ -147,8 +160,17 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
                     raise ValueError(f"{type(self).__name__}: precompute (the Gram matrix) must have shape "
                                      f"({d}, {d}), got {tuple(G.shape)}.")
                 G = xp.astype(G, dtype) / n
-        use_gram = G is not None or n >= d or self.precompute is True
-        if use_gram and G is None and sw is None and self.fit_intercept:
+        use_gram = G is not None or n >= d or self.precompute is True or sparse
+        if sparse:  # centred implicitly through the Gram matrix: X is never densified
+            ne = _sparse_normal_equations(v.X, y, sw, fit_intercept=self.fit_intercept, xp=xp)
+            A = G if G is not None else ne.A / n
+            B = (ne.rhs[:, None] if ne.rhs.ndim == 1 else ne.rhs) / n
+            X_offset, y_offset = ne.X_offset, ne.y_offset
+            Y = y - y_offset if self.fit_intercept else y
+            if sw is not None:
+                Y = Y * (xp.sqrt(sw) if Y.ndim == 1 else xp.sqrt(sw)[:, None])
+            Y = Y[:, None] if Y.ndim == 1 else Y
+        elif use_gram and G is None and sw is None and self.fit_intercept:
             # one BLAS pass, no centred copy of X
             A, B, X_offset, y_offset = primitives.centered_gram(v.X, y, xp=xp)
             A, B = A / n, (B[:, None] if B.ndim == 1 else B) / n
@@ -187,7 +209,7 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
 

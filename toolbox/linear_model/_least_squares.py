@@ -5,15 +5,19 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from ..backends import _sparse as sp
 from ..backends import primitives
 from ..base import BaseEstimator, RegressorMixin
 from ..exceptions import IllConditionedWarning
 from ._base import (
+    SPARSE_GRAM_MAX_FEATURES,
     LinearModel,
     _as_target_matrix,
     _intercept,
     _normal_equations,
     _reject_positive,
+    _sparse_cg,
+    _sparse_normal_equations,
     _validate_fit,
 )
 
@@ -87,6 +91,8 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
     ``lstsq`` when ``X`` is nearly (but not exactly) singular.
     """
 
+    _accepts_sparse = True
+
     def __init__(self, *, fit_intercept: bool = True, copy_X: bool = True, tol: float = 1e-6,
                  n_jobs: int | None = None, positive: bool = False) -> None:
         self.fit_intercept = fit_intercept
@@ -109,10 +115,20 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
         self
         """
         _reject_positive(self)
-        v = _validate_fit(self, X, y, sample_weight, regressor=True)
+        v = _validate_fit(self, X, y, sample_weight, regressor=True, accept_sparse=True)
         xp, dtype, device = v.xp, v.X.dtype, v.compute.device
         y = _as_target_matrix(v.y, dtype, xp=xp)
-        ne = _normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
+        if sp.is_sparse(v.X) and v.X.shape[1] > SPARSE_GRAM_MAX_FEATURES:
+            coef, X_offset, y_offset, _ = _sparse_cg(v.X, y, v.sample_weight, 0.0, fit_intercept=self.fit_intercept,
+                                                     tol=float(self.tol), max_iter=None, xp=xp)
+            self.coef_ = coef
+            self.intercept_ = _intercept(coef, X_offset, y_offset, single=y.ndim == 1, xp=xp, dtype=dtype,
+                                         device=device)
+            return self
+        if sp.is_sparse(v.X):
+            ne = _sparse_normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
+        else:
+            ne = _normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
         A, rhs = ne.A, ne.rhs
         e = xp.linalg.eigvalsh(A)
         size = A.shape[0]
@@ -138,5 +154,5 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags

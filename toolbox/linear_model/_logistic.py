@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import _hooks
 from .._labels import encode_labels
+from ..backends import _sparse as sp
 from ..backends import primitives, to_backend
 from ..base import BaseEstimator, ClassifierMixin, check_is_fitted, validate_data
 from . import _logistic_loss
@@ -188,7 +189,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self
         """
         C = self._check_params()
-        v = _validate_fit(self, X, y, sample_weight, regressor=False)
+        v = _validate_fit(self, X, y, sample_weight, regressor=False, accept_sparse=True)
         xp, X, device = v.xp, v.X, v.compute.device
         dtype = X.dtype
         classes, y_enc = encode_labels(v.y, compute=v.compute, estimator_name=type(self).__name__)
@@ -235,7 +236,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         opts = dict(n_rows=n_rows, fit_intercept=fi, max_iter=int(self.max_iter), tol=float(self.tol), xp=xp,
                     report=functools.partial(_hooks.report_metric, self, "loss"))
         codes = xp.arange(n_classes, dtype=y_enc.dtype, device=device) if n_rows > 1 else None
-        if _logistic_loss.use_newton(n, d, n_rows, device):
+        # sparse X: L-BFGS, whose gradient needs only X @ W.T and X.T @ R (the Hessian X.T D X is dense)
+        if not sp.is_sparse(X) and _logistic_loss.use_newton(n, d, n_rows, device):
             # one-hot labels, class-major: (n_rows, n)
             Yt = xp.astype((y_enc == 1)[None, :] if codes is None else codes[:, None] == y_enc[None, :], dtype)
             w, n_iter = _logistic_loss.newton(w, X, Yt, sw, pen, warm=warm, **opts)
@@ -253,8 +255,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ #
     def _scores(self, X: Any) -> tuple[Any, Any]:
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, accept_sparse=True)
         coef, icpt = self._fitted(v.compute, "coef_", "intercept_", dtype=v.X.dtype)
+        if sp.is_sparse(v.X):
+            return sp.matmul(v.X, coef.T) + icpt, v
         return v.X @ coef.T + icpt, v
 
     def decision_function(self, X: Any) -> Any:
@@ -296,7 +300,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         if self.solver == "liblinear":
             tags.classifier_tags.multi_class = False
         return tags

@@ -23,6 +23,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from ..backends import _sparse as sp
 from ..backends import jit, primitives
 from ..exceptions import ConvergenceWarning, IllConditionedWarning
 
@@ -73,7 +74,7 @@ LBFGS_MEMORY = 10
 def _raw(w: Any, X: Any, *, n_rows: int, fit_intercept: bool, xp: Any) -> Any:
     d = X.shape[1]
     W = xp.reshape(w, (n_rows, d + int(fit_intercept)))
-    Z = X @ W[:, :d].T
+    Z = sp.matmul(X, W[:, :d].T) if sp.is_sparse(X) else X @ W[:, :d].T
     return Z + W[:, d] if fit_intercept else Z
 
 
@@ -96,7 +97,7 @@ def _gradient_parts(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, f
     Z = _raw(w, X, n_rows=n_rows, fit_intercept=fit_intercept, xp=xp)
     loss, P = _pointwise_loss_and_prob(Z, Y, n_rows=n_rows, xp=xp)
     R = sw[:, None] * (P - Y)
-    G = R.T @ X
+    G = sp.rmatmul(X, R).T if sp.is_sparse(X) else R.T @ X  # sparse X: X.T @ R, stored entries only
     if fit_intercept:
         G = xp.concat([G, xp.sum(R, axis=0)[:, None]], axis=1)
     g = xp.reshape(G, (-1,)) + pen * w

@@ -7,9 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from ..backends import _sparse as sp
 from ..backends import framework_of, primitives, to_backend
 from ..base import BaseEstimator, RegressorMixin
 from ._base import (
+    SPARSE_GRAM_MAX_FEATURES,
     LinearModel,
     _as_target_matrix,
     _check_option,
@@ -17,6 +19,8 @@ from ._base import (
     _intercept,
     _normal_equations,
     _reject_positive,
+    _sparse_cg,
+    _sparse_normal_equations,
     _validate_fit,
 )
 from ._least_squares import _eigen_cutoff, _pinv_solve
@@ -72,6 +76,8 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
     eigendecomposition for all targets.
     """
 
+    _accepts_sparse = True
+
     def __init__(self, alpha: Any = 1.0, *, fit_intercept: bool = True, copy_X: bool = True,
                  max_iter: int | None = None, tol: float = 1e-4, solver: str = "auto",
                  positive: bool = False, random_state: Any = None) -> None:
@@ -118,11 +124,24 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
         -------
         self
         """
-        v = _validate_fit(self, X, y, sample_weight, regressor=True)
+        v = _validate_fit(self, X, y, sample_weight, regressor=True, accept_sparse=True)
         xp, dtype, device = v.xp, v.X.dtype, v.compute.device
         y = _as_target_matrix(v.y, dtype, xp=xp)
         alpha = self._check_params(1 if y.ndim == 1 else int(y.shape[1]))
-        ne = _normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
+        if sp.is_sparse(v.X) and v.X.shape[1] > SPARSE_GRAM_MAX_FEATURES:
+            coef, X_offset, y_offset, n_iter = _sparse_cg(v.X, y, v.sample_weight, alpha,
+                                                          fit_intercept=self.fit_intercept, tol=float(self.tol),
+                                                          max_iter=self.max_iter, xp=xp)
+            self.intercept_ = _intercept(coef, X_offset, y_offset, single=y.ndim == 1, xp=xp, dtype=dtype,
+                                         device=device)
+            self.coef_ = coef[0, :] if coef.ndim == 2 and coef.shape[0] == 1 else coef
+            self.n_iter_ = np.asarray([n_iter], dtype=np.int32)
+            self.solver_ = "sparse_cg"
+            return self
+        if sp.is_sparse(v.X):
+            ne = _sparse_normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
+        else:
+            ne = _normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
         A, rhs = ne.A, ne.rhs
         if isinstance(alpha, float):
             if alpha:
@@ -145,5 +164,5 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags

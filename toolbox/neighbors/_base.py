@@ -27,6 +27,7 @@ import scipy.sparse
 import sklearn
 
 from ..backends import Compute, Origin, jit, namespace_kind, origin_of, primitives, resolve, to_backend
+from ..backends import _sparse as sp
 from ..backends._dispatch import numba_active
 from ..base import check_is_fitted, validate_data
 
@@ -313,17 +314,31 @@ class KNeighborsMixin:
     def _fit_neighbors(self, v: Any) -> None:
         """Store the training set (``v``: the validated fit data) and its halved squared row norms."""
         xp = v.xp
-        # the training set with |y|^2 / 2 appended: the search's one matrix product needs both
-        half_norm = 0.5 * xp.sum(v.X * v.X, axis=1)
-        self._fit_X_aug = xp.concat([v.X, half_norm[:, None]], axis=1)
+        if sp.is_sparse(v.X):  # kept sparse, with its halved squared row norms beside it
+            self._fit_X_sparse = v.X
+            self._fit_half_sq = 0.5 * sp.row_sq_norms(v.X)
+            self._fit_X_aug = None
+        else:
+            self._fit_X_sparse = self._fit_half_sq = None
+            # the training set with |y|^2 / 2 appended: the search's one matrix product needs both
+            half_norm = 0.5 * xp.sum(v.X * v.X, axis=1)
+            self._fit_X_aug = xp.concat([v.X, half_norm[:, None]], axis=1)
         self._fit_origin = v.origin
         self._fit_method = "brute"
         self.n_samples_fit_ = int(v.X.shape[0])
         self.effective_metric_ = "euclidean"
         self.effective_metric_params_: dict[str, Any] = {}
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()  # type: ignore[misc]
+        tags.input_tags.sparse = True
+        return tags
+
     def to_backend(self, name: str, device: Any = None) -> Any:
         """Move the fitted attributes, the stored training set included, to ``name`` on ``device``."""
+        if getattr(self, "_fit_X_sparse", None) is not None:
+            raise TypeError(f"{type(self).__name__} was fitted on sparse X, which stays in its library: "
+                            "refit on the target backend instead of moving it.")
         super().to_backend(name, device)  # type: ignore[misc]
         for attr in ("_fit_X_aug", "_y"):
             setattr(self, attr, to_backend(getattr(self, attr), name, device))
@@ -349,13 +364,16 @@ class KNeighborsMixin:
             raise TypeError(f"n_neighbors does not take {type(n_neighbors)} value, enter integer value")
         n_neighbors = int(n_neighbors)
         query_is_train = X is None
-        if query_is_train:
+        if query_is_train and getattr(self, "_fit_X_sparse", None) is not None:
+            Xq, origin = self._fit_X_sparse, self._fit_origin
+            compute = resolve(Xq)
+        elif query_is_train:
             compute = resolve(self._fit_X_aug)
             (fit_aug,) = self._fitted(compute, "_fit_X_aug")
             Xq = fit_aug[:, :-1]
             origin = self._fit_origin
         else:
-            v = validate_data(self, X, reset=False)
+            v = validate_data(self, X, reset=False, accept_sparse=True)
             Xq, compute, origin = v.X, v.compute, v.origin
         n_fit = self.n_samples_fit_
         if n_neighbors > n_fit - (1 if query_is_train else 0):
@@ -373,6 +391,9 @@ class KNeighborsMixin:
         ``extra_per_row``: array elements per query row that the caller allocates
         for each chunk (e.g. one-hot votes), counted in the chunk's memory budget.
         """
+        if sp.is_sparse(Xq) or getattr(self, "_fit_X_sparse", None) is not None:
+            yield from self._iter_kneighbors_sparse(Xq, compute, k, query_is_train, extra_per_row)
+            return
         xp = compute.xp
         (fit_aug,) = self._fitted(compute, "_fit_X_aug", dtype=Xq.dtype)
         n_q, n_fit = int(Xq.shape[0]), int(fit_aug.shape[0])
@@ -393,6 +414,41 @@ class KNeighborsMixin:
                 d2, ind = _exact_sorted(chunk, fit_aug, ind, xp=xp)
             else:
                 d2, ind = _chunk_kneighbors_jit(chunk, fit_aug, col_ids, k=k_search, xp=xp)
+            if query_is_train:
+                d2, ind = _drop_self(d2, ind, start, xp=xp)
+            yield d2, ind
+
+    def _iter_kneighbors_sparse(self, Xq: Any, compute: Compute, k: int, query_is_train: bool,
+                                extra_per_row: int) -> Iterator[tuple[Any, Any]]:
+        """:meth:`_iter_kneighbors` when the training set or the queries are sparse.
+
+        Per chunk of queries, one product ``Xq @ X_fit.T`` (sparse products, dense
+        (chunk, n_fit) result) ranks the training points by ``|y|^2 / 2 - x.y``; the
+        ``k`` kept get ``|x|^2 + |y|^2 - 2 x.y`` (clipped at 0), as scikit-learn's
+        ``euclidean_distances`` on sparse input. Neither side is densified.
+        """
+        xp = compute.xp
+        if getattr(self, "_fit_X_sparse", None) is not None:
+            fit_X, (half,) = self._fit_X_sparse, self._fitted(compute, "_fit_half_sq", dtype=Xq.dtype)
+        else:
+            (fit_aug,) = self._fitted(compute, "_fit_X_aug", dtype=Xq.dtype)
+            fit_X, half = fit_aug[:, :-1], fit_aug[:, -1]
+        q_sq = sp.row_sq_norms(Xq) if sp.is_sparse(Xq) else xp.sum(Xq * Xq, axis=1)
+        n_q, n_fit = int(Xq.shape[0]), int(fit_X.shape[0])
+        k_search = k + 1 if query_is_train else k
+        itemsize = 4 if Xq.dtype == xp.float32 else 8
+        step = primitives.chunk_rows(n_q, (3 * n_fit + extra_per_row) * itemsize,
+                                     _CHUNK_BYTES or primitives.CHUNK_BYTES)
+        for start in range(0, n_q, step):
+            stop = min(start + step, n_q)
+            chunk = sp.row_slice(Xq, start, stop) if sp.is_sparse(Xq) else Xq[start:stop, ...]
+            cross = sp.product_dense(chunk, fit_X)  # (m, n_fit)
+            _, ind = primitives.smallest_k(half[None, :] - cross, k_search, xp=xp)
+            near_half = xp.reshape(xp.take(half, xp.reshape(ind, (-1,)), axis=0), ind.shape)
+            d2 = xp.clip(q_sq[start:stop, None] + 2.0 * near_half - 2.0 * xp.take_along_axis(cross, ind, axis=1),
+                         min=0.0)
+            order = xp.argsort(d2, axis=1, stable=True)
+            d2, ind = xp.take_along_axis(d2, order, axis=1), xp.take_along_axis(ind, order, axis=1)
             if query_is_train:
                 d2, ind = _drop_self(d2, ind, start, xp=xp)
             yield d2, ind

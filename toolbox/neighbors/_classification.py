@@ -78,7 +78,7 @@ class KNeighborsClassifier(KNeighborsMixin, ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> KNeighborsClassifier:
         """Store the training set ``X`` (n_samples, n_features) and its labels ``y`` (n_samples,)."""
         self._check_params(y)
-        v = validate_data(self, X, y, reset=True)
+        v = validate_data(self, X, y, reset=True, accept_sparse=True)
         self.classes_, self._y = encode_labels(v.y, compute=v.compute, estimator_name=type(self).__name__)
         self.outputs_2d_ = False
         self._fit_neighbors(v)

@@ -57,7 +57,7 @@ class KNeighborsRegressor(KNeighborsMixin, sklearn.base.MultiOutputMixin, Regres
                 y = y.astype(np.float64)
             except (TypeError, ValueError):
                 pass
-        v = validate_data(self, X, y, reset=True, y_numeric=True, multi_output=True)
+        v = validate_data(self, X, y, reset=True, y_numeric=True, multi_output=True, accept_sparse=True)
         self._y = v.y
         self._fit_neighbors(v)
         return self
