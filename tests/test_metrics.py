@@ -371,8 +371,23 @@ def test_classification_bad_input():
         tm.accuracy_score(np.ones((3, 2)), np.ones((3, 2)))
     with pytest.raises(ValueError, match="At least one label specified must be in y_true"):
         tm.confusion_matrix([0, 1], [0, 1], labels=[5])
-    with pytest.raises(ValueError, match=r"sample_weight\.shape"):
+    # scikit-learn's wording, which its own tests match on (scripts/upstream-tests.sh)
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[2, 2, 3\]"):
         tm.accuracy_score([0, 1], [0, 1], sample_weight=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[3, 2\]"):
+        tm.log_loss([0, 1], [[0.5, 0.5]] * 3)
+    with pytest.raises(ValueError, match=r"Mix of label input types \(string and number\)"):
+        tm.accuracy_score(np.array(["a", "b"]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="can't handle a mix of binary and continuous targets"):
+        tm.accuracy_score(np.array(["a", "b", "a"]), np.array([0.1, 0.2, 0.3]))
+    with pytest.raises(ValueError, match="can't handle a mix of binary and continuous targets"):
+        tm.f1_score(np.array(["a", "b", "a"]), np.array([0.1, 0.2, 0.3]), average="samples")
+    with pytest.raises(ValueError, match="Input y_pred contains NaN"):
+        tm.accuracy_score(np.array([0, 1]), np.array([0, np.nan]))
+    with pytest.raises(ValueError, match="Input y_pred contains infinity or a value too large"):
+        tm.accuracy_score(np.array([0, 1]), np.array([0, np.inf]))
+    with pytest.raises(ValueError, match=r"Found empty input array \(e\.g\., `y_true` or `y_pred`\)"):
+        tm.accuracy_score([], [])
 
 
 @pytest.mark.skipif(not (importlib.util.find_spec("torch") and importlib.util.find_spec("jax")),

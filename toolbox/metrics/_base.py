@@ -76,20 +76,32 @@ def as_1d(y: Any, name: str) -> Any:
         )
     if y.shape[0] == 0:
         raise ValueError(
-            f"Found empty input array ({name}) while a minimum of 1 sample is required."
+            f"Found empty input array (e.g., `y_true` or `y_pred`) while a minimum of 1 sample is required "
+            f"({name} is empty)."
         )
     return y
+
+
+def _inconsistent(lengths: dict[str, int]) -> ValueError:
+    """scikit-learn's message (the lengths in argument order), then which array has which length."""
+    detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
+    return ValueError(f"Found input variables with inconsistent numbers of samples: {list(lengths.values())} "
+                      f"({detail}).")
 
 
 def check_lengths(**arrays: Any) -> int:
     lengths = {k: int(v.shape[0]) for k, v in arrays.items() if v is not None}
     if len(set(lengths.values())) > 1:
-        detail = ", ".join(f"{k}: {n}" for k, n in lengths.items())
-        raise ValueError(f"Found input variables with inconsistent numbers of samples: {detail}.")
+        raise _inconsistent(lengths)
     return next(iter(lengths.values()))
 
 
 def sample_weight_of(sample_weight: Any, call: Call, n: int, dtype: Any = None) -> Any:
+    shape = getattr(sample_weight, "shape", None)
+    if shape is None and isinstance(sample_weight, (list, tuple)):
+        shape = (len(sample_weight),)
+    if shape is not None and len(shape) == 1 and int(shape[0]) != n:  # scikit-learn's check_consistent_length
+        raise _inconsistent({"y_true": n, "y_pred": n, "sample_weight": int(shape[0])})
     return _check_sample_weight(sample_weight, compute=call.compute, n_samples=n,
                                 dtype=call.float_dtype if dtype is None else dtype)
 
@@ -113,8 +125,10 @@ def _check_discrete(ys: dict[str, Any], *, xp: Any) -> None:
         return
     for name, y in ys.items():
         h = np.asarray(to_backend(y, "numpy"))
+        if h.dtype.kind == "f" and np.any(np.isnan(h)):
+            raise ValueError(f"Input {name} contains NaN.")
         if h.dtype.kind == "f" and not np.all(np.isfinite(h)):
-            raise ValueError(f"Input {name} contains NaN or infinity.")
+            raise ValueError(f"Input {name} contains infinity or a value too large for {h.dtype!r}.")
     types = [_target_type(y) for y in ys.values()]
     if len(set(types)) == 1:
         raise ValueError(f"Classification metrics can't handle {types[0]} targets: {types[0]} is not supported.")
@@ -176,7 +190,12 @@ def encode_targets(ys: dict[str, Any], call: Call, *, extra: Any = None) -> Enco
                      else "num") for k, h in hs.items()}
         if len(set(kinds.values())) > 1:
             names = list(hs)
+            types = [_target_type(h) if kinds[k] == "num" else
+                     ("binary" if np.unique(h.astype(str)).size <= 2 else "multiclass") for k, h in hs.items()]
+            if "continuous" in types:  # scikit-learn's _check_targets: the target types first
+                raise ValueError(f"Classification metrics can't handle a mix of {types[0]} and {types[1]} targets")
             raise ValueError(
+                f"Mix of label input types (string and number). "
                 f"Labels in y_true and y_pred should be of the same type. Got {names[0]}="
                 f"{np.unique(hs[names[0]].astype(str))} and {names[1]}={np.unique(hs[names[1]].astype(str))}. "
                 "Make sure that the predictions provided by the classifier coincides with the true labels."

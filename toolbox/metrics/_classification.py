@@ -265,11 +265,11 @@ def precision_recall_fscore_support(y_true: Any, y_pred: Any, *, beta: float = 1
     options = (None, "micro", "macro", "weighted", "samples")
     if average not in options and average != "binary":
         raise ValueError("average has to be one of " + str((*options, "binary")))
-    if average == "samples":
-        raise ValueError("Samplewise metrics are not available outside of multilabel classification.")
     call, y_true, y_pred, sw = _prepare(y_true, y_pred, sample_weight)
     xp = call.xp
     enc = encode_targets({"y_true": y_true, "y_pred": y_pred}, call)
+    if average == "samples":  # after the target checks, as in scikit-learn
+        raise ValueError("Samplewise metrics are not available outside of multilabel classification.")
     present = enc.host_classes()
     y_type = "binary" if len(present) <= 2 else "multiclass"
     if average == "binary":
@@ -425,7 +425,7 @@ def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample
     P = check_array(_to_compute(y_proba, call.compute, "y_proba"), xp=xp, device=call.compute.device,
                     name="y_proba", ensure_2d=False)
     y_true = as_1d(y_true, "y_true")
-    n = check_lengths(y_true=y_true, y_proba=P)
+    n = check_lengths(y_proba=P, y_true=y_true)  # scikit-learn's order
     sw = sample_weight_of(sample_weight, call, n, dtype=P.dtype)
     pmax, pmin = float(xp.max(P)), float(xp.min(P))
     if pmax > 1:
