@@ -257,7 +257,7 @@ def machine_info() -> dict[str, Any]:
     return info
 
 
-_DISTS = ("numpy", "scipy", "scikit-learn", "toolbox", "torch", "jax", "jaxlib", "numba", "cupy-cuda12x",
+_DISTS = ("numpy", "scipy", "scikit-learn", "toolbox", "torch", "jax", "jaxlib", "numba", "cupy-cuda12x", "cupy-cuda13x", "cupy",
           "array-api-compat", "array-api-extra", "pytest-benchmark", "threadpoolctl", "lightgbm", "xgboost",
           "xgboost-cpu")
 
