@@ -270,8 +270,6 @@ def test_onehot_pandas_feature_names():
 
 def test_onehot_bad_input():
     X = np.array([[1, 2], [3, 4]])
-    with pytest.raises(ValueError, match="sparse_output=True is not supported"):
-        OneHotEncoder(sparse_output=True).fit(X)
     with pytest.raises(ValueError, match="min_frequency and max_categories"):
         OneHotEncoder(min_frequency=2).fit(X)
     with pytest.raises(InvalidParameterError, match="handle_unknown"):

@@ -9,12 +9,14 @@ import pytest
 import scipy.sparse as ss
 import sklearn.cluster as skc
 import sklearn.decomposition as skd
+import sklearn.impute as sk_impute
 import sklearn.linear_model as skl
 import sklearn.neighbors as skn
 import sklearn.preprocessing as skp
 
 import toolbox.cluster as tc
 import toolbox.decomposition as td
+import toolbox.impute as tl_impute
 import toolbox.linear_model as tl
 import toolbox.linear_model._base as _lm_base
 import toolbox.neighbors as tn
@@ -409,3 +411,110 @@ def test_sparse_queries_against_a_dense_training_set():
     m = tn.KNeighborsClassifier(3).fit(Xs.toarray(), y)
     r = skn.KNeighborsClassifier(3).fit(Xs.toarray(), y)
     np.testing.assert_array_equal(m.kneighbors(Qs)[1], r.kneighbors(Qs)[1])
+
+
+# --------------------------------------------------------------------------- #
+# SimpleImputer, PolynomialFeatures, OneHotEncoder(sparse_output=True)
+# --------------------------------------------------------------------------- #
+
+
+def _with_missing():
+    rng = np.random.default_rng(17)
+    D = ss.random(60, 6, density=0.5, random_state=rng).toarray()
+    D[(rng.random(D.shape) < 0.2) & (D != 0)] = np.nan
+    D[:, 3] = np.where(D[:, 3] != 0, np.nan, 0.0)  # stored entries all missing, implicit zeros observed
+    D[:, 5] = np.where(D[:, 5] != 0, np.nan, np.nan)  # every value missing
+    return ss.csr_matrix(D)
+
+
+@pytest.mark.parametrize("params", [{}, {"strategy": "constant", "fill_value": 7.0},
+                                    {"keep_empty_features": True},
+                                    {"strategy": "constant", "fill_value": -1.0, "keep_empty_features": True}],
+                         ids=["mean", "constant", "mean_keep", "constant_keep"])
+def test_simple_imputer_matches_sklearn(params, kind):
+    Xs = _with_missing()
+    X = make(Xs, kind)
+    snap = snapshot(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ours = tl_impute.SimpleImputer(**params)
+        out = ours.fit_transform(X)
+        ref = sk_impute.SimpleImputer(**params)
+        expected = ref.fit_transform(Xs)
+        again = ours.transform(X)
+    assert_same_family(out, X)
+    np.testing.assert_allclose(dense(out), expected.toarray(), atol=1e-12)
+    np.testing.assert_allclose(dense(again), expected.toarray(), atol=1e-12)
+    np.testing.assert_allclose(dense(ours.statistics_), ref.statistics_, atol=1e-12)
+    same(X, snap)
+
+
+def test_simple_imputer_sparse_errors():
+    Xs = _with_missing()
+    with pytest.raises(ValueError, match="missing_values == 0 and input is sparse"):
+        tl_impute.SimpleImputer(missing_values=0).fit(Xs)
+    with pytest.raises(NotImplementedError, match="median"):
+        tl_impute.SimpleImputer(strategy="median").fit(Xs)
+    with pytest.raises(TypeError, match="MissingIndicator"):
+        tl_impute.MissingIndicator().fit(Xs)
+
+
+@pytest.mark.parametrize("params", [{"degree": 2}, {"degree": 3}, {"degree": 2, "interaction_only": True},
+                                    {"degree": (2, 3), "include_bias": False}, {"degree": 3, "interaction_only": True,
+                                                                                  "include_bias": False}],
+                         ids=["d2", "d3", "d2_inter", "d2-3", "d3_inter"])
+def test_polynomial_features_match_sklearn(params, kind):
+    Xs = ss.csr_matrix(ss.random(50, 7, density=0.4, random_state=np.random.default_rng(19)))
+    X = make(Xs, kind)
+    snap = snapshot(X)
+    out = tp.PolynomialFeatures(**params).fit_transform(X)
+    expected = skp.PolynomialFeatures(**params).fit_transform(Xs.asformat(X.format) if ss.issparse(X) else Xs)
+    assert_same_family(out, X)
+    if ss.issparse(X) and X.format in ("csr", "csc"):
+        assert out.format == expected.format
+    np.testing.assert_allclose(dense(out), expected.toarray(), atol=1e-12)
+    same(X, snap)
+
+
+@pytest.mark.parametrize("kind", ["csr_matrix", "csr_array", "torch_csr"])
+def test_polynomial_features_never_densify(kind):
+    """10^6 x 10^6 with 4 stored entries: degree 2 has ~5 * 10^11 output columns, a handful stored.
+
+    (CSR only: a CSC result has one index pointer per output column, whatever the data.)
+    """
+    n = 10**6
+    X0 = ss.csr_matrix((np.array([2.0, 3.0, 5.0, 7.0]), (np.array([0, 0, 9, 999_999]),
+                                                         np.array([1, 999_999, 4, 0]))), shape=(n, n))
+    pf = tp.PolynomialFeatures(2, include_bias=False)
+    out = pf.fit_transform(make(X0, kind))
+    assert tuple(out.shape) == (n, pf.n_output_features_)
+    vals = np.sort(np.asarray(out.data if ss.issparse(out) else out.values()))
+    # degree 1: 2, 3, 5, 7; degree 2: 4, 6, 9, 25, 49
+    np.testing.assert_allclose(vals, [2, 3, 4, 5, 6, 7, 9, 25, 49])
+
+
+@pytest.mark.parametrize("params", [{}, {"drop": "first"}, {"drop": "if_binary"}, {"handle_unknown": "ignore"}])
+def test_onehot_sparse_output_matches_sklearn(params):
+    rng = np.random.default_rng(23)
+    X = rng.integers(0, 4, (80, 3)).astype(float)
+    Xs = np.array([["a", "x"], ["b", "y"], ["a", "z"], ["c", "x"]], dtype=object)
+    for data in (X, Xs):
+        ours = tp.OneHotEncoder(sparse_output=True, **params).fit(data)
+        ref = skp.OneHotEncoder(sparse_output=True, **params).fit(data)
+        out, expected = ours.transform(data), ref.transform(data)
+        assert type(out) is type(expected)
+        np.testing.assert_array_equal(out.toarray(), expected.toarray())
+    torch = pytest.importorskip("torch")
+    out = tp.OneHotEncoder(sparse_output=True, **params).fit_transform(torch.as_tensor(X))
+    assert out.layout == torch.sparse_csr
+    np.testing.assert_array_equal(dense(out), skp.OneHotEncoder(sparse_output=True, **params).fit_transform(X)
+                                  .toarray())
+
+
+def test_onehot_sparse_output_unknown_and_memory():
+    X = np.arange(200_000, dtype=np.float64).reshape(-1, 1) % 50_000  # 50,000 categories
+    enc = tp.OneHotEncoder(sparse_output=True, handle_unknown="ignore").fit(X)
+    out = enc.transform(np.array([[3.0], [123456.0]]))
+    assert out.nnz == 1 and out[0, 3] == 1.0
+    big = enc.transform(X)  # the dense result would be 200,000 x 50,000 (80 GB)
+    assert big.shape == (200_000, 50_000) and big.nnz == 200_000

@@ -36,6 +36,7 @@ __all__ = [
     "row_sq_norms",
     "scale_columns",
     "scale_rows",
+    "select_columns",
     "sparse_kind",
     "stored_values",
     "transpose",
@@ -138,6 +139,24 @@ def product_dense(A: Any, B: Any) -> Any:
     if is_sparse(A):
         return matmul(A, B.T)
     return matmul(B, A.T).T
+
+
+def select_columns(X: Any, idx: Any) -> Any:
+    """Columns ``idx`` (a host int array, increasing) of a CSR/CSC ``X``, as a new sparse matrix."""
+    if sparse_kind(X) != "torch":
+        return X[:, idx]
+    import torch
+
+    p = int(X.shape[1])
+    colmap = torch.full((p,), -1, dtype=torch.int64, device=X.device)
+    colmap[torch.as_tensor(np.asarray(idx), dtype=torch.int64, device=X.device)] = torch.arange(
+        len(idx), device=X.device)
+    new = colmap[X.col_indices()]
+    keep = new >= 0
+    rows = _major_index(X)[keep]
+    counts = torch.bincount(rows, minlength=int(X.shape[0]))
+    crow = torch.cat([torch.zeros(1, dtype=torch.int64, device=X.device), torch.cumsum(counts, 0)])
+    return _torch_csr(crow, new[keep], X.values()[keep], (int(X.shape[0]), len(idx)))
 
 
 def copy(X: Any) -> Any:

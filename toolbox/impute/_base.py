@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import _check_feature_names_in
 
+from ..backends import _sparse as sp
 from ..backends import origin_of, resolve, to_backend
 from ..backends.primitives import bincount
 from ..base import BaseEstimator, TransformerMixin, _to_compute, check_array, check_is_fitted, validate_data
@@ -35,7 +36,15 @@ def _validate(estimator: Any, X: Any, *, reset: bool) -> Any:
     """validate_data that lets NaN through only when NaN marks the missing values (never inf)."""
     _check_missing_values(estimator.missing_values)
     allow_nan = _is_nan(estimator.missing_values)
-    v = validate_data(estimator, X, reset=reset, allow_nan=allow_nan)
+    if sp.is_sparse(X) and not isinstance(estimator, SimpleImputer):
+        raise TypeError("Sparse data was passed for X to MissingIndicator, but dense data is required. Use "
+                        "'.toarray()' to convert to a dense array; SimpleImputer accepts sparse X.")
+    if sp.is_sparse(X) and not allow_nan and float(estimator.missing_values) == 0:
+        raise ValueError("Imputation not possible when missing_values == 0 and input is sparse. Provide a "
+                         "dense array instead.")
+    v = validate_data(estimator, X, reset=reset, allow_nan=allow_nan, accept_sparse=True)
+    if sp.is_sparse(v.X):
+        return v
     if allow_nan:
         xp = v.xp
         n_inf = int(xp.sum(xp.astype(xp.isinf(v.X), xp.int32)))
@@ -267,6 +276,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = _is_nan(self.missing_values)
+        tags.input_tags.sparse = self.strategy in ("mean", "constant") and not self.add_indicator
         return tags
 
     def _fill(self) -> float:
@@ -290,6 +300,8 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
             fill = self._fill()
         v = _validate(self, X, reset=True)
         xp, Xa = v.xp, v.X
+        if sp.is_sparse(Xa):
+            return self._fit_sparse(v, fill if self.strategy == "constant" else None)
         mask = _missing_mask(Xa, self.missing_values, xp=xp)
         count = xp.sum(xp.astype(~mask, Xa.dtype), axis=0)
         empty = count == 0
@@ -318,6 +330,65 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
             self.indicator_ = None
         return v, mask
 
+    def _fit_sparse(self, v: Any, fill: float | None) -> tuple[Any, Any]:
+        """Statistics of sparse ``X`` (scikit-learn's semantics): implicit zeros are observed values,
+        only stored entries can be missing. Strategies ``"mean"`` and ``"constant"``."""
+        if self.strategy not in ("mean", "constant"):
+            raise NotImplementedError(
+                f"SimpleImputer(strategy={self.strategy!r}) on sparse X is not implemented in toolbox; use "
+                "strategy='mean' or 'constant', or X.toarray()."
+            )
+        if self.add_indicator:
+            raise NotImplementedError("SimpleImputer(add_indicator=True) on sparse X is not implemented in "
+                                      "toolbox; use add_indicator=False, or X.toarray().")
+        xp, Xa = v.xp, v.X
+        n = int(Xa.shape[0])
+        vals = sp.stored_values(Xa)
+        miss = _missing_mask(vals, self.missing_values, xp=xp)
+        observed = sp.with_values(Xa, xp.where(miss, xp.zeros_like(vals), vals))
+        n_missing = sp.column_sums(sp.with_values(Xa, xp.astype(miss, vals.dtype)))
+        count = n - n_missing
+        empty = count == 0
+        if self.strategy == "constant":
+            # scikit-learn's rule on sparse input: a column is dropped when all its *stored* entries
+            # are missing (a column with no stored entry too), implicit zeros notwithstanding
+            stored = sp.column_sums(sp.with_values(Xa, xp.ones_like(vals)))
+            empty = n_missing == stored
+        if self.strategy == "mean":
+            stats = sp.column_sums(observed) / xp.where(empty, xp.ones_like(count), count)
+        else:
+            stats = xp.full((Xa.shape[1],), fill, dtype=vals.dtype, device=v.compute.device)
+        if self.keep_empty_features:
+            empty_value = fill if self.strategy == "constant" else 0.0
+        else:
+            empty_value = math.nan
+        self.statistics_ = xp.where(empty, xp.full_like(stats, empty_value), stats)
+        empty_host = np.asarray(to_backend(empty, "numpy"))
+        self._valid = None if (self.keep_empty_features or not empty_host.any()) else np.flatnonzero(~empty_host)
+        self._empty = np.flatnonzero(empty_host)
+        self.indicator_ = None
+        return v, None
+
+    def _impute_sparse(self, v: Any, original: Any) -> Any:
+        xp, Xa = v.xp, v.X
+        (stats,) = self._fitted(v.compute, "statistics_", dtype=Xa.dtype)
+        vals = sp.stored_values(Xa)
+        miss = _missing_mask(vals, self.missing_values, xp=xp)
+        cols = sp._col_index(Xa)
+        out = sp.with_values(Xa, xp.where(miss, xp.take(stats, cols, axis=0), vals))
+        if self._valid is not None:
+            invalid = self._empty
+            if hasattr(self, "feature_names_in_"):
+                invalid = self.feature_names_in_[invalid]
+            warnings.warn(
+                f"Skipping features without any observed values: {invalid}. At least one non-missing "
+                f"value is needed for imputation with strategy='{self.strategy}'.",
+                UserWarning,
+                stacklevel=3,
+            )
+            out = sp.select_columns(out, self._valid)
+        return self._output(sp.restore_format(out, original), v.origin)
+
     def _impute(self, v: Any, mask: Any) -> Any:
         xp, Xa = v.xp, v.X
         (stats,) = self._fitted(v.compute, "statistics_", dtype=Xa.dtype)
@@ -341,6 +412,8 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit to ``X`` and return it imputed (validates ``X`` once)."""
         v, mask = self._fit(X)
+        if sp.is_sparse(v.X):
+            return self._impute_sparse(v, X)
         return self._impute(v, mask)
 
     def transform(self, X: Any) -> Any:
@@ -354,6 +427,8 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         v = _validate(self, X, reset=False)
+        if sp.is_sparse(v.X):
+            return self._impute_sparse(v, X)
         return self._impute(v, _missing_mask(v.X, self.missing_values, xp=v.xp))
 
     def inverse_transform(self, X: Any) -> Any:

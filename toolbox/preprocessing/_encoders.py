@@ -83,8 +83,8 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
     and the output is a single comparison ``X[:, feature_of_column] ==
     category_of_column`` of shape (n_samples, n_output_columns). NumPy string
     or object arrays (and pandas DataFrames of them) are encoded on the host.
-    A drop-in for :class:`sklearn.preprocessing.OneHotEncoder` with
-    ``sparse_output=False``.
+    A drop-in for :class:`sklearn.preprocessing.OneHotEncoder` (pass
+    ``sparse_output=True`` for its default sparse output).
 
     Parameters
     ----------
@@ -95,7 +95,12 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
         Drop one category per feature (``'first'``), only for features with
         two categories (``'if_binary'``), or the category ``drop[i]`` of feature ``i``.
     sparse_output : bool, default=False
-        Must be False: toolbox returns dense arrays (scikit-learn's default is True).
+        ``True``: a sparse CSR result with one stored 1 per known value, built from each
+        value's category index (memory proportional to ``n_samples * n_features``, never
+        ``n_samples * n_output_columns``): SciPy ``csr_matrix`` for NumPy and string input
+        (``csr_array`` under scikit-learn's ``sparse_interface="sparray"``), a torch sparse
+        CSR tensor on the input's device for torch. The default is False (dense, on the
+        input's backend), where scikit-learn's is True.
     dtype : number type, default=np.float64
         Dtype of the output (float32 on devices without float64).
     handle_unknown : {'error', 'ignore', 'infrequent_if_exist', 'warn'}, default='error'
@@ -236,11 +241,6 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> OneHotEncoder:
         """Find the categories of each feature of ``X`` (n_samples, n_features)."""
         self._validate_params()
-        if self.sparse_output:
-            raise ValueError(
-                "sparse_output=True is not supported: toolbox's OneHotEncoder returns dense arrays "
-                "(on the input's backend and device). Use sparse_output=False."
-            )
         if self.min_frequency is not None or self.max_categories is not None:
             raise ValueError(
                 "min_frequency and max_categories (infrequent categories) are not supported by "
@@ -388,6 +388,8 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"OneHotEncoder was fitted on {fitted} but X holds {given}: every value is an unknown category."
             )
+        if self.sparse_output:
+            return self._sparse_transform(Xa, compute, origin)
         E = self._match(Xa, compute)
         unknown = self._check_unknown(Xa, compute, when="transform", E=E)
         if unknown and (self.handle_unknown == "warn" or self.drop_idx_ is not None):
@@ -403,6 +405,86 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
         if self._host:
             return self._output(E.astype(np.dtype(self.dtype)), origin)
         return self._output(xp.astype(E, self._out_dtype(compute)), origin)
+
+    def _codes(self, Xa: Any, compute: Compute) -> Any:
+        """Category index of every value, (n_samples, n_features) int64, -1 for unknown values.
+
+        One ``searchsorted`` per feature (each feature has its own categories; a
+        loop over the few categorical columns, not over samples).
+        """
+        if self._host:
+            xp, cols = np, []
+            for j, cats in enumerate(self.categories_):
+                order = np.argsort(cats, kind="stable")
+                sc = cats[order]
+                col = Xa[:, j]
+                pos = np.clip(np.searchsorted(sc, col), 0, sc.shape[0] - 1)
+                cols.append(np.where(sc[pos] == col, order[pos], -1))
+            return np.stack(cols, axis=1).astype(np.int64)
+        xp, cols = compute.xp, []
+        for j, cats in enumerate(self.categories_):
+            c = compute.asarray(cats)
+            dtype = _common_dtype(Xa.dtype, c.dtype, xp=xp)
+            c = c if c.dtype == dtype else xp.astype(c, dtype)
+            col = Xa[:, j] if Xa.dtype == dtype else xp.astype(Xa[:, j], dtype)
+            with warnings.catch_warnings():  # torch: a column of X is a strided view; the copy is fine
+                warnings.filterwarnings("ignore", message=".*non-contiguous.*")
+                pos = xp.clip(xp.searchsorted(c, col), 0, c.shape[0] - 1)
+            cols.append(xp.where(xp.take(c, pos, axis=0) == col, xp.astype(pos, xp.int64),
+                                 xp.full_like(xp.astype(pos, xp.int64), -1)))
+        return xp.stack(cols, axis=1)
+
+    def _sparse_transform(self, Xa: Any, compute: Compute, origin: Origin) -> Any:
+        """``sparse_output=True``: CSR with one stored 1 per known, kept value (memory ~ n_samples * n_features).
+
+        SciPy CSR for NumPy and string input (``csr_matrix``, or ``csr_array`` when scikit-learn's
+        ``sparse_interface`` says so), a torch sparse CSR tensor on the input's device for torch.
+        """
+        codes = self._codes(Xa, compute)
+        xp = np if self._host else compute.xp
+        n, d = int(codes.shape[0]), int(codes.shape[1])
+        known = codes >= 0
+        if bool(xp.any(~known)):
+            if self.handle_unknown == "error":
+                j, diff = next(iter(self._unknown_columns(Xa).items()))
+                raise ValueError(f"Found unknown categories {diff} in column {j} during transform")
+            if self.handle_unknown == "warn" or self.drop_idx_ is not None:
+                warnings.warn(
+                    f"Found unknown categories in columns {sorted(self._unknown_columns(Xa))} during transform. "
+                    "These unknown categories will be encoded as all zeros", UserWarning, stacklevel=3)
+        total = int(sum(self._n_cats))
+        colmap = np.full(total + 1, -1, dtype=np.int64)  # the last slot: unknown values
+        colmap[self._keep] = np.arange(self._keep.shape[0])
+        starts = np.asarray(self._starts, dtype=np.int64)
+        if self._host or compute.framework.name == "numpy":
+            codes = np.asarray(to_backend(codes, "numpy")) if not isinstance(codes, np.ndarray) else codes
+            glob = np.where(codes >= 0, codes + starts[None, :], total)
+            cols = colmap[glob].reshape(-1)
+            keep = cols >= 0
+            counts = keep.reshape(n, d).sum(axis=1)
+            indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+            indices = cols[keep]
+            data = np.ones(indices.shape[0], dtype=np.dtype(self.dtype))
+            import scipy.sparse
+            import sklearn
+
+            cls = (scipy.sparse.csr_array if sklearn.get_config().get("sparse_interface") == "sparray"
+                   else scipy.sparse.csr_matrix)
+            return cls((data, indices, indptr), shape=(n, int(self._keep.shape[0])))
+        import torch
+
+        from ..backends._sparse import _torch_csr
+
+        dev = compute.device
+        glob = torch.where(codes >= 0, codes + torch.as_tensor(starts, device=dev)[None, :],
+                           torch.full_like(codes, total))
+        cols = torch.as_tensor(colmap, device=dev)[glob].reshape(-1)
+        keep = cols >= 0
+        counts = keep.reshape(n, d).sum(dim=1)
+        indptr = torch.cat([torch.zeros(1, dtype=torch.int64, device=dev), torch.cumsum(counts, 0)])
+        indices = cols[keep]
+        data = torch.ones(indices.shape[0], dtype=self._out_dtype(compute), device=dev)
+        return _torch_csr(indptr, indices, data, (n, int(self._keep.shape[0])))
 
     # ------------------------------------------------------------------ #
     # inverse

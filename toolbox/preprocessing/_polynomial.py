@@ -60,6 +60,100 @@ def _product_plan(n_features: int, max_degree: int, interaction_only: bool) -> l
     return plan
 
 
+def _block_size(d: int, k: int, interaction_only: bool) -> int:
+    return math.comb(d, k) if interaction_only else math.comb(d + k - 1, k)
+
+
+def _rank_step(d: int, prev: np.ndarray, col: np.ndarray, r: int, interaction_only: bool) -> np.ndarray:
+    """Terms (in scikit-learn's lexicographic order) that precede choosing ``col`` after ``prev``.
+
+    With ``r`` positions left after this one: the number of size-``k`` terms whose first
+    differing position holds a value in ``[prev, col)``, by the hockey-stick identity. Float
+    binomials, exact while the output has fewer than 2**53 columns.
+    """
+    from scipy.special import comb
+
+    if interaction_only:
+        out = comb(d - prev, r + 1) - comb(d - col, r + 1)
+    else:
+        out = comb(d - prev + r, r + 1) - comb(d - col + r, r + 1)
+    return np.rint(out).astype(np.int64)
+
+
+def _sparse_polynomial(X: Any, *, min_degree: int, max_degree: int, interaction_only: bool,
+                       include_bias: bool, n_out: int) -> Any:
+    """Polynomial features of a SciPy CSR/CSC or torch CSR ``X``: sparse, in scikit-learn's column order.
+
+    The terms of each row are built from its stored entries only: degree ``k`` terms are
+    the non-decreasing (strictly increasing with ``interaction_only``) ``k``-tuples of the
+    row's entries, grown one position at a time with ``repeat`` (no loop over samples or
+    features); each term's output column is its lexicographic rank, accumulated position by
+    position. Memory is the output's stored entries.
+    """
+    import scipy.sparse
+
+    from ..backends import _sparse as sp
+
+    kind = sp.sparse_kind(X)
+    csc = kind == "scipy" and X.format == "csc"
+    if kind == "torch":
+        if X.device.type != "cpu":
+            raise NotImplementedError("PolynomialFeatures on torch sparse tensors runs on the CPU only.")
+        C = scipy.sparse.csr_array((X.values().numpy(), X.col_indices().numpy(), X.crow_indices().numpy()),
+                                   shape=tuple(X.shape))
+    else:
+        C = X.tocsr() if csc else X
+    n, d = C.shape
+    indptr = np.asarray(C.indptr, dtype=np.int64)
+    cols = np.asarray(C.indices, dtype=np.int64)
+    vals = np.asarray(C.data)
+    row_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    row_end = indptr[1:][row_of]  # end of each entry's row
+    out_rows, out_cols, out_vals = [], [], []
+    offset = 0
+    if include_bias:
+        out_rows.append(np.arange(n, dtype=np.int64))
+        out_cols.append(np.zeros(n, dtype=np.int64))
+        out_vals.append(np.ones(n, dtype=vals.dtype))
+        offset = 1
+    for k in range(max(1, min_degree), max_degree + 1):
+        size = _block_size(d, k, interaction_only)
+        if size == 0:
+            break
+        # position 1: every stored entry
+        last = np.arange(cols.shape[0], dtype=np.int64)
+        value = vals.copy()
+        rank = _rank_step(d, np.zeros_like(cols), cols, k - 1, interaction_only)
+        for t in range(2, k + 1):  # a loop over the degree
+            start = last + 1 if interaction_only else last
+            counts = np.maximum(row_end[last] - start, 0)
+            total = int(counts.sum())
+            src = np.repeat(np.arange(last.shape[0], dtype=np.int64), counts)
+            first = np.cumsum(counts) - counts
+            nxt = start[src] + (np.arange(total, dtype=np.int64) - first[src])
+            prev = cols[last[src]] + (1 if interaction_only else 0)
+            rank = rank[src] + _rank_step(d, prev, cols[nxt], k - t, interaction_only)
+            value = value[src] * vals[nxt]
+            last = nxt
+        out_rows.append(row_of[last])
+        out_cols.append(offset + rank)
+        out_vals.append(value)
+        offset += size
+    rows_all = np.concatenate(out_rows)
+    cols_all = np.concatenate(out_cols)
+    vals_all = np.concatenate(out_vals)
+    array_api = isinstance(X, scipy.sparse.sparray) or kind == "torch"
+    coo = (scipy.sparse.coo_array if array_api else scipy.sparse.coo_matrix)((vals_all, (rows_all, cols_all)),
+                                                                            shape=(n, n_out))
+    out = coo.tocsc() if csc else coo.tocsr()
+    if kind == "torch":
+        import torch
+
+        return sp._torch_csr(torch.as_tensor(out.indptr.astype(np.int64)), torch.as_tensor(out.indices.astype(np.int64)),
+                             torch.as_tensor(out.data), (n, n_out))
+    return out
+
+
 def _polynomial_features(X: Any, *, min_degree: int, max_degree: int, interaction_only: bool,
                          include_bias: bool, xp: Any) -> Any:
     """All terms of degrees ``min_degree..max_degree`` (plus a bias column), shape (n, n_output)."""
@@ -153,7 +247,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> PolynomialFeatures:
         """Compute the number of output features for ``X`` (n_samples, n_features)."""
         self._validate_params()
-        v = validate_data(self, X, reset=True)
+        v = validate_data(self, X, reset=True, accept_sparse=True)
         self._min_degree, self._max_degree = self._degrees()
         self.n_output_features_ = _num_combinations(
             int(v.X.shape[1]), self._min_degree, self._max_degree, self.interaction_only, self.include_bias
@@ -187,10 +281,19 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> Any:
         """Polynomial features of ``X`` (n_samples, n_features), shape (n_samples, n_output_features_).
 
-        Same library, device and floating dtype as ``X``.
+        Same library, device and floating dtype as ``X``. Sparse ``X`` (``scipy.sparse``, torch
+        sparse on the CPU) gives a sparse result of its format family (CSC stays CSC, as in
+        scikit-learn), built from the stored entries only.
         """
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, accept_sparse=True)
+        from ..backends import _sparse as sp
+
+        if sp.is_sparse(v.X):
+            out = _sparse_polynomial(v.X, min_degree=self._min_degree, max_degree=self._max_degree,
+                                     interaction_only=self.interaction_only, include_bias=self.include_bias,
+                                     n_out=self.n_output_features_)
+            return self._output(sp.restore_format(out, X), v.origin)
         out = _polynomial_features(v.X, min_degree=self._min_degree, max_degree=self._max_degree,
                                    interaction_only=self.interaction_only, include_bias=self.include_bias,
                                    xp=v.xp)
