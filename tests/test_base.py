@@ -24,13 +24,13 @@ def test_nan_error_names_count_and_first_position(xp):
     X[17, 3] = np.nan
     X[20, 1] = np.nan
     X[25, 0] = np.inf
-    _fit_err(xp.asarray(X), r"Input X contains 2 NaN and 1 infinite value\(s\); the first is at row 17, column 3")
+    _fit_err(xp.asarray(X), r"Input X contains NaN: 2 NaN and 1 infinite value\(s\); the first is at row 17, column 3")
 
 
 def test_inf_only(xp):
     X = np.ones((4, 2))
     X[2, 1] = -np.inf
-    _fit_err(xp.asarray(X), r"0 NaN and 1 infinite value\(s\); the first is at row 2, column 1")
+    _fit_err(xp.asarray(X), r"Input X contains infinity: 0 NaN and 1 infinite value\(s\); the first is at row 2, column 1")
 
 
 def test_huge_finite_values_pass(xp):

@@ -113,8 +113,9 @@ def _check_finite(X: Any, *, xp: Any, name: str) -> None:
     first = int(xp.argmax(xp.astype(flat, xp.int32)))
     ncol = X.shape[1] if X.ndim == 2 else 1
     where = f"row {first // ncol}, column {first % ncol}" if X.ndim == 2 else f"index {first}"
+    what = "NaN" if n_nan else "infinity"  # scikit-learn's "Input X contains NaN" / "contains infinity" first
     raise ValueError(
-        f"Input {name} contains {n_nan} NaN and {n_bad - n_nan} infinite value(s); the first is at "
+        f"Input {name} contains {what}: {n_nan} NaN and {n_bad - n_nan} infinite value(s); the first is at "
         f"{where}. Remove or impute them first (toolbox.impute.SimpleImputer)."
     )
 
@@ -128,7 +129,7 @@ def _check_no_inf(X: Any, *, xp: Any, name: str) -> None:
     first = int(xp.argmax(xp.astype(xp.reshape(inf, (-1,)), xp.int32)))
     ncol = X.shape[1] if X.ndim == 2 else 1
     where = f"row {first // ncol}, column {first % ncol}" if X.ndim == 2 else f"index {first}"
-    raise ValueError(f"Input {name} contains {n_inf} infinite value(s); the first is at {where}. "
+    raise ValueError(f"Input {name} contains infinity: {n_inf} infinite value(s); the first is at {where}. "
                      "NaN marks missing values here, but infinity is not allowed.")
 
 
