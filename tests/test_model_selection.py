@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn import datasets
 from sklearn import model_selection as skms
+from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import Ridge as SkRidge
 
 from toolbox._labels import decode_labels, encode_labels
@@ -204,11 +205,12 @@ def test_cross_validate_classifier_uses_stratified_folds(xp):
 
 def test_fit_failures():
     X, y = datasets.load_iris(return_X_y=True)
-    with pytest.warns(Warning, match="Estimator fit failed"):
+    # scikit-learn's report: one FitFailedWarning for all the failed fits, a ValueError when all failed
+    with pytest.warns(FitFailedWarning, match="3 fits failed out of a total of 6"):
         gs = GridSearchCV(_Centroid(), {"shrink": [0.0, "bad"]}, cv=3, error_score=-1.0).fit(X, y)
     np.testing.assert_array_equal(gs.cv_results_["mean_test_score"][1], -1.0)
     assert gs.best_params_ == {"shrink": 0.0}
-    with pytest.raises(ValueError, match="All the 3 fits failed"), pytest.warns(Warning):
+    with pytest.raises(ValueError, match="All the 3 fits failed"):
         cross_validate(_Centroid(shrink="bad"), X, y, cv=3)
     with pytest.raises(TypeError):
         cross_validate(_Centroid(shrink="bad"), X, y, cv=3, error_score="raise")
@@ -243,12 +245,45 @@ def test_search_errors():
     X, y = datasets.load_iris(return_X_y=True)
     with pytest.raises(ValueError, match="'bogus' is not a valid scoring value"):
         GridSearchCV(_Centroid(), {"shrink": [0.0]}, scoring="bogus").fit(X, y)
-    with pytest.raises(ValueError, match="refit must be False or the name of the metric"):
+    with pytest.raises(ValueError, match="the parameter refit must be set to a scorer key or a callable"):
         GridSearchCV(_Centroid(), {"shrink": [0.0]}, scoring=["accuracy", "f1_macro"]).fit(X, y)
     gs = GridSearchCV(_Centroid(), {"shrink": [0.0]}, refit=False, cv=3).fit(X, y)
     with pytest.raises(AttributeError, match="refit=False"):
         gs.predict(X)
     assert "accuracy" in get_scorer_names() and "neg_mean_squared_error" in get_scorer_names()
+
+
+def test_search_refit_callable_and_dict_scoring():
+    # scikit-learn's behaviours its own test_search.py checks (scripts/upstream-tests.sh)
+    X, y = datasets.load_iris(return_X_y=True)
+    grid = {"shrink": [0.0, 0.5, 1.0]}
+    gs = GridSearchCV(_Centroid(), grid, cv=3, refit=lambda res: 2).fit(X, y)
+    assert gs.best_index_ == 2 and gs.best_params_ == {"shrink": 1.0} and not hasattr(gs, "best_score_")
+    with pytest.raises(IndexError, match="best_index_ index out of range"):
+        GridSearchCV(_Centroid(), grid, cv=3, refit=lambda res: 3).fit(X, y)
+    with pytest.raises(TypeError, match="best_index_ returned is not an integer"):
+        GridSearchCV(_Centroid(), grid, cv=3, refit=lambda res: "x").fit(X, y)
+
+    def two(est, X_, y_):
+        acc = float(np.mean(np.asarray(est.predict(X_)) == np.asarray(y_)))
+        return {"acc": acc, "err": 1.0 - acc}
+
+    gs = GridSearchCV(_Centroid(), grid, cv=3, scoring=two, refit="acc").fit(X, y)
+    assert {"mean_test_acc", "mean_test_err", "rank_test_acc"} <= set(gs.cv_results_)
+    assert gs.multimetric_ and 0.0 <= gs.score(X, y) <= 1.0
+    out = cross_validate(_Centroid(), X, y, cv=3, scoring=two)
+    np.testing.assert_allclose(out["test_acc"] + out["test_err"], 1.0)
+    with pytest.raises(ValueError, match=r"scoring must return a number, got \[1.0\]"):
+        cross_validate(_Centroid(), X, y, cv=3, scoring=lambda est, X_, y_: [1.0])
+
+    def broken(est, X_, y_):
+        raise RuntimeError("no")
+
+    with pytest.warns(UserWarning, match="Scoring failed. The score on this train-test partition"):
+        out = cross_validate(_Centroid(), X, y, cv=3, scoring=broken, error_score=-2.0)
+    np.testing.assert_array_equal(out["test_score"], -2.0)
+    with pytest.raises(RuntimeError, match="no"):
+        cross_validate(_Centroid(), X, y, cv=3, scoring=broken, error_score="raise")
 
 
 def test_mixins_score_on_device(xp):
@@ -266,3 +301,17 @@ def test_mixins_score_on_device(xp):
     ref_w = SkRidge(alpha=1.0, fit_intercept=False).fit(Xd, yd).score(Xd, yd, sample_weight=w)
     np.testing.assert_allclose(reg.score(xp.asarray(Xd), xp.asarray(yd), sample_weight=w), ref_w,
                                rtol=1e-6 if xp.float64 else 1e-3)
+
+
+def test_train_test_split_and_cv_on_scipy_sparse():
+    # SciPy sparse rows are taken with the folds' indices (COO is turned into CSR, as scikit-learn does)
+    sp = pytest.importorskip("scipy.sparse")
+    X = np.arange(40.0).reshape(20, 2)
+    for fmt in ("csr", "csc", "coo"):
+        Xs = sp.random(20, 2, density=1.0, format=fmt, random_state=0) + 0 * sp.csr_matrix(X)
+        Xs = Xs.asformat(fmt)
+        a, b = train_test_split(Xs, test_size=0.25, random_state=0)
+        assert sp.issparse(a) and a.shape == (15, 2) and b.shape == (5, 2)
+        ia, ib = train_test_split(np.arange(20), test_size=0.25, random_state=0)
+        np.testing.assert_array_equal(a.toarray(), Xs.toarray()[np.asarray(ia)])
+        np.testing.assert_array_equal(b.toarray(), Xs.toarray()[np.asarray(ib)])

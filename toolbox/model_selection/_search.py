@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import numbers
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -15,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import BaseEstimator
 from ._parallel import check_n_jobs, run_jobs
 from ._split import check_cv
-from ._validation import _fit_and_score, _scorers
+from ._validation import _fill_failed, _fit_and_score, _scorers, _warn_or_raise_about_fit_failures
 
 __all__ = ["GridSearchCV", "RandomizedSearchCV"]
 
@@ -65,10 +66,8 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         check_n_jobs(self.n_jobs)
         scorers = _scorers(self.estimator, self.scoring)
         multimetric = list(scorers) != ["score"]
-        if multimetric and self.refit is not False and self.refit not in scorers:
-            raise ValueError(f"For multi-metric scoring, refit must be False or the name of the metric to "
-                             f"use for the best parameters, one of {sorted(scorers)}; got refit={self.refit!r}.")
-        refit_metric = self.refit if multimetric else "score"
+        if multimetric:
+            self._check_refit_for_multimetric(list(scorers))
         splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(splitter.split(X, y, params.get("groups")))
         params.pop("groups", None)
@@ -82,9 +81,12 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
                               error_score=self.error_score)
             for cand in candidates for train, test in splits], self.n_jobs)
         runs = [flat[i * n_splits:(i + 1) * n_splits] for i in range(len(candidates))]
-        if all(r["failed"] for cand_runs in runs for r in cand_runs):
-            raise ValueError(f"All the {len(candidates) * n_splits} fits failed. Use error_score='raise' "
-                             "to see the first error.")
+        _warn_or_raise_about_fit_failures(flat, self.error_score)
+        metric_names = _fill_failed(flat, scorers, self.error_score)
+        if not multimetric and metric_names != ["score"]:  # a callable scoring returned a dict
+            multimetric = True
+            self._check_refit_for_multimetric(metric_names)
+        refit_metric = self.refit if multimetric and isinstance(self.refit, str) else "score"
         results: dict[str, Any] = {}
         for key in ("fit_time", "score_time"):
             arr = np.array([[r[key] for r in cand_runs] for cand_runs in runs])
@@ -97,7 +99,7 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
                     col[i] = cand[name]
             results[f"param_{name}"] = col
         results["params"] = candidates
-        for metric in scorers:
+        for metric in metric_names:
             for split_kind in ("test", "train") if self.return_train_score else ("test",):
                 arr = np.array([[r[split_kind][metric] for r in cand_runs] for cand_runs in runs])
                 for s in range(n_splits):
@@ -109,11 +111,18 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.cv_results_ = results
         self.n_splits_ = n_splits
         self.multimetric_ = multimetric
-        self.scorer_ = scorers if multimetric else scorers["score"]
+        self.scorer_ = scorers if list(scorers) != ["score"] else scorers["score"]
         if self.refit is not False:
-            means = results[f"mean_test_{refit_metric}"]
-            self.best_index_ = int(np.argmin(results[f"rank_test_{refit_metric}"]))
-            self.best_score_ = float(means[self.best_index_])
+            if callable(self.refit):  # refit(cv_results_) -> the index of the best candidate
+                best_index = self.refit(results)
+                if not isinstance(best_index, numbers.Integral):
+                    raise TypeError("best_index_ returned is not an integer")
+                if best_index < 0 or best_index >= len(candidates):
+                    raise IndexError("best_index_ index out of range")
+                self.best_index_ = int(best_index)
+            else:
+                self.best_index_ = int(np.argmin(results[f"rank_test_{refit_metric}"]))
+                self.best_score_ = float(results[f"mean_test_{refit_metric}"][self.best_index_])
             self.best_params_ = candidates[self.best_index_]
             start = time.perf_counter()
             best = clone(self.estimator).set_params(**self.best_params_)
@@ -128,6 +137,16 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
             if hasattr(best, "feature_names_in_"):
                 self.feature_names_in_ = best.feature_names_in_
         return self
+
+    def _check_refit_for_multimetric(self, names: list[str]) -> None:
+        if self.refit is not False and not callable(self.refit) and not (
+                isinstance(self.refit, str) and self.refit in names):
+            raise ValueError(
+                "For multi-metric scoring, the parameter refit must be set to a scorer key or a callable to "
+                "refit an estimator with the best parameter setting on the whole data and make the best_* "
+                f"attributes available for that metric. If this is not needed, refit should be set to False "
+                f"explicitly. {self.refit!r} was passed. (The scorer keys: {sorted(names)}.)"
+            )
 
     def _best(self, method: str) -> Any:
         check_is_fitted(self, "cv_results_")
@@ -167,8 +186,9 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
     def score(self, X: Any, y: Any = None) -> float:
         """Score of the best estimator with the search's scorer (the refit metric when several)."""
         check_is_fitted(self, "cv_results_")
-        scorer = self.scorer_[self.refit] if self.multimetric_ else self.scorer_
-        return float(scorer(self._best("predict").__self__, X, y))
+        scorer = self.scorer_[self.refit] if isinstance(self.scorer_, dict) else self.scorer_
+        value = scorer(self._best("predict").__self__, X, y)
+        return float(value[self.refit] if isinstance(value, dict) else value)  # a callable's dict of scores
 
 
 class GridSearchCV(_BaseSearchCV):

@@ -45,6 +45,9 @@ def _take(a: Any, idx: Any) -> Any:
         return None
     if type(a).__module__.startswith("pandas"):
         return a.iloc[np.asarray(to_backend(idx, "numpy"))]
+    if type(a).__module__.startswith("scipy.sparse"):  # rows of a SciPy sparse matrix (COO has no indexing)
+        rows = np.asarray(to_backend(idx, "numpy"))
+        return (a.tocsr() if a.format in ("coo", "dia", "bsr") else a)[rows]
     fw = framework_of(a)
     if fw is None:
         a = np.asarray(a)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import functools
 import numbers
 import time
+import traceback
 import warnings
 from typing import Any
 
@@ -51,7 +54,7 @@ def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, s
     fit_params = {k: _take(v, train) if _is_sample_aligned(v, X) else v for k, v in (fit_params or {}).items()}
     X_train, X_test = _take(X, train), _take(X, test)
     y_train, y_test = _take(y, train), _take(y, test)
-    result: dict[str, Any] = {"estimator": est}
+    result: dict[str, Any] = {"estimator": est, "fit_error": None}
     start = time.perf_counter()
     try:
         if y_train is None:
@@ -63,24 +66,86 @@ def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, s
             raise
         if not isinstance(error_score, numbers.Number):
             raise ValueError("error_score must be the string 'raise' or a numeric value.") from exc
-        warnings.warn(f"Estimator fit failed. The score on this train-test partition for these "
-                      f"parameters will be set to {error_score}. Details: {type(exc).__name__}: {exc}",
-                      FitFailedWarning, stacklevel=3)
+        # reported once for all folds, as scikit-learn does: _warn_or_raise_about_fit_failures
+        result["fit_error"] = traceback.format_exc()
         result["fit_time"] = time.perf_counter() - start
         result["score_time"] = 0.0
-        result["test"] = {name: float(error_score) for name in scorers}
+        result["test"] = None  # filled with error_score once the metric names are known (_fill_failed)
         if return_train_score:
-            result["train"] = {name: float(error_score) for name in scorers}
+            result["train"] = None
         result["failed"] = True
         return result
     result["fit_time"] = time.perf_counter() - start
     start = time.perf_counter()
-    result["test"] = {name: float(s(est, X_test, y_test)) for name, s in scorers.items()}
+    result["test"] = _score(scorers, est, X_test, y_test, error_score)
     result["score_time"] = time.perf_counter() - start
     if return_train_score:
-        result["train"] = {name: float(s(est, X_train, y_train)) for name, s in scorers.items()}
+        result["train"] = _score(scorers, est, X_train, y_train, error_score)
     result["failed"] = False
     return result
+
+
+def _as_number(value: Any, name: str) -> float:
+    if hasattr(value, "item"):  # 0-d arrays of any library, memmapped scalars
+        with contextlib.suppress(ValueError, TypeError, RuntimeError):
+            value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Number):
+        raise ValueError(f"scoring must return a number, got {value!r} ({type(value)}) instead. (scorer={name})")
+    return float(value)
+
+
+def _score(scorers: dict[str, Any], est: Any, X: Any, y: Any, error_score: Any) -> dict[str, float]:
+    """name -> score; a scorer returning a dict contributes its keys (scikit-learn's callable multimetric)."""
+    out: dict[str, float] = {}
+    for name, scorer in scorers.items():
+        try:
+            value = scorer(est, X, y)
+        except Exception:
+            if error_score == "raise":
+                raise
+            warnings.warn("Scoring failed. The score on this train-test partition for these parameters will be "
+                          f"set to {error_score}. Details: \n{traceback.format_exc()}", UserWarning, stacklevel=2)
+            value = error_score
+        if isinstance(value, dict):
+            for key, v in value.items():
+                out[key] = _as_number(v, key)
+        else:
+            out[name] = _as_number(value, name)
+    return out
+
+
+def _fill_failed(results: list[dict[str, Any]], scorers: dict[str, Any], error_score: Any) -> list[str]:
+    """Give failed fits ``error_score`` for every metric; return the metric names."""
+    ok = next((r for r in results if not r["failed"]), None)
+    names = list(ok["test"]) if ok is not None else list(scorers)
+    for r in results:
+        for kind in ("test", "train"):
+            if kind in r and r[kind] is None:
+                r[kind] = dict.fromkeys(names, float(error_score))
+    return names
+
+
+def _warn_or_raise_about_fit_failures(results: list[dict[str, Any]], error_score: Any) -> None:
+    """scikit-learn's report of failed fits: one FitFailedWarning for some, a ValueError for all."""
+    fit_errors = [r["fit_error"] for r in results if r.get("fit_error") is not None]
+    if not fit_errors:
+        return
+    n_failed, n_fits = len(fit_errors), len(results)
+    delimiter = "-" * 80 + "\n"
+    summary = "\n".join(f"{delimiter}{n} fits failed with the following error:\n{error}"
+                        for error, n in collections.Counter(fit_errors).items())
+    if n_failed == n_fits:
+        raise ValueError(
+            f"\nAll the {n_fits} fits failed.\nIt is very likely that your model is misconfigured.\n"
+            "You can try to debug the error by setting error_score='raise'.\n\n"
+            f"Below are more details about the failures:\n{summary}"
+        )
+    warnings.warn(
+        f"\n{n_failed} fits failed out of a total of {n_fits}.\nThe score on these train-test partitions for "
+        f"these parameters will be set to {error_score}.\nIf these failures are not expected, you can try to "
+        f"debug them by setting error_score='raise'.\n\nBelow are more details about the failures:\n{summary}",
+        FitFailedWarning, stacklevel=3,
+    )
 
 
 def _is_sample_aligned(value: Any, X: Any) -> bool:
@@ -124,15 +189,14 @@ def cross_validate(estimator: Any, X: Any, y: Any = None, *, groups: Any = None,
                           return_train_score=return_train_score, error_score=error_score)
         for train, test in splits
     ], n_jobs)
-    if all(r["failed"] for r in results):
-        raise ValueError(f"All the {len(results)} fits failed. Check the estimator and the data; use "
-                         "error_score='raise' to see the first error.")
+    _warn_or_raise_about_fit_failures(results, error_score)
+    names = _fill_failed(results, scorers, error_score)
     out: dict[str, Any] = {
         "fit_time": np.array([r["fit_time"] for r in results]),
         "score_time": np.array([r["score_time"] for r in results]),
     }
-    single = list(scorers) == ["score"]
-    for name in scorers:
+    single = names == ["score"]
+    for name in names:
         key = "score" if single else name
         out[f"test_{key}"] = np.array([r["test"][name] for r in results])
         if return_train_score:
