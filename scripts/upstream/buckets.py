@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-_UNSUPPORTED_WORDS = re.compile(r"not supported|not implemented|unsupported", re.I)
+_UNSUPPORTED_WORDS = re.compile(r"not supported|not implemented|unsupported|\(not multilabel", re.I)
 
 
 def _unsupported(f: dict) -> str | None:

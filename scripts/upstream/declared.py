@@ -50,6 +50,12 @@ DECLARED: tuple[Declared, ...] = (
         r"infrequent categories\) are not supported",
     ),
     Declared(
+        "metrics-binary-multiclass",
+        "The classification metrics take 1-D binary or multiclass targets: multilabel indicator and "
+        "multioutput targets raise, naming the shape.",
+        r"toolbox's classification metrics support binary and multiclass targets \(not multilabel",
+    ),
+    Declared(
         "roc-auc-partial-ovo",
         "roc_auc_score has no partial AUC (max_fpr) and no multi_class='ovo'.",
         r"max_fpr \(partial ROC AUC\) is not supported|multi_class='ovo' is not supported",
