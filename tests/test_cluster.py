@@ -347,6 +347,9 @@ def test_torch_cuda_stays_on_device():
         "check_sample_weight_equivalence_on_dense_data": (
             "sample_weight is not equivalent to removing/repeating samples (seeding differs)."
         ),
+        "check_sample_weight_equivalence_on_sparse_data": (
+            "sample_weight is not equivalent to removing/repeating samples (seeding differs)."
+        ),
     },
 )
 def test_sklearn_conformance(estimator, check):

@@ -11,6 +11,7 @@ import sklearn.cluster as skc
 import sklearn.decomposition as skd
 import sklearn.impute as sk_impute
 import sklearn.linear_model as skl
+import sklearn.metrics as skm
 import sklearn.neighbors as skn
 import sklearn.preprocessing as skp
 
@@ -19,6 +20,7 @@ import toolbox.decomposition as td
 import toolbox.impute as tl_impute
 import toolbox.linear_model as tl
 import toolbox.linear_model._base as _lm_base
+import toolbox.metrics as tm
 import toolbox.neighbors as tn
 import toolbox.preprocessing as tp
 
@@ -518,3 +520,41 @@ def test_onehot_sparse_output_unknown_and_memory():
     assert out.nnz == 1 and out[0, 3] == 1.0
     big = enc.transform(X)  # the dense result would be 200,000 x 50,000 (80 GB)
     assert big.shape == (200_000, 50_000) and big.nnz == 200_000
+
+
+# --------------------------------------------------------------------------- #
+# metrics: multilabel indicators, dense or sparse, as scikit-learn accepts them
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("container", ["dense", "csr_matrix", "csr_array", "csc_matrix"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multilabel_metrics_match_sklearn(container, weighted):
+    rng = np.random.default_rng(29)
+    Yt = (rng.random((60, 6)) < 0.3).astype(int)
+    Yp = (rng.random((60, 6)) < 0.3).astype(int)
+    Yp[:6] = Yt[:6]
+    Yt[:, 5] = Yp[:, 5] = 0  # a label nobody has: ill-defined ratios
+    conv = (lambda a: a) if container == "dense" else getattr(ss, container)
+    a, b = conv(Yt), conv(Yp)
+    sw = rng.uniform(0.5, 2.0, 60) if weighted else None
+    assert tm.accuracy_score(a, b, sample_weight=sw) == pytest.approx(skm.accuracy_score(a, b, sample_weight=sw))
+    assert tm.accuracy_score(a, b, normalize=False) == pytest.approx(skm.accuracy_score(a, b, normalize=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for avg in (None, "micro", "macro", "weighted", "samples"):
+            for fn in ("f1_score", "precision_score", "recall_score"):
+                np.testing.assert_allclose(getattr(tm, fn)(a, b, average=avg, sample_weight=sw),
+                                           getattr(skm, fn)(a, b, average=avg, sample_weight=sw))
+            np.testing.assert_allclose(tm.fbeta_score(a, b, beta=2.0, average=avg, labels=[0, 2, 5]),
+                                       skm.fbeta_score(a, b, beta=2.0, average=avg, labels=[0, 2, 5]))
+
+
+def test_multilabel_metric_errors():
+    Y = ss.csr_matrix(np.eye(4, dtype=int))
+    with pytest.raises(ValueError, match="multilabel-indicator but average='binary'"):
+        tm.f1_score(Y, Y)
+    with pytest.raises(ValueError, match="mix of multilabel-indicator and binary"):
+        tm.accuracy_score(Y, np.zeros(4))
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        tm.accuracy_score(Y * 2, Y)

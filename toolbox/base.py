@@ -203,6 +203,8 @@ def check_sparse(
     X = as_compute_format(X)
     vals = stored_values(X)
     xp = compute.xp
+    if not allow_nan and bool(xp.isfinite(xp.sum(vals))):  # one reduction, no temporary, in the common case
+        return X
     bad = xp.isinf(vals) if allow_nan else ~xp.isfinite(vals)
     n_bad = int(xp.sum(xp.astype(bad, xp.int32)))
     if n_bad:

@@ -27,6 +27,7 @@ __all__ = [
     "gram",
     "is_sparse",
     "matmul",
+    "max_abs",
     "product_dense",
     "restore_format",
     "rmatmul",
@@ -39,6 +40,7 @@ __all__ = [
     "select_columns",
     "sparse_kind",
     "stored_values",
+    "total_variance",
     "transpose",
     "with_values",
 ]
@@ -286,6 +288,24 @@ def column_mean_var(X: Any, weights: Any = None) -> tuple[Any, Any]:
     w_stored = _scatter_sum(ones, col, p, X)
     var = (_scatter_sum(dev, col, p, X) + (total - w_stored) * mean**2) / total
     return mean, var
+
+
+def max_abs(X: Any) -> float:
+    """``max |X|`` over the stored entries (0 when none), without a temporary copy of them."""
+    vals = stored_values(X)
+    if vals.shape[0] == 0:
+        return 0.0
+    return float(max(vals.max(), -vals.min()))
+
+
+def total_variance(X: Any) -> Any:
+    """``sum_j var(X[:, j])`` (biased, implicit zeros included) from one pass over the stored entries:
+    ``sum(x**2) / n - |mean|^2``, without temporaries of the entries' size."""
+    n = X.shape[0]
+    vals = stored_values(X)
+    mean = column_sums(X) / n
+    sq = (vals @ vals) if sparse_kind(X) == "torch" else float(np.dot(vals, vals))
+    return sq / n - (mean @ mean)
 
 
 def column_max_abs(X: Any) -> Any:

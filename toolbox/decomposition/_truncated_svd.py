@@ -374,10 +374,11 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
         n, d = int(X.shape[0]), int(X.shape[1])
         name = type(self).__name__
         sparse = sp.is_sparse(X)
-        if d and n:
+        limit = math.sqrt(float(xp.finfo(X.dtype).max) / max(n, 1))
+        if d and n and (not sparse or sp.max_abs(X) > limit):
             top = sp.column_max_abs(X) if sparse else xp.max(xp.abs(X), axis=0)
             j = int(xp.argmax(top))
-            if float(top[j]) > math.sqrt(float(xp.finfo(X.dtype).max) / n):
+            if float(top[j]) > limit:
                 raise ValueError(
                     f"{name}: X column {j} has values up to {float(top[j]):.3g}, whose squares overflow "
                     f"{X.dtype} (X.T @ X would be infinite). Rescale the features first, e.g. divide X by "
@@ -389,6 +390,7 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
             )
         k = self.n_components
         G = None
+        Xt = None
         if self.algorithm == "arpack":
             if k >= min(n, d):
                 raise ValueError(
@@ -408,9 +410,16 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
                         normalizer=_normalizer(self.power_iteration_normalizer, self.n_iter), gen=gen,
                         dtype=X.dtype, xp=xp)
             if sp.sparse_kind(X) == "scipy":
-                _, S, Vt = _randomized_svd_scipy(X, k, n_oversamples=self.n_oversamples, n_iter=self.n_iter,
+                U, S, Vt = _randomized_svd_scipy(X, k, n_oversamples=self.n_oversamples, n_iter=self.n_iter,
                                                  normalizer=self.power_iteration_normalizer,
                                                  random_state=self.random_state)
+                # scikit-learn's svd_flip(u_based_decision=False); then X @ Vt.T = U * S, as scikit-learn:
+                # no further pass over X, and one (n, k) array
+                picked = xp.take_along_axis(Vt, xp.argmax(xp.abs(Vt), axis=1)[:, None], axis=1)[:, 0]
+                signs = xp.where(picked < 0, -xp.ones_like(picked), xp.ones_like(picked))
+                Vt = Vt * signs[:, None]
+                Xt = U * (S * signs)[None, :]
+                del U
             elif sparse:  # products with the stored entries only; X.T @ X could be dense
                 XT = sp.transpose(X)
                 _, S, Vt = _randomized_svd(lambda Q: sp.matmul(X, Q), lambda P: sp.matmul(XT, P), (n, d), k,
@@ -420,11 +429,12 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
                 S, Vt = _randomized_svd_gram(G, k, **opts)
             else:
                 _, S, Vt = _randomized_svd(lambda Q: X @ Q, lambda P: (P.T @ X).T, (n, d), k, **opts)
-        _, Vt = _svd_flip_v(None, Vt, xp=xp)
-        Xt = sp.matmul(X, Vt.T) if sparse else X @ Vt.T
+        if Xt is None:
+            _, Vt = _svd_flip_v(None, Vt, xp=xp)
+            Xt = sp.matmul(X, Vt.T) if sparse else X @ Vt.T
         self.components_ = Vt
         self.explained_variance_ = xp.var(Xt, axis=0)
-        full_var = xp.sum(sp.column_mean_var(X)[1]) if sparse else _total_variance(X, G, xp=xp)
+        full_var = sp.total_variance(X) if sparse else _total_variance(X, G, xp=xp)
         self.explained_variance_ratio_ = self.explained_variance_ / full_var
         self.singular_values_ = S
         return Xt, v.origin

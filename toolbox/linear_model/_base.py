@@ -64,10 +64,12 @@ def _check_squares(X: Any, *, estimator: Any, xp: Any) -> None:
     """Refuse values whose squares overflow: the solvers work on ``X.T @ X`` (and its Hessian)."""
     if X.shape[0] == 0 or X.shape[1] == 0:
         return
+    limit = math.sqrt(float(xp.finfo(X.dtype).max) / max(1, int(X.shape[0])))
+    if sp.is_sparse(X) and sp.max_abs(X) <= limit:  # the common case, without a copy of the entries
+        return
     top = sp.column_max_abs(X) if sp.is_sparse(X) else xp.max(xp.abs(X), axis=0)
     j = int(xp.argmax(top))
     biggest = float(top[j])
-    limit = math.sqrt(float(xp.finfo(X.dtype).max) / max(1, int(X.shape[0])))
     if biggest > limit:
         raise ValueError(
             f"{type(estimator).__name__}: X column {j} has values up to {biggest:.3g}, whose squares "

@@ -408,30 +408,28 @@ def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_inter
 
 @jit
 def _two_loop(g: Any, S: Any, Yh: Any, rho: Any, *, xp: Any) -> Any:
-    """L-BFGS direction ``-H g`` from the history (rows oldest first; empty rows have rho = 0)."""
-    m = S.shape[0]
+    """L-BFGS direction ``-H g`` from the history: tuples of ``LBFGS_MEMORY`` vectors, oldest first
+    (empty pairs have rho = 0). Tuples, not (m, p) arrays: a push then copies no vector."""
+    m = len(S)
     q = g
     alphas = []
     for i in range(m - 1, -1, -1):
-        a = rho[i] * xp.sum(S[i, :] * q)
-        q = q - a * Yh[i, :]
+        a = rho[i] * xp.sum(S[i] * q)
+        q = q - a * Yh[i]
         alphas.append(a)
-    sy, yy = xp.sum(S[m - 1, :] * Yh[m - 1, :]), xp.sum(Yh[m - 1, :] * Yh[m - 1, :])
+    sy, yy = xp.sum(S[m - 1] * Yh[m - 1]), xp.sum(Yh[m - 1] * Yh[m - 1])
     has = rho[m - 1] > 0
     gamma = xp.where(has, sy / xp.where(has, yy, xp.ones_like(yy)), xp.ones_like(yy))
     r = gamma * q
     for i in range(m):
-        b = rho[i] * xp.sum(Yh[i, :] * r)
-        r = r + (alphas[m - 1 - i] - b) * S[i, :]
+        b = rho[i] * xp.sum(Yh[i] * r)
+        r = r + (alphas[m - 1 - i] - b) * S[i]
     return -r
 
 
-@jit
-def _push(S: Any, Yh: Any, rho: Any, s: Any, y: Any, sy: Any, *, xp: Any) -> tuple[Any, Any, Any]:
-    S = xp.concat([S[1:, :], s[None, :]], axis=0)
-    Yh = xp.concat([Yh[1:, :], y[None, :]], axis=0)
+def _push(S: tuple, Yh: tuple, rho: Any, s: Any, y: Any, sy: Any, *, xp: Any) -> tuple[tuple, tuple, Any]:
     rho = xp.concat([rho[1:], xp.reshape(1.0 / sy, (1,))], axis=0)
-    return S, Yh, rho
+    return (*S[1:], s), (*Yh[1:], y), rho
 
 
 def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool, max_iter: int,
@@ -444,8 +442,9 @@ def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_interce
     kw = dict(n_rows=n_rows, fit_intercept=fit_intercept, xp=xp)
     eps = float(xp.finfo(X.dtype).eps)
     p = w.shape[0]
-    S = xp.zeros((LBFGS_MEMORY, p), dtype=w.dtype, device=w.device)
-    Yh, rho = xp.zeros_like(S), xp.zeros((LBFGS_MEMORY,), dtype=w.dtype, device=w.device)
+    zero = xp.zeros((p,), dtype=w.dtype, device=w.device)
+    S, Yh = (zero,) * LBFGS_MEMORY, (zero,) * LBFGS_MEMORY
+    rho = xp.zeros((LBFGS_MEMORY,), dtype=w.dtype, device=w.device)
     f_arr, g = _objective_gradient(w, X, Y, sw, pen, **kw)
     f = float(f_arr)
     gmax = float(xp.max(xp.abs(g)))

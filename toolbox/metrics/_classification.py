@@ -12,6 +12,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 from ..backends import framework_of, to_backend
 from ..backends.primitives import bincount
 from ..base import _to_compute, check_array
+from . import _multilabel
 from ._base import (
     Call,
     as_1d,
@@ -64,6 +65,20 @@ def accuracy_score(y_true: Any, y_pred: Any, *, normalize: bool = True, sample_w
     -------
     float
     """
+    if _multilabel.is_indicator(y_true) or _multilabel.is_indicator(y_pred):
+        # multilabel indicators (dense or scipy.sparse): subset accuracy, on the host
+        correct = _multilabel.subset_correct(*_multilabel.indicators(y_true, y_pred))
+        sw = None if sample_weight is None else np.asarray(
+            to_backend(sample_weight, "numpy") if framework_of(sample_weight) else sample_weight, dtype=np.float64)
+        if sw is not None and sw.shape != correct.shape:
+            raise ValueError(f"sample_weight has shape {sw.shape}, expected ({correct.shape[0]},).")
+        total = float(correct.sum() if sw is None else correct @ sw)
+        if not normalize:
+            return total
+        denom = float(correct.shape[0] if sw is None else sw.sum())
+        if denom == 0.0:
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        return total / denom
     call, y_true, y_pred, sw = _prepare(y_true, y_pred, sample_weight)
     xp = call.xp
     correct = xp.astype(equal_targets({"y_true": y_true, "y_pred": y_pred}, call), call.float_dtype)
@@ -265,6 +280,9 @@ def precision_recall_fscore_support(y_true: Any, y_pred: Any, *, beta: float = 1
     options = (None, "micro", "macro", "weighted", "samples")
     if average not in options and average != "binary":
         raise ValueError("average has to be one of " + str((*options, "binary")))
+    if _multilabel.is_indicator(y_true) or _multilabel.is_indicator(y_pred):
+        return _prfs_multilabel(y_true, y_pred, beta=beta, labels=labels, average=average, warn_for=warn_for,
+                                sample_weight=sample_weight, zero_division=zero_division)
     call, y_true, y_pred, sw = _prepare(y_true, y_pred, sample_weight)
     xp = call.xp
     enc = encode_targets({"y_true": y_true, "y_pred": y_pred}, call)
@@ -322,6 +340,52 @@ def precision_recall_fscore_support(y_true: Any, y_pred: Any, *, beta: float = 1
     support = true if sw is not None else xp.astype(xp.round(true), xp.int64 if fdt == getattr(xp, "float64", None)
                                                      else xp.int32)
     return call.output(precision), call.output(recall), call.output(f), call.output(support)
+
+
+def _prfs_multilabel(y_true: Any, y_pred: Any, *, beta: float, labels: Any, average: Any, warn_for: Any,
+                     sample_weight: Any, zero_division: Any) -> tuple:
+    """:func:`precision_recall_fscore_support` for multilabel indicators (dense or ``scipy.sparse``).
+
+    Per-label counts are column sums of ``Yt * Yp``, ``Yp`` and ``Yt`` (sparse products on
+    sparse input); ``average="samples"`` uses the per-row sums. On the host (NumPy), as
+    scikit-learn.
+    """
+    if average == "binary":
+        raise ValueError("Target is multilabel-indicator but average='binary'. Please choose another average "
+                         "setting, one of [None, 'micro', 'macro', 'weighted', 'samples'].")
+    Yt, Yp = _multilabel.indicators(y_true, y_pred)
+    sw = None if sample_weight is None else np.asarray(
+        to_backend(sample_weight, "numpy") if framework_of(sample_weight) else sample_weight, dtype=np.float64)
+    if sw is not None and sw.shape != (Yt.shape[0],):
+        raise ValueError(f"sample_weight has shape {sw.shape}, expected ({Yt.shape[0]},).")
+    if labels is not None:
+        cols = np.asarray(labels, dtype=np.int64).reshape(-1)
+        if cols.size and (cols.max() >= Yt.shape[1] or cols.min() < 0):
+            raise ValueError(f"All labels must be in [0, n labels) for multilabel targets. Got {cols.tolist()}.")
+        Yt, Yp = Yt[:, cols], Yp[:, cols]
+    if average == "samples":
+        tp, pred, true = _multilabel.row_counts(Yt, Yp)
+    else:
+        tp, pred, true = _multilabel.label_counts(Yt, Yp, sw)
+    xp = np
+    if average == "micro":
+        tp, pred, true = (np.reshape(np.sum(v), (1,)) for v in (tp, pred, true))
+    precision = _prf_divide(tp, pred, "precision", "predicted", average, warn_for, zero_division, xp=xp)
+    recall = _prf_divide(tp, true, "recall", "true", average, warn_for, zero_division, xp=xp)
+    if math.isinf(beta):
+        f = recall
+    elif beta == 0:
+        f = precision
+    else:
+        b2 = float(beta) ** 2
+        f = _prf_divide((1 + b2) * tp, b2 * true + pred, "f-score", "true nor predicted", average, warn_for,
+                        zero_division, xp=xp)
+    if average is not None:
+        weights = true if average == "weighted" else sw if average == "samples" else None
+        return (_nanaverage(precision, weights, xp=xp), _nanaverage(recall, weights, xp=xp),
+                _nanaverage(f, weights, xp=xp), None)
+    support = true if sw is not None else np.round(true).astype(np.int64)
+    return precision, recall, f, support
 
 
 def fbeta_score(y_true: Any, y_pred: Any, *, beta: float, labels: Any = None, pos_label: Any = 1,
