@@ -248,7 +248,7 @@ def test_search_errors():
     with pytest.raises(ValueError, match="the parameter refit must be set to a scorer key or a callable"):
         GridSearchCV(_Centroid(), {"shrink": [0.0]}, scoring=["accuracy", "f1_macro"]).fit(X, y)
     gs = GridSearchCV(_Centroid(), {"shrink": [0.0]}, refit=False, cv=3).fit(X, y)
-    with pytest.raises(AttributeError, match="refit=False"):
+    with pytest.raises(AttributeError, match=r"has no attribute 'predict'"):  # scikit-learn's available_if
         gs.predict(X)
     assert "accuracy" in get_scorer_names() and "neg_mean_squared_error" in get_scorer_names()
 
@@ -315,3 +315,23 @@ def test_train_test_split_and_cv_on_scipy_sparse():
         ia, ib = train_test_split(np.arange(20), test_size=0.25, random_state=0)
         np.testing.assert_array_equal(a.toarray(), Xs.toarray()[np.asarray(ia)])
         np.testing.assert_array_equal(b.toarray(), Xs.toarray()[np.asarray(ib)])
+
+
+def test_search_delegation_and_results_like_sklearn():
+    X, y = datasets.load_iris(return_X_y=True)
+    gs = GridSearchCV(_Centroid(), {"shrink": [0.0, 0.5]}, cv=3, refit=False).fit(X, y)
+    assert gs.best_index_ in (0, 1) and "shrink" in gs.best_params_  # best_* without refit (single metric)
+    assert not hasattr(gs, "predict") and not hasattr(gs, "best_estimator_")
+    gs = GridSearchCV(_Centroid(), {"shrink": [0.0, 0.5]}, cv=3).fit(X, y)
+    assert hasattr(gs, "predict") and not hasattr(gs, "predict_proba") and not hasattr(gs, "score_samples")
+    assert gs.cv_results_["param_shrink"].dtype == np.float64
+    with pytest.raises(ValueError, match="No fits were performed"):
+        GridSearchCV(_Centroid(), {"shrink": [0.0]}, cv=iter([])).fit(X, y)
+    with pytest.warns(UserWarning, match="One or more of the test scores are non-finite"):
+        GridSearchCV(_Centroid(), {"shrink": [0.0, "bad"]}, cv=3).fit(X, y)
+    with pytest.warns(UserWarning, match="The groups parameter is ignored by KFold"):
+        list(KFold(3).split(X, y, groups=np.zeros(len(y))))
+    # column-vector y, list and pandas-like inputs keep scikit-learn's behaviour
+    assert len(list(StratifiedKFold(3).split(X, y[:, None]))) == 3
+    a, b = train_test_split(list(range(10)), test_size=0.3, random_state=0)
+    assert isinstance(a, list) and len(a) == 7 and len(b) == 3

@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import numbers
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 from sklearn.base import MetaEstimatorMixin, clone, is_classifier
 from sklearn.model_selection import ParameterGrid, ParameterSampler
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseEstimator
@@ -31,6 +33,26 @@ def _rank(scores: np.ndarray) -> np.ndarray:
     group_rank = np.maximum.accumulate(np.where(first, np.arange(1, len(scores) + 1), 0))
     ranks[order] = group_rank
     return ranks
+
+
+def _check_refit(search: Any, attr: str) -> None:
+    if search.refit is False:
+        raise AttributeError(
+            f"This {type(search).__name__} instance was initialized with `refit=False`. {attr} is available only "
+            "after refitting on the best parameters. You can refit an estimator manually using the "
+            "`best_params_` attribute"
+        )
+
+
+def _estimator_has(attr: str) -> Any:
+    """``available_if`` check: the best (else the given) estimator has ``attr`` and ``refit`` is on."""
+
+    def check(search: Any) -> bool:
+        _check_refit(search, attr)
+        getattr(search.best_estimator_ if hasattr(search, "best_estimator_") else search.estimator, attr)
+        return True
+
+    return check
 
 
 class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
@@ -69,12 +91,19 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         if multimetric:
             self._check_refit_for_multimetric(list(scorers))
         splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        splits = list(splitter.split(X, y, params.get("groups")))
-        params.pop("groups", None)
+        groups = params.pop("groups", None)
+        splits = list(splitter.split(X, y, groups))
         candidates = self._candidates()
         if not candidates:
             raise ValueError("No candidate parameters to search: the parameter grid is empty.")
         n_splits = len(splits)
+        if hasattr(splitter, "get_n_splits") and not isinstance(self.cv, Iterable):
+            expected = splitter.get_n_splits(X, y, groups)
+            if expected != n_splits:
+                raise ValueError(f"cv.split and cv.get_n_splits return inconsistent results. Expected "
+                                 f"{expected} splits, got {n_splits}")
+        if n_splits == 0:
+            raise ValueError("No fits were performed. Was the CV iterator empty? Were there no candidates?")
         flat = run_jobs([
             functools.partial(_fit_and_score, self.estimator, X, y, train, test, scorers, params=cand,
                               fit_params=params, return_train_score=self.return_train_score,
@@ -93,7 +122,13 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
             results[f"mean_{key}"], results[f"std_{key}"] = arr.mean(axis=1), arr.std(axis=1)
         names = sorted({k for cand in candidates for k in cand})
         for name in names:
-            col = np.ma.MaskedArray(np.empty(len(candidates), dtype=object), mask=True)
+            values = [cand[name] for cand in candidates if name in cand]
+            try:  # scikit-learn's dtype rule: the values' own dtype unless strings or sequences
+                arr = np.array(values)
+                dtype = arr.dtype if arr.dtype.kind != "U" and arr.ndim == 1 else object
+            except ValueError:
+                dtype = object
+            col = np.ma.MaskedArray(np.empty(len(candidates), dtype=dtype), mask=True)
             for i, cand in enumerate(candidates):
                 if name in cand:
                     col[i] = cand[name]
@@ -105,6 +140,9 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
                 for s in range(n_splits):
                     results[f"split{s}_{split_kind}_{metric}"] = arr[:, s]
                 results[f"mean_{split_kind}_{metric}"] = arr.mean(axis=1)
+                if not np.all(np.isfinite(arr.mean(axis=1))):
+                    warnings.warn(f"One or more of the {split_kind} scores are non-finite: {arr.mean(axis=1)}",
+                                  UserWarning, stacklevel=2)
                 results[f"std_{split_kind}_{metric}"] = arr.std(axis=1)
                 if split_kind == "test":
                     results[f"rank_test_{metric}"] = _rank(arr.mean(axis=1))
@@ -112,7 +150,7 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.n_splits_ = n_splits
         self.multimetric_ = multimetric
         self.scorer_ = scorers if list(scorers) != ["score"] else scorers["score"]
-        if self.refit is not False:
+        if self.refit is not False or not multimetric:  # scikit-learn sets best_* without refit too
             if callable(self.refit):  # refit(cv_results_) -> the index of the best candidate
                 best_index = self.refit(results)
                 if not isinstance(best_index, numbers.Integral):
@@ -124,6 +162,7 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
                 self.best_index_ = int(np.argmin(results[f"rank_test_{refit_metric}"]))
                 self.best_score_ = float(results[f"mean_test_{refit_metric}"][self.best_index_])
             self.best_params_ = candidates[self.best_index_]
+        if self.refit is not False:
             start = time.perf_counter()
             best = clone(self.estimator).set_params(**self.best_params_)
             if y is None:
@@ -150,35 +189,44 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def _best(self, method: str) -> Any:
         check_is_fitted(self, "cv_results_")
-        if self.refit is False:
-            raise AttributeError(f"This {type(self).__name__} was initialized with refit=False. {method} is "
-                                 "available only after refitting on the best parameters.")
+        _check_refit(self, method)
         return getattr(self.best_estimator_, method)
 
     @property
     def classes_(self) -> Any:
         return self._best("classes_")
 
+    @available_if(_estimator_has("predict"))
     def predict(self, X: Any) -> Any:
         """``best_estimator_.predict(X)``."""
         return self._best("predict")(X)
 
+    @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X: Any) -> Any:
         """``best_estimator_.predict_proba(X)``."""
         return self._best("predict_proba")(X)
 
+    @available_if(_estimator_has("predict_log_proba"))
     def predict_log_proba(self, X: Any) -> Any:
         """``best_estimator_.predict_log_proba(X)``."""
         return self._best("predict_log_proba")(X)
 
+    @available_if(_estimator_has("decision_function"))
     def decision_function(self, X: Any) -> Any:
         """``best_estimator_.decision_function(X)``."""
         return self._best("decision_function")(X)
 
+    @available_if(_estimator_has("transform"))
     def transform(self, X: Any) -> Any:
         """``best_estimator_.transform(X)``."""
         return self._best("transform")(X)
 
+    @available_if(_estimator_has("score_samples"))
+    def score_samples(self, X: Any) -> Any:
+        """``best_estimator_.score_samples(X)``."""
+        return self._best("score_samples")(X)
+
+    @available_if(_estimator_has("inverse_transform"))
     def inverse_transform(self, X: Any) -> Any:
         """``best_estimator_.inverse_transform(X)``."""
         return self._best("inverse_transform")(X)

@@ -43,11 +43,12 @@ def _take(a: Any, idx: Any) -> Any:
     """Rows ``idx`` of ``a``; ``idx`` is moved to ``a``'s library when they differ (host labels)."""
     if a is None:
         return None
-    if type(a).__module__.startswith("pandas"):
+    if hasattr(a, "iloc"):  # pandas (and look-alikes): rows by position, the type kept
         return a.iloc[np.asarray(to_backend(idx, "numpy"))]
-    if type(a).__module__.startswith("scipy.sparse"):  # rows of a SciPy sparse matrix (COO has no indexing)
-        rows = np.asarray(to_backend(idx, "numpy"))
-        return (a.tocsr() if a.format in ("coo", "dia", "bsr") else a)[rows]
+    if type(a).__module__.startswith("scipy.sparse"):  # SciPy sparse: CSR rows, as scikit-learn's indexable
+        return a.tocsr()[np.asarray(to_backend(idx, "numpy"))]
+    if isinstance(a, list):  # a list stays a list (scikit-learn's _safe_indexing)
+        return [a[i] for i in np.asarray(to_backend(idx, "numpy")).tolist()]
     fw = framework_of(a)
     if fw is None:
         a = np.asarray(a)
@@ -203,6 +204,13 @@ def train_test_split(*arrays: Any, test_size: Any = None, train_size: Any = None
     return out
 
 
+def _warn_groups(splitter: Any, groups: Any) -> None:
+    if groups is not None:
+        import warnings
+
+        warnings.warn(f"The groups parameter is ignored by {type(splitter).__name__}", UserWarning, stacklevel=3)
+
+
 class _BaseKFold:
     def __init__(self, n_splits: int = 5, *, shuffle: bool = False, random_state: Any = None) -> None:
         if not isinstance(n_splits, numbers.Integral) or n_splits < 2:
@@ -238,6 +246,7 @@ class KFold(_BaseKFold):
 
     def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[Any, Any]]:
         """Yield ``(train_index, test_index)`` integer arrays of ``X``'s library and device."""
+        _warn_groups(self, groups)
         n = _num_samples(X)
         self._check_n(n)
         compute = resolve(X)
@@ -271,6 +280,8 @@ class StratifiedKFold(_BaseKFold):
         if y is None:
             raise ValueError("StratifiedKFold.split needs y: the labels to stratify on.")
         y = y if framework_of(y) is not None else np.asarray(y)
+        if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:  # a column vector, as scikit-learn accepts
+            y = y[:, 0]
         if getattr(y, "ndim", 1) != 1:
             raise ValueError(f"StratifiedKFold needs a 1-D y; got shape {tuple(y.shape)}.")
         if _num_samples(y) != n:
@@ -309,6 +320,7 @@ class StratifiedKFold(_BaseKFold):
 
     def split(self, X: Any, y: Any, groups: Any = None) -> Iterator[tuple[Any, Any]]:
         """Yield ``(train_index, test_index)`` integer arrays of ``X``'s library and device."""
+        _warn_groups(self, groups)
         fold, sizes, compute = self._test_folds(X, y)
         xp = compute.xp
         n = int(fold.shape[0])
