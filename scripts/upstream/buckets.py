@@ -49,6 +49,13 @@ def classify(rec: dict) -> tuple[str, str]:
     if exc == "Failed":
         if msg.startswith("Timeout"):
             return "internal-error", "timeout"
+        inner = rec.get("context")  # an exception raised inside pytest.warns
+        if "DID NOT WARN" in msg and inner:
+            if inner.get("raised_in_toolbox") or inner.get("through_toolbox"):
+                sub = _unsupported(inner)
+                if sub is not None:
+                    return "unsupported", sub
+                return "internal-error", f"{inner.get('exception')} inside pytest.warns"
         if "DID NOT WARN" in msg or ("did not match any of the" in msg and "warnings emitted" in msg):
             return "missing-warning-message", "no (matching) warning"
         if "DID NOT RAISE" in msg:

@@ -21,9 +21,12 @@ class Declared:
     exception: str | None = None  # exception class name, when it matters
 
     def matches(self, record: dict) -> bool:
-        if self.exception is not None and record.get("exception") != self.exception:
-            return False
-        return re.search(self.message, record.get("message", "")) is not None
+        inner = record.get("context") or {}  # the exception under pytest.raises / pytest.warns
+        for exc, msg in ((record.get("exception"), record.get("message", "")),
+                         (inner.get("exception"), inner.get("message", ""))):
+            if (self.exception is None or exc == self.exception) and re.search(self.message, msg or ""):
+                return True
+        return False
 
 
 DECLARED: tuple[Declared, ...] = (

@@ -187,7 +187,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
             exc = call.excinfo.value
             state.update(facts(exc))
             inner = exc.__context__
-            if isinstance(exc, AssertionError) and inner is not None:  # pytest.raises(match=...) saw this one
+            if inner is not None and (isinstance(exc, AssertionError) or type(exc).__name__ == "Failed"):
+                # what pytest.raises(match=...) saw, or what was raised inside pytest.warns
                 state["context"] = facts(inner)
         else:
             state.update(exception="", message=str(report.longrepr)[:600], where="")
