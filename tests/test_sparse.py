@@ -558,3 +558,36 @@ def test_multilabel_metric_errors():
         tm.accuracy_score(Y, np.zeros(4))
     with pytest.raises(ValueError, match="only 0 and 1"):
         tm.accuracy_score(Y * 2, Y)
+
+
+# --------------------------------------------------------------------------- #
+# explicit backends
+# --------------------------------------------------------------------------- #
+
+
+def test_scipy_input_under_an_explicit_torch_backend(X_sp):
+    torch = pytest.importorskip("torch")
+    import toolbox as tb
+
+    with tb.use_backend("torch"):
+        out = tp.MaxAbsScaler().fit_transform(X_sp)
+    assert isinstance(out, torch.Tensor) and out.layout == torch.sparse_csr
+    np.testing.assert_allclose(dense(out), skp.MaxAbsScaler().fit_transform(X_sp).toarray(), rtol=1e-12)
+
+
+def test_torch_sparse_under_an_explicit_numpy_backend(X_sp):
+    import toolbox as tb
+
+    X = make(X_sp, "torch_csr")
+    with tb.use_backend("numpy"):
+        out = tp.MaxAbsScaler().fit_transform(X)
+    assert ss.issparse(out)
+    np.testing.assert_allclose(out.toarray(), skp.MaxAbsScaler().fit_transform(X_sp).toarray(), rtol=1e-12)
+
+
+def test_backends_without_a_sparse_path_refuse(X_sp):
+    pytest.importorskip("array_api_strict")
+    import toolbox as tb
+
+    with tb.use_backend("array_api_strict"), pytest.raises(TypeError, match=r"scipy\.sparse matrix"):
+        tp.MaxAbsScaler().fit(X_sp)
