@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import re
 import warnings
 
 import numpy as np
@@ -180,8 +181,11 @@ def test_prf_bad_input():
     y, pred, _ = _iris()
     with pytest.raises(ValueError, match="Target is multiclass but average='binary'"):
         tm.f1_score(y, pred)
-    with pytest.raises(ValueError, match=r"pos_label=5 is not a valid label. It should be one of \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"pos_label=5 is not a valid label. It should be one of \[0 1\]"):
         tm.precision_score([0, 1, 1], [1, 1, 0], pos_label=5)
+    with pytest.raises(ValueError, match=re.escape("pos_label=1 is not a valid label. It should be one of "
+                                                   "['eggs' 'spam']")):
+        tm.f1_score(np.array(["spam", "eggs", "spam"]), np.array(["spam", "eggs", "eggs"]))
     with pytest.raises(ValueError, match="average has to be one of"):
         tm.recall_score(y, pred, average="median")
     with pytest.raises(ValueError, match="zero_division must be"):

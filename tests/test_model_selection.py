@@ -17,8 +17,10 @@ from toolbox.model_selection import (
     KFold,
     RandomizedSearchCV,
     StratifiedKFold,
+    check_scoring,
     cross_val_score,
     cross_validate,
+    get_scorer,
     get_scorer_names,
     train_test_split,
 )
@@ -335,3 +337,15 @@ def test_search_delegation_and_results_like_sklearn():
     assert len(list(StratifiedKFold(3).split(X, y[:, None]))) == 3
     a, b = train_test_split(list(range(10)), test_size=0.3, random_state=0)
     assert isinstance(a, list) and len(a) == 7 and len(b) == 3
+
+
+def test_scorers_fall_back_to_sklearn_and_refuse_metric_functions():
+    import toolbox.metrics as tm
+
+    X, y = datasets.load_iris(return_X_y=True)
+    est = _Centroid().fit(X, y)
+    assert get_scorer("adjusted_rand_score")(est, X, y) > 0.5  # scikit-learn's scorer for a name toolbox lacks
+    with pytest.raises(ValueError, match="looks like it is a metric function rather than a scorer"):
+        check_scoring(est, tm.accuracy_score)
+    with pytest.raises(ValueError, match="'bogus' is not a valid scoring value"):
+        get_scorer("bogus")

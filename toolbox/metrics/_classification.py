@@ -297,7 +297,8 @@ def precision_recall_fscore_support(y_true: Any, y_pred: Any, *, beta: float = 1
                 "[None, 'micro', 'macro', 'weighted']."
             )
         if pos_label not in present and len(present) >= 2:
-            raise ValueError(f"pos_label={pos_label} is not a valid label. It should be one of {present}")
+            raise ValueError(f"pos_label={pos_label} is not a valid label. It should be one of "
+                             f"{np.asarray(present)}")  # scikit-learn prints its array of labels
         labels = [pos_label]
     elif pos_label not in (None, 1):
         warnings.warn(

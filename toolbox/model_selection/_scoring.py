@@ -73,13 +73,28 @@ class _Scorer:
 
 
 def get_scorer(scoring: str | Callable[..., float]) -> Callable[..., float]:
-    """A scorer for a name (see :func:`get_scorer_names`) or the callable itself."""
+    """A scorer for a name (see :func:`get_scorer_names`) or the callable itself.
+
+    A name toolbox has no scorer for, but scikit-learn has (``'adjusted_rand_score'``,
+    ``'neg_median_absolute_error'``...), gives scikit-learn's scorer, which
+    computes on the host.
+    """
     if callable(scoring):
         return scoring
     if scoring not in _SCORERS:
+        import sklearn.metrics
+
+        if isinstance(scoring, str) and scoring in sklearn.metrics.get_scorer_names():
+            return sklearn.metrics.get_scorer(scoring)
         raise ValueError(f"{scoring!r} is not a valid scoring value. Valid options are "
                          f"{get_scorer_names()}, a callable(estimator, X, y), or None.")
     return _Scorer(scoring)
+
+
+def _looks_like_metric(scoring: Any) -> bool:
+    module = getattr(scoring, "__module__", None) or ""
+    return (module.startswith(("toolbox.metrics.", "sklearn.metrics.")) and not module.endswith("_scorer")
+            and ".tests." not in module)
 
 
 def _passthrough(estimator: Any, X: Any, y: Any) -> float:
@@ -96,4 +111,8 @@ def check_scoring(estimator: Any, scoring: Any = None) -> Callable[..., float]:
             raise TypeError(f"If no scoring is specified, the estimator passed should have a 'score' "
                             f"method. The estimator {estimator!r} does not.")
         return _passthrough
+    if callable(scoring) and _looks_like_metric(scoring):
+        raise ValueError(f"scoring value {scoring!r} looks like it is a metric function rather than a scorer. A "
+                         "scorer should require an estimator as its first parameter. Please use `make_scorer` "
+                         "to convert a metric to a scorer.")
     return get_scorer(scoring)
