@@ -168,8 +168,9 @@ def check_rows_1d(y: Any, X: Any, *, name: str = "y") -> Any:
 
 def row_blocks(X: Any, *others: Any) -> list[tuple[Any, ...]]:
     """One tuple of delayed blocks per row block: ``(X_i, other_i, ...)``."""
-    xs = X.to_delayed().ravel().tolist()
-    rest = [o.to_delayed().ravel().tolist() for o in others]
+    # unoptimized: the same keys as every other graph over X (no fused, renamed duplicates on the scheduler)
+    xs = X.to_delayed(optimize_graph=False).ravel().tolist()
+    rest = [o.to_delayed(optimize_graph=False).ravel().tolist() for o in others]
     return [tuple(parts) for parts in zip(xs, *rest)]
 
 
