@@ -410,16 +410,9 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
                         normalizer=_normalizer(self.power_iteration_normalizer, self.n_iter), gen=gen,
                         dtype=X.dtype, xp=xp)
             if sp.sparse_kind(X) == "scipy":
-                U, S, Vt = _randomized_svd_scipy(X, k, n_oversamples=self.n_oversamples, n_iter=self.n_iter,
+                _, S, Vt = _randomized_svd_scipy(X, k, n_oversamples=self.n_oversamples, n_iter=self.n_iter,
                                                  normalizer=self.power_iteration_normalizer,
                                                  random_state=self.random_state)
-                # scikit-learn's svd_flip(u_based_decision=False); then X @ Vt.T = U * S, as scikit-learn:
-                # no further pass over X, and one (n, k) array
-                picked = xp.take_along_axis(Vt, xp.argmax(xp.abs(Vt), axis=1)[:, None], axis=1)[:, 0]
-                signs = xp.where(picked < 0, -xp.ones_like(picked), xp.ones_like(picked))
-                Vt = Vt * signs[:, None]
-                Xt = U * (S * signs)[None, :]
-                del U
             elif sparse:  # products with the stored entries only; X.T @ X could be dense
                 XT = sp.transpose(X)
                 _, S, Vt = _randomized_svd(lambda Q: sp.matmul(X, Q), lambda P: sp.matmul(XT, P), (n, d), k,

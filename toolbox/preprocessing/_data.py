@@ -18,6 +18,10 @@ from ..base import (
     validate_data,
 )
 
+#: What MinMaxScaler and RobustScaler say to sparse input (both would centre or shift it).
+_SCALE_SPARSE_HINT = ("use toolbox.preprocessing.MaxAbsScaler or StandardScaler(with_mean=False), which scale "
+                      "without centring")
+
 __all__ = ["MaxAbsScaler", "MinMaxScaler", "Normalizer", "RobustScaler", "StandardScaler"]
 
 
@@ -259,7 +263,7 @@ class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Update the per-feature minimum and maximum with a batch ``X``."""
         lo, hi = self._check_range()
         first = not hasattr(self, "n_samples_seen_")
-        v = validate_data(self, X, reset=first)
+        v = validate_data(self, X, reset=first, sparse_hint=_SCALE_SPARSE_HINT)
         self._update(v, lo, hi, first)
         return self
 
@@ -292,20 +296,20 @@ class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Fit to ``X`` and return it scaled (validates ``X`` once)."""
         self._reset()
         lo, hi = self._check_range()
-        v = validate_data(self, X, reset=True)
+        v = validate_data(self, X, reset=True, sparse_hint=_SCALE_SPARSE_HINT)
         self._update(v, lo, hi, True)
         return self._output(self._scale(v.X, v.compute), v.origin)
 
     def transform(self, X: Any) -> Any:
         """Scale ``X`` (n_samples, n_features) to ``feature_range``; same library, device, float dtype."""
         check_is_fitted(self, "n_samples_seen_")
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, sparse_hint=_SCALE_SPARSE_HINT)
         return self._output(self._scale(v.X, v.compute), v.origin)
 
     def inverse_transform(self, X: Any) -> Any:
         """Undo :meth:`transform`: ``(X - min_) / scale_``."""
         check_is_fitted(self, "n_samples_seen_")
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, sparse_hint=_SCALE_SPARSE_HINT)
         scale, min_ = self._fitted(v.compute, "scale_", "min_", dtype=v.X.dtype)
         return self._output((v.X - min_) / scale, v.origin)
 
@@ -393,7 +397,7 @@ class RobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         q_min, q_max = self.quantile_range
         if not 0 <= q_min <= q_max <= 100:
             raise ValueError(f"Invalid quantile range: {self.quantile_range}")
-        v = validate_data(self, X, reset=True)
+        v = validate_data(self, X, reset=True, sparse_hint=_SCALE_SPARSE_HINT)
         self._fit_validated(v.X, float(q_min), float(q_max), xp=v.xp)
         return v
 
@@ -427,13 +431,13 @@ class RobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> Any:
         """Center and scale ``X`` (n_samples, n_features); same library, device and float dtype."""
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, sparse_hint=_SCALE_SPARSE_HINT)
         return self._output(self._apply(v.X, v.compute), v.origin)
 
     def inverse_transform(self, X: Any) -> Any:
         """Undo :meth:`transform`: ``X * scale_ + center_``."""
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, sparse_hint=_SCALE_SPARSE_HINT)
         Xt = v.X
         center, scale = self._fitted(v.compute, "center_", "scale_", dtype=Xt.dtype)
         if self.with_scaling:
