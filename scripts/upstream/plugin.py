@@ -164,6 +164,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         _OUT.close()
 
 
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A module that fails to import (e.g. a toolbox class refusing a parameter at import time) is recorded."""
+    if report.failed and _OUT is not None:
+        text = str(report.longrepr).strip().splitlines()
+        last = next((ln for ln in reversed(text) if ln.startswith("E ")), text[-1] if text else "")
+        _OUT.write(json.dumps({"nodeid": report.nodeid, "outcome": "collection-error",
+                               "message": last[1:].strip()[:600]}) + "\n")
+        _OUT.flush()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     global _TOUCHED

@@ -151,7 +151,7 @@ def run_pytest(modules: list[str], tmp: Path, workers: int, timeout: int, extra:
     env.setdefault("SKLEARN_SKIP_NETWORK_TESTS", "1")
     cmd = [sys.executable, "-m", "pytest", "-c", str(tmp / "pytest.ini"), "--rootdir", str(tmp),
            "--import-mode=importlib", "-p", "sklearn.conftest", "-p", "plugin", "-q", "--no-header",
-           "-rN", "--tb=no", "-p", "no:warnings"]
+           "-rN", "--tb=no", "-p", "no:warnings", "--continue-on-collection-errors"]
     try:
         import pytest_timeout  # noqa: F401
 
@@ -174,6 +174,9 @@ def collect(tmp: Path) -> list[dict]:
     out = []
     for rec in records.values():
         rec["module"] = rec["nodeid"].split("::", 1)[0]
+        if rec["outcome"] == "collection-error":
+            out.append(rec)
+            continue
         bucket(rec)
         out.append(rec)
     return out
@@ -196,6 +199,9 @@ def summarize(records: list[dict]) -> dict[str, dict]:
     for rec in records:
         m = mods.setdefault(rec["module"], {"collected": 0, "touched": 0, "passed": 0, "failed": 0,
                                             "skipped": 0, **{b: 0 for b in BUCKETS}})
+        if rec["outcome"] == "collection-error":
+            m["collection_error"] = rec.get("message", "")
+            continue
         m["collected"] += 1
         if not rec.get("touched"):
             continue
@@ -265,6 +271,11 @@ def write_docs(data: dict, md_path: Path) -> None:
     for name in sorted(mods):
         s = mods[name]["summary"]
         total.update({k: v for k, v in s.items() if isinstance(v, int)})
+        total["collection errors"] += bool(s.get("collection_error"))
+        if s.get("collection_error"):
+            lines.append(f"| `{name}` | {mods[name]['run']['toolbox_commit']} | collection error: "
+                         f"{s['collection_error'].replace('|', '/')} | | | | | | | |")
+            continue
         lines.append(f"| `{name}` | {mods[name]['run']['toolbox_commit']} | {s['touched']} | {s['passed']} | "
                      f"{_pct(s['passed'], s['touched'])} | {s['declared']} | {s['unsupported']} | "
                      f"{s['wrong-answer']} | {s['missing-warning-message']} | {s['internal-error']} |")
@@ -311,10 +322,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     ap.add_argument("--reclassify", action="store_true",
                     help="run nothing: re-bucket the tests stored in --json and rewrite --md")
-    ap.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra pytest arguments")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []  # after --: extra pytest arguments
+    argv = argv[:argv.index("--")] if "--" in argv else argv
     args = ap.parse_args(argv)
     modules = args.modules or list(MODULES)
-    extra = [a for a in args.pytest_args if a != "--"]
     json_path = Path(args.json)
     if args.reclassify:
         data = json.loads(json_path.read_text(encoding="utf-8"))
@@ -322,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
             for t in mod["tests"]:
                 bucket(t)
             mod["summary"] = summarize([{**t, "module": rel, "touched": True} for t in mod["tests"]]).get(
-                rel, mod["summary"]) | {"collected": mod["summary"]["collected"]}
+                rel, mod["summary"]) | {k: mod["summary"][k] for k in ("collected", "collection_error")
+                                        if k in mod["summary"]}
         json_path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         write_docs(data, Path(args.md))
         return 0
@@ -353,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
     write_docs(data, Path(args.md))
     s = collections.Counter()
     for rel in modules:
-        s.update(data["modules"][rel]["summary"])
+        s.update({k: v for k, v in data["modules"][rel]["summary"].items() if isinstance(v, int)})
     print(f"upstream-tests: {s['touched']} touched, {s['passed']} passed ({_pct(s['passed'], s['touched'])}); "
           + ", ".join(f"{b} {s[b]}" for b in BUCKETS) + f"; wrote {json_path} and {args.md}")
     return 0
