@@ -349,3 +349,16 @@ def test_scorers_fall_back_to_sklearn_and_refuse_metric_functions():
         check_scoring(est, tm.accuracy_score)
     with pytest.raises(ValueError, match="'bogus' is not a valid scoring value"):
         get_scorer("bogus")
+
+
+def test_cross_validation_of_a_precomputed_kernel():
+    # pairwise estimators get X[test][:, train] (scikit-learn's _safe_split)
+    from sklearn.svm import SVC
+
+    X, y = datasets.load_iris(return_X_y=True)
+    K = X @ X.T
+    want = skms.cross_val_score(SVC(kernel="precomputed"), K, y, cv=3)
+    np.testing.assert_allclose(cross_val_score(SVC(kernel="precomputed"), K, y, cv=3), want)
+    gs = GridSearchCV(SVC(kernel="precomputed"), {"C": [0.1, 1.0]}, cv=3).fit(K, y)
+    sk = skms.GridSearchCV(SVC(kernel="precomputed"), {"C": [0.1, 1.0]}, cv=3).fit(K, y)
+    np.testing.assert_allclose(gs.cv_results_["mean_test_score"], sk.cv_results_["mean_test_score"])

@@ -72,6 +72,12 @@ def classify(rec: dict) -> tuple[str, str]:
     sub = _unsupported(rec)
     if sub is not None:
         return "unsupported", sub
+    inner = rec.get("context")
+    if inner and "fits failed" in msg:  # classify what the fits raised
+        sub = _unsupported(inner)
+        if sub is not None:
+            return "unsupported", sub
+        return "internal-error", f"fits failed: {inner.get('exception')}"
     if rec.get("raises_mismatch"):
         return "missing-warning-message", "another exception class"
     if exc in ("ValueError", "TypeError") and rec.get("raised_in_toolbox"):

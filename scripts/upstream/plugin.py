@@ -21,6 +21,7 @@ import importlib
 import inspect
 import json
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -100,6 +101,26 @@ def _short(filename: str) -> str:
     if _ROOT and filename.startswith(_ROOT):
         return filename[len(_ROOT):].lstrip("/")
     return filename
+
+
+_LAST_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Warning)): (.*)$")
+
+
+def _first_fit_error(text: str) -> dict[str, Any] | None:
+    """The first error of scikit-learn-style 'N fits failed with the following error:' text."""
+    if "fits failed with the following error" not in text:
+        return None
+    block = text.split("fits failed with the following error:", 1)[1].split("-" * 80, 1)[0]
+    lines = block.strip().splitlines()
+    for line in reversed(lines):
+        m = _LAST_LINE.match(line.strip())
+        if m:
+            frames = [ln for ln in lines if ln.strip().startswith("File ")]
+            last = frames[-1] if frames else ""
+            return {"exception": m.group(1).rsplit(".", 1)[-1], "message": m.group(2)[:600],
+                    "where": last.strip()[:200], "raised_in_toolbox": _TOOLBOX_DIR in last,
+                    "through_toolbox": any(_TOOLBOX_DIR in f for f in frames), "raises_mismatch": False}
+    return None
 
 
 def facts(exc: BaseException) -> dict[str, Any]:
@@ -196,6 +217,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Any:
         if call.excinfo is not None:
             exc = call.excinfo.value
             state.update(facts(exc))
+            fit_error = _first_fit_error(str(exc))
+            if fit_error is not None:  # "All the N fits failed": what the first fit raised
+                state["context"] = fit_error
             inner = exc.__context__
             if inner is not None and (isinstance(exc, AssertionError) or type(exc).__name__ == "Failed"):
                 # what pytest.raises(match=...) saw, or what was raised inside pytest.warns

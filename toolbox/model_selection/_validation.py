@@ -16,6 +16,7 @@ from sklearn.base import clone, is_classifier
 from sklearn.exceptions import FitFailedWarning
 
 from .. import _hooks
+from ..backends import framework_of, to_backend
 from ._parallel import check_n_jobs, run_jobs
 from ._scoring import _QUIET, check_scoring
 from ._split import _take, check_cv
@@ -53,6 +54,8 @@ def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, s
         est.set_params(**params)
     fit_params = {k: _take(v, train) if _is_sample_aligned(v, X) else v for k, v in (fit_params or {}).items()}
     X_train, X_test = _take(X, train), _take(X, test)
+    if _pairwise(est):  # a precomputed kernel or distance matrix: its columns are the training samples too
+        X_train, X_test = _take_columns(X_train, train), _take_columns(X_test, train)
     y_train, y_test = _take(y, train), _take(y, test)
     result: dict[str, Any] = {"estimator": est, "fit_error": None}
     start = time.perf_counter()
@@ -83,6 +86,27 @@ def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, s
         result["train"] = _score(scorers, est, X_train, y_train, error_score)
     result["failed"] = False
     return result
+
+
+def _pairwise(estimator: Any) -> bool:
+    try:
+        return bool(estimator.__sklearn_tags__().input_tags.pairwise)
+    except AttributeError:
+        return False
+
+
+def _take_columns(a: Any, idx: Any) -> Any:
+    """Columns ``idx`` of a 2-D array (scikit-learn's _safe_split for pairwise estimators)."""
+    if hasattr(a, "iloc"):
+        return a.iloc[:, np.asarray(to_backend(idx, "numpy"))]
+    if isinstance(a, list) or framework_of(a) is None:
+        a = np.asarray(a)
+    if type(a).__module__.startswith("scipy.sparse"):
+        return a.tocsc()[:, np.asarray(to_backend(idx, "numpy"))].tocsr()
+    fw = framework_of(a)
+    if framework_of(idx) is not fw:
+        idx = to_backend(idx, fw.name, fw.device_of(a))
+    return fw.xp.take(a, idx, axis=1)
 
 
 def _as_number(value: Any, name: str) -> float:
