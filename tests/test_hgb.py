@@ -761,26 +761,53 @@ def test_categorical_feature_errors():
     rng = np.random.default_rng(0)
     y = rng.normal(size=300)
     X = np.column_stack([np.arange(300.0), rng.normal(size=300)])
-    with pytest.raises(ValueError, match=r"column 0 has 300 categories, more than max_bins=255"):
+    with pytest.raises(ValueError, match=r"Categorical feature at index 0 is expected to have a cardinality <= 255 but actually has a cardinality of 300\."):
         HistGradientBoostingRegressor(categorical_features=[0]).fit(X, y)
     X[:, 0] %= 10
-    with pytest.raises(ValueError, match=r"column 0 has 10 categories, more than max_bins=8"):
+    with pytest.raises(ValueError, match=r"at index 0 is expected to have a cardinality <= 8 but actually has a cardinality of 10"):
         HistGradientBoostingRegressor(categorical_features=[0], max_bins=8).fit(X, y)
     with pytest.raises(ValueError, match=r"monotonic_cst is non-zero at categorical column\(s\) \[0\]"):
         HistGradientBoostingRegressor(categorical_features=[0], monotonic_cst=[1, 0]).fit(X, y)
-    with pytest.raises(ValueError, match=r"column 1 holds the non-integer value"):
+    with pytest.raises(ValueError, match=r"at index 1 \(column 1\) holds the non-integer value"):
         HistGradientBoostingRegressor(categorical_features=[1]).fit(X, y)
-    with pytest.raises(ValueError, match=r"categorical_features .* \[0, 1\]; got \[5\]"):
+    with pytest.raises(ValueError, match=r"categorical_features set as integer indices must be in \[0, n_features - 1\] = \[0, 1\]; got \[5\]"):
         HistGradientBoostingRegressor(categorical_features=[5]).fit(X, y)
-    with pytest.raises(ValueError, match=r"boolean mask must have shape \(2,\)"):
+    with pytest.raises(ValueError, match=r"boolean mask must have shape \(n_features,\), got: \(3,\) \(n_features = 2\)"):
         HistGradientBoostingRegressor(categorical_features=[True, False, True]).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", [HistGradientBoostingClassifier, HistGradientBoostingRegressor])
+def test_negative_categories_are_missing_values_as_in_sklearn(cls):
+    # scikit-learn's rule: a negative value in a categorical column is a missing value. toolbox applies it
+    # in fit and in predict alike, so a model trained with -1 for missing is the model trained with NaN
+    # (scikit-learn's predict reads a raw -1 as an unknown category instead of following the learned
+    # missing-value direction), and that model matches scikit-learn's
+    from sklearn.ensemble import HistGradientBoostingClassifier as SkC
+    from sklearn.ensemble import HistGradientBoostingRegressor as SkR
+
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.random(600), rng.integers(0, 4, 600).astype(float)])
+    y = (X[:, 1] % 2 == 0).astype(int)
+    miss = rng.random(600) < 0.05
+    X_nan, X_neg = X.copy(), X.copy()
+    X_nan[miss, 1], X_neg[miss, 1] = np.nan, -1.0
+    kw = dict(max_iter=10, categorical_features=[1], random_state=0)
+    X_test = np.array([[0.5, -1.0], [0.5, np.nan], [0.5, -7.0], [0.5, 2.0], [0.5, 30.0], [0.5, 1.0]])
+    by_nan = cls(**kw).fit(X_nan, y)._raw_predict(X_test)
+    by_neg = cls(**kw).fit(X_neg, y)._raw_predict(X_test)
+    ref = (SkC if cls is HistGradientBoostingClassifier else SkR)(**kw).fit(X_nan, y)._raw_predict(X_test)
+    assert by_nan.shape == (6, 1)
+    np.testing.assert_allclose(by_nan, ref, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(by_neg, by_nan)
+    np.testing.assert_array_equal(by_nan[0], by_nan[1])  # -1, -7 and NaN alike at predict
+    np.testing.assert_array_equal(by_nan[2], by_nan[1])
 
 
 def test_constraint_errors():
     X, y = _toy()
-    with pytest.raises(ValueError, match=r"invalid entry 7 in group \[0, 7\]"):
+    with pytest.raises(ValueError, match=r"got invalid indices: \[0, 7\] \(the entry 7"):
         HistGradientBoostingRegressor(interaction_cst=[[0, 7]]).fit(X, y)
-    with pytest.raises(ValueError, match=r"invalid entry -1"):
+    with pytest.raises(ValueError, match=r"the entry -1;"):
         HistGradientBoostingRegressor(interaction_cst=[[-1, 0]]).fit(X, y)
     with pytest.raises(ValueError, match=r"'pairwise', 'no_interactions'"):
         HistGradientBoostingRegressor(interaction_cst="all").fit(X, y)
@@ -796,9 +823,9 @@ def test_constraints_by_feature_name():
     pd = pytest.importorskip("pandas")
     X, y = _toy()
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    with pytest.raises(ValueError, match=r"invalid entry 'zz' in group \['a', 'zz'\]"):
+    with pytest.raises(ValueError, match=r"got invalid indices: \['a', 'zz'\] \(the entry 'zz'"):
         HistGradientBoostingRegressor(interaction_cst=[["a", "zz"]]).fit(df, y)
-    with pytest.raises(ValueError, match=r"monotonic_cst contains unexpected feature names: \['zz'\]"):
+    with pytest.raises(ValueError, match=r"monotonic_cst contains 1 unexpected feature names: \['zz'\]"):
         HistGradientBoostingRegressor(monotonic_cst={"zz": 1}).fit(df, y)
     by_name = HistGradientBoostingRegressor(max_iter=5, interaction_cst=[["a", "b"], ["c", "d"]],
                                             monotonic_cst={"a": 1}).fit(df, y)

@@ -211,10 +211,14 @@ def test_errors(xp):
     with pytest.raises(ValueError, match=r"column 1\).*row 3"):
         BinMapper(is_categorical=[False, True], known_categories=[None, np.arange(12.0)]).fit(
             xp.asarray(bad), xp=xp.xp)
-    bad[3, 1] = -3.0
-    with pytest.raises(ValueError, match="column 1"):
+    bad[3, 1] = np.inf
+    with pytest.raises(ValueError, match=r"column 1\).*row 3"):
         BinMapper(is_categorical=[False, True], known_categories=[None, np.arange(12.0)]).fit(
             xp.asarray(bad), xp=xp.xp)
+    bad[3, 1] = -3.0  # a negative value is a missing value (scikit-learn's rule): the missing-values bin
+    bm = BinMapper(is_categorical=[False, True], known_categories=[None, np.arange(12.0)]).fit(
+        xp.asarray(bad), xp=xp.xp)
+    assert int(xp.to_numpy(bm.transform(xp.asarray(bad), xp=xp.xp))[3, 1]) == bm.missing_values_bin_idx_
     with pytest.raises(ValueError, match="Known categories for feature 1"):
         BinMapper(is_categorical=[False, True]).fit(X, xp=xp.xp)
     bm = BinMapper().fit(X, xp=xp.xp)

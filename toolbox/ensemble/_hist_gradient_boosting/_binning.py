@@ -387,8 +387,8 @@ class BinMapper:
     In ``transform`` a categorical value that is not a known category (also a
     negative one) goes to the missing-values bin; scikit-learn's search maps an
     unknown category to a neighbouring known one's bin (negative ones to the
-    missing bin). ``fit`` rejects negative or non-integer values in a
-    categorical column.
+    missing bin). As in scikit-learn, negative values in a categorical column
+    are missing values; ``fit`` rejects non-integer or infinite ones.
     """
 
     def __init__(self, n_bins: int = 256, subsample: int | None = 200_000, is_categorical: Any = None,
@@ -518,8 +518,8 @@ class BinMapper:
     def _check_categorical_data(X: Any, cat_idx: np.ndarray, *, xp: Any) -> None:
         dev = array_api_compat.device(X)
         C = _take(X, xp.asarray(cat_idx, dtype=_int_dtype(xp, dev), device=dev), xp=xp, axis=1)
-        present = ~xp.isnan(C)
-        bad = present & (~xp.isfinite(C) | (C < 0) | (xp.floor(C) != C))
+        present = ~xp.isnan(C) & (C >= 0)  # negative values are missing values (scikit-learn's rule)
+        bad = present & (~xp.isfinite(C) | (xp.floor(C) != C))
         bad_cols = _to_host(xp.any(bad, axis=0))
         if bad_cols.any():
             c = int(np.flatnonzero(bad_cols)[0])
@@ -528,7 +528,8 @@ class BinMapper:
             value = float(_to_host(C[row, c]))
             raise ValueError(
                 f"Categorical feature {int(cat_idx[c])} (column {int(cat_idx[c])}) holds {value!r} at row {row}; "
-                "categorical values must be non-negative integers (NaN for missing). Encode them first, "
+                "categorical values must be non-negative integers (NaN or a negative value for missing). "
+                "Encode them first, "
                 "e.g. with an OrdinalEncoder."
             )
 

@@ -123,18 +123,24 @@ def _encode_pandas(X: Any, mask: np.ndarray, cats: list[Any]) -> Any:
     return out
 
 
-def _category_values(col: np.ndarray, max_bins: int, j: int) -> np.ndarray:
+def _feature_label(j: int, names: Any) -> str:
+    """How scikit-learn names feature ``j`` in messages: ``'name'`` with feature names, else ``at index j``."""
+    return f"'{names[j]}'" if names is not None else f"at index {j}"
+
+
+def _category_values(col: np.ndarray, max_bins: int, j: int, names: Any = None) -> np.ndarray:
     """Sorted distinct non-negative values of a categorical column (host), checked."""
     vals = col[~np.isnan(col)]
     vals = vals[vals >= 0]  # negative values count as missing (scikit-learn's rule)
     if vals.size and not np.all(vals == np.round(vals)):
         bad = vals[vals != np.round(vals)][0]
-        raise ValueError(f"Categorical feature at column {j} holds the non-integer value {bad}; categories "
-                         "must be non-negative integers (or a pandas 'category' column).")
+        raise ValueError(f"Categorical feature {_feature_label(j, names)} (column {j}) holds the non-integer "
+                         f"value {bad}; categories must be non-negative integers (or a pandas 'category' "
+                         "column).")
     cats = np.unique(vals)
     if cats.size > max_bins:
-        raise ValueError(f"Categorical feature at column {j} has {cats.size} categories, more than "
-                         f"max_bins={max_bins}; at most {max_bins} are supported.")
+        raise ValueError(f"Categorical feature {_feature_label(j, names)} is expected to have a cardinality <= "
+                         f"{max_bins} but actually has a cardinality of {cats.size}.")
     return cats.astype(np.float64)
 
 
@@ -212,17 +218,22 @@ class _BaseHGB(BaseEstimator):
                 raise ValueError("monotonic_cst given as a dict needs X with feature names (a DataFrame).")
             unknown = sorted(set(cst) - set(names))
             if unknown:
-                raise ValueError(f"monotonic_cst contains unexpected feature names: {unknown}.")
+                shown = unknown[:5] + (["..."] if len(unknown) > 5 else [])
+                raise ValueError(f"monotonic_cst contains {len(unknown)} unexpected feature names: {shown}.")
             for j, nm in enumerate(names):
                 out[j] = cst.get(nm, 0)
-        else:
-            arr = np.asarray(cst)
-            if arr.shape != (d,):
-                raise ValueError(f"monotonic_cst has shape {arr.shape} but the input data X has {d} features.")
-            out = arr.astype(np.int8)
-        if not np.isin(out, (-1, 0, 1)).all():
-            raise ValueError(f"monotonic_cst must be an array-like of -1, 0 or 1; got {np.asarray(cst)!r}.")
-        return out
+            if not np.isin(out, (-1, 0, 1)).all():
+                bad = next(nm for nm in names if nm in cst and cst[nm] not in (-1, 0, 1))
+                raise ValueError(f"monotonic_cst['{bad}'] must be either -1, 0 or 1. Got {cst[bad]!r}.")
+            return out
+        arr = np.asarray(cst)
+        unexpected = np.setdiff1d(arr, [-1, 0, 1]) if arr.dtype.kind in "iufb" else np.unique(arr)
+        if unexpected.shape[0]:
+            raise ValueError(f"monotonic_cst must be an array-like of -1, 0 or 1. Observed values: "
+                             f"{unexpected.tolist()}.")
+        if arr.shape != (d,):
+            raise ValueError(f"monotonic_cst has shape {arr.shape} but the input data X has {d} features.")
+        return arr.astype(np.int8)
 
     def _check_interaction(self, d: int) -> list[set[int]] | None:
         cst = self.interaction_cst
@@ -253,8 +264,8 @@ class _BaseHGB(BaseEstimator):
                 else:
                     raise ValueError(
                         f"Interaction constraints must consist of integer indices in [0, n_features - 1] = "
-                        f"[0, {d - 1}] (or feature names of X), specifying the position of features; got "
-                        f"invalid entry {x!r} in group {sorted(group, key=str)!r}.")
+                        f"[0, {d - 1}], specifying the position of features, got invalid indices: "
+                        f"{sorted(group, key=str)!r} (the entry {x!r}; feature names of X are accepted too).")
             out.append(idx)
         rest = set(range(d)) - set().union(*out) if out else set(range(d))
         if rest:
@@ -271,27 +282,31 @@ class _BaseHGB(BaseEstimator):
         if arr.size == 0:
             return None
         names = getattr(self, "feature_names_in_", None)
+        if arr.dtype.kind not in "biuUO" or (arr.dtype.kind == "O" and {type(c) for c in arr.ravel()} != {str}):
+            got = (arr.dtype.name if arr.dtype.kind != "O"
+                   else ", ".join(sorted({type(c).__name__ for c in arr.ravel()})))
+            raise ValueError(f"categorical_features must be an array-like of bool, int or str, got: {got}. "
+                             "(Or 'from_dtype', or None.)")
         if arr.dtype.kind == "b":
             if arr.shape != (d,):
-                raise ValueError(f"categorical_features as a boolean mask must have shape ({d},); got {arr.shape}.")
+                raise ValueError(f"categorical_features set as a boolean mask must have shape (n_features,), "
+                                 f"got: {arr.shape} (n_features = {d}).")
             mask = arr.astype(bool)
         elif arr.dtype.kind in "iu":
-            if arr.min() < -d or arr.max() >= d:
-                raise ValueError(f"categorical_features set as integer indices must be in [0, {d - 1}]; "
-                                 f"got {arr.tolist()}.")
+            if arr.min() < 0 or arr.max() >= d:
+                raise ValueError(f"categorical_features set as integer indices must be in [0, n_features - 1] "
+                                 f"= [0, {d - 1}]; got {arr.tolist()}.")
             mask = np.zeros(d, dtype=bool)
             mask[arr] = True
-        elif arr.dtype.kind in "UO":
+        else:
             if names is None:
-                raise ValueError("categorical_features given as feature names needs X with feature names "
-                                 "(a DataFrame).")
+                raise ValueError("categorical_features should be passed as an array of integers or as a boolean "
+                                 "mask when the model is fitted on data without feature names.")
             unknown = [c for c in arr.tolist() if c not in set(names)]
             if unknown:
-                raise ValueError(f"categorical_features names {unknown} are not feature names of X.")
+                raise ValueError(f"categorical_features has an item value '{unknown[0]}' which is not a valid "
+                                 f"feature name of the training data. Observed feature names: {list(names)}")
             mask = np.isin(names, arr)
-        else:
-            raise ValueError(f"categorical_features must be 'from_dtype', None, a boolean mask, indices or "
-                             f"feature names; got {cf!r}.")
         return mask if mask.any() else None
 
     # ------------------------------------------------------------------ #
@@ -461,7 +476,8 @@ class _BaseHGB(BaseEstimator):
             X_tr = np.ascontiguousarray(X_tr)
         if mask is not None and not warm:
             Xh = _host(X_tr)
-            known = [_category_values(Xh[:, j], self.max_bins, j) if mask[j] else None for j in range(d)]
+            names = getattr(self, "feature_names_in_", None)
+            known = [_category_values(Xh[:, j], self.max_bins, j, names) if mask[j] else None for j in range(d)]
             self._cat_mapper = BinMapper(n_bins=self.max_bins + 1, is_categorical=np.ones(int(mask.sum()), bool),
                                          known_categories=[k for k in known if k is not None])
             cols = np.flatnonzero(mask)
@@ -707,7 +723,13 @@ class _BaseHGB(BaseEstimator):
         on_views = origin is not None and origin.framework != "numpy" and namespace_kind(xp) == "numpy"
         return use_backend("numba") if on_views else contextlib.nullcontext()
 
-    def _raw_predict(self, X: Any) -> tuple[Any, Any, Any]:
+    def _raw_predict(self, X: Any) -> Any:
+        """Raw scores, shape (n_samples, n_trees_per_iteration), mirroring ``X`` (scikit-learn's private API)."""
+        raw, _xp, origin = self._raw_scores(X)
+        return self._out(raw.T, origin)
+
+    def _raw_scores(self, X: Any) -> tuple[Any, Any, Any]:
+        """Raw scores of shape (n_trees_per_iteration, n_samples), their namespace, and ``X``'s origin."""
         if getattr(self, "_in_fit_encoded", False) and id(X) in self._fit_raw:  # scoring during fit
             return self._fit_raw[id(X)], framework_of(X).xp, None
         Xe, xp, origin = self._prepare(X)
@@ -822,7 +844,7 @@ class HistGradientBoostingRegressor(RegressorMixin, _BaseHGB):
 
     def predict(self, X: Any) -> Any:
         """Predicted values for ``X`` (n_samples, n_features): shape (n_samples,), mirroring ``X``."""
-        raw, xp, origin = self._raw_predict(X)
+        raw, xp, origin = self._raw_scores(X)
         return self._out(self._loss.link_inverse(raw, xp=xp), origin)
 
     def staged_predict(self, X: Any) -> Any:
@@ -928,17 +950,17 @@ class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
 
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities: shape (n_samples, n_classes), mirroring ``X``."""
-        raw, xp, origin = self._raw_predict(X)
+        raw, xp, origin = self._raw_scores(X)
         return self._out(self._proba(raw, xp), origin)
 
     def decision_function(self, X: Any) -> Any:
         """Raw scores: shape (n_samples,) for binary problems, (n_samples, n_classes) otherwise."""
-        raw, _xp, origin = self._raw_predict(X)
+        raw, _xp, origin = self._raw_scores(X)
         return self._out(raw[0, ...] if raw.shape[0] == 1 else raw.T, origin)
 
     def predict(self, X: Any) -> Any:
         """Predicted class labels: shape (n_samples,)."""
-        raw, xp, origin = self._raw_predict(X)
+        raw, xp, origin = self._raw_scores(X)
         idx = xp.argmax(self._proba(raw, xp), axis=1)
         return self._labels(idx, xp, origin)
 
