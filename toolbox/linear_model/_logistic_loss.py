@@ -106,10 +106,47 @@ def _gradient_parts(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, f
 
 
 @jit(static_argnames=("n_rows", "fit_intercept"))
-def _objective_gradient(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool,
+def _objective_gradient_jit(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool,
                         xp: Any) -> tuple[Any, Any]:
     f, g, _ = _gradient_parts(w, X, Y, sw, pen, n_rows=n_rows, fit_intercept=fit_intercept, xp=xp)
     return f, g
+
+
+def _binary_objective_gradient_scipy(w: Any, X: Any, y: Any, sw: Any, swy: Any, pen: Any, *,
+                                     fit_intercept: bool) -> tuple[float, Any]:
+    """:func:`_objective_gradient_jit` for two classes and a ``scipy.sparse`` ``X`` (NumPy arrays).
+
+    The same values, with in-place NumPy operations on arrays of this function's own: four
+    (n,) temporaries instead of about eight, which keeps the fit's peak memory at
+    scikit-learn's (whose loss is one Cython loop). ``swy = sw * y``.
+    """
+    import numpy as np
+
+    d = X.shape[1]
+    z = np.asarray(X @ w[:d])
+    if fit_intercept:
+        z += w[d]
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # exp(-|z|)
+    t = np.log1p(e)
+    f = float(sw @ t) - float(swy @ z)
+    np.maximum(z, 0.0, out=t)
+    f += float(sw @ t)
+    np.add(e, 1.0, out=t)  # 1 + exp(-|z|)
+    p = np.divide(e, t)  # sigmoid(z) where z <= 0
+    np.divide(1.0, t, out=p, where=z > 0)  # sigmoid(z) where z > 0
+    p *= sw
+    p -= swy  # the residual sw * (p - y)
+    del z, e, t
+    pw = pen * w
+    f += 0.5 * float(pw @ w)
+    if fit_intercept:
+        pw[:d] += np.asarray(X.T @ p)
+        pw[d] += p.sum()
+    else:
+        pw += np.asarray(X.T @ p)
+    return f, pw
 
 
 def _weighted_gram_block(c: Any, X: Any, *, sign: float, fit_intercept: bool, xp: Any) -> Any:
@@ -445,6 +482,14 @@ def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_interce
     zero = xp.zeros((p,), dtype=w.dtype, device=w.device)
     S, Yh = (zero,) * LBFGS_MEMORY, (zero,) * LBFGS_MEMORY
     rho = xp.zeros((LBFGS_MEMORY,), dtype=w.dtype, device=w.device)
+    if n_rows == 1 and sp.sparse_kind(X) == "scipy":  # the in-place NumPy loss for sparse binary problems
+        y1 = Y[:, 0]
+        swy = sw * y1
+
+        def _objective_gradient(w: Any, X: Any, Y: Any, sw: Any, pen: Any, **_: Any) -> tuple[float, Any]:
+            return _binary_objective_gradient_scipy(w, X, y1, sw, swy, pen, fit_intercept=fit_intercept)
+    else:
+        _objective_gradient = _objective_gradient_jit
     f_arr, g = _objective_gradient(w, X, Y, sw, pen, **kw)
     f = float(f_arr)
     gmax = float(xp.max(xp.abs(g)))
