@@ -103,6 +103,24 @@ def test_confusion_matrix(xp, data):
         )
 
 
+def test_confusion_matrix_integer_weights_exact(xp):
+    # integer weights are summed as integers (scikit-learn's test_confusion_matrix_dtype), on every backend
+    y, pred, _ = _iris()
+    rng = np.random.default_rng(0)
+    w = rng.integers(0, 1000, size=len(y))
+    labels = [2, 0, 1, 7]
+    cm = tm.confusion_matrix(xp.asarray(y), xp.asarray(pred), sample_weight=xp.asarray(w), labels=labels)
+    assert xp.xp.isdtype(cm.dtype, "integral")
+    np.testing.assert_array_equal(xp.to_numpy(cm), skm.confusion_matrix(y, pred, sample_weight=w, labels=labels))
+    if not xp.float64:  # a backend without 64-bit types sums in int32
+        return
+    big = np.full(3, np.iinfo(np.int64).max, dtype=np.int64)
+    cm = tm.confusion_matrix([0, 1, 1], [0, 1, 1], sample_weight=big)
+    assert cm[0, 0] == np.iinfo(np.int64).max and cm[1, 1] == -2  # wraps as scikit-learn's
+    cm = tm.confusion_matrix([0, 1, 1], [0, 1, 1], sample_weight=np.full(3, 4294967295, dtype=np.uint32))
+    assert cm.dtype == np.int64 and cm[1, 1] == 8589934590
+
+
 def test_confusion_matrix_string_labels_give_numpy(xp):
     names = np.array(["setosa", "versicolor", "virginica"])
     y, pred, _ = _iris()

@@ -111,6 +111,17 @@ def _label_positions(call: Call, enc: Any, labels: Any) -> tuple[Any, int]:
     return xp.asarray(pos, device=call.compute.device), n_labels
 
 
+def _int_bincount(idx: Any, w: Any, length: int, *, xp: Any) -> Any:
+    """Integer weight sums per bin: sorted cumulative sums differenced at the bin ends (no float rounding)."""
+    order = xp.argsort(idx, stable=True)
+    keys, ws = xp.take(idx, order), xp.take(w, order)
+    csum = xp.cumulative_sum(ws, include_initial=True)
+    bins = xp.arange(length, dtype=keys.dtype, device=getattr(keys, "device", None))
+    ends = xp.searchsorted(keys, bins, side="right")
+    starts = xp.searchsorted(keys, bins, side="left")
+    return xp.take(csum, ends) - xp.take(csum, starts)
+
+
 def confusion_matrix(y_true: Any, y_pred: Any, *, labels: Any = None, sample_weight: Any = None,
                      normalize: str | None = None) -> Any:
     """Confusion matrix ``C[i, j]``: samples of true class ``i`` predicted as class ``j``.
@@ -158,13 +169,15 @@ def confusion_matrix(y_true: Any, y_pred: Any, *, labels: Any = None, sample_wei
             raise ValueError("At least one label specified must be in y_true")
     m = n_labels + 1  # an extra bin for samples whose labels are not in `labels`
     flat = t * m + p
-    if sw is None:
+    if int_weights:  # exact integer sums (wrapping on overflow as scikit-learn's), not through floats
+        idtype = xp.int64 if call.float_dtype == getattr(xp, "float64", None) else xp.int32
+        w = xp.astype(_to_compute(sample_weight, call.compute, "sample_weight"), idtype)
+        cm = _int_bincount(flat, w, m * m, xp=xp)
+    elif sw is None:
         cm = bincount(flat, length=m * m, xp=xp)
     else:
         cm = bincount(flat, length=m * m, weights=sw, xp=xp)
     cm = xp.reshape(cm, (m, m))[:n_labels, :n_labels]
-    if int_weights:
-        cm = xp.astype(xp.round(cm), xp.int64 if call.float_dtype == getattr(xp, "float64", None) else xp.int32)
     if normalize is not None:
         cmf = xp.astype(cm, call.float_dtype)
         if normalize == "true":
