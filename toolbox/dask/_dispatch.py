@@ -54,8 +54,13 @@ def _fit_function(est: Any) -> Any:
     return None
 
 
-def _unsupported(est: Any, method: str) -> TypeError:
+def _unsupported(est: Any, method: str, was_dask: bool = True) -> TypeError:
     name = type(est).__name__
+    if not was_dask:
+        return TypeError(
+            f"{name}.{method} cannot run under tb.set_backend('dask'): its fit is not a sum over rows. "
+            f"Run it under another backend (with tb.use_backend('numpy'): ...), or use one of the "
+            f"estimators that run on Dask: {', '.join(supported_estimators())}.")
     return TypeError(
         f"{name}.{method} cannot run blockwise on a Dask array: its fit is not a sum over rows. "
         f"Either compute the data to NumPy first (X.compute(), if it fits in memory), or use one of "
@@ -171,7 +176,7 @@ def call(est: Any, method: str, func: Any, args: tuple, kwargs: dict) -> Any:
     X = _as_dask(X)
     fit = _fit_function(est)
     if fit is None:
-        raise _unsupported(est, method)
+        raise _unsupported(est, method, was_dask)
     with use_backend("auto"):  # the finishing NumPy work (and nested NumPy fits) computes on the host
         if method in ("fit", "fit_transform", "fit_predict"):
             y = args.pop(0) if args else kwargs.pop("y", None)

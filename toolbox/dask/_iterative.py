@@ -39,15 +39,33 @@ def _sq_dists(Xc: np.ndarray, centers: np.ndarray) -> np.ndarray:
     return np.maximum(x2[:, None] - 2.0 * (Xc @ centers.T) + c2[None, :], 0.0)
 
 
+#: distances computed per batch of rows inside a block: at most this many (rows x clusters) entries
+_BATCH_ENTRIES = 1 << 22
+
+
+def _nearest(Xc: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Closest centre of each row and the squared distance to it, in batches of rows (bounded memory)."""
+    n = Xc.shape[0]
+    step = max(1, _BATCH_ENTRIES // max(1, centers.shape[0]))
+    labels = np.empty(n, dtype=np.intp)
+    dist = np.empty(n, dtype=Xc.dtype)
+    for start in range(0, n, step):  # batches of rows, not single rows
+        D = _sq_dists(Xc[start:start + step], centers)
+        lab = np.argmin(D, axis=1)
+        labels[start:start + step] = lab
+        dist[start:start + step] = D[np.arange(D.shape[0]), lab]
+    return labels, dist
+
+
 def lloyd_block(X: np.ndarray, centers: np.ndarray, offset: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """Per-cluster sums (k, d) and counts (k,) of the block's rows assigned to ``centers``, and its inertia."""
+    import scipy.sparse
+
     Xc = _float(X, centers.dtype) - offset
-    D = _sq_dists(Xc, centers)
-    labels = np.argmin(D, axis=1)
-    k = centers.shape[0]
-    onehot = np.zeros((Xc.shape[0], k), dtype=Xc.dtype)
-    onehot[np.arange(Xc.shape[0]), labels] = 1.0
-    return onehot.T @ Xc, onehot.sum(axis=0), float(D[np.arange(Xc.shape[0]), labels].sum())
+    labels, dist = _nearest(Xc, centers)
+    k, n = centers.shape[0], Xc.shape[0]
+    assign = scipy.sparse.csr_matrix((np.ones(n, dtype=Xc.dtype), (labels, np.arange(n))), shape=(k, n))
+    return np.asarray(assign @ Xc), np.bincount(labels, minlength=k).astype(Xc.dtype), float(dist.sum())
 
 
 def merge_lloyd(a: tuple, b: tuple) -> tuple:
@@ -57,9 +75,7 @@ def merge_lloyd(a: tuple, b: tuple) -> tuple:
 def farthest_block(X: np.ndarray, centers: np.ndarray, offset: np.ndarray, count: int) -> tuple:
     """The block's ``count`` rows farthest from their closest centre: (distances, rows, labels)."""
     Xc = _float(X, centers.dtype) - offset
-    D = _sq_dists(Xc, centers)
-    labels = np.argmin(D, axis=1)
-    dist = D[np.arange(Xc.shape[0]), labels]
+    labels, dist = _nearest(Xc, centers)
     top = np.argsort(-dist, kind="stable")[:count]
     return dist[top], Xc[top], labels[top]
 
@@ -248,14 +264,18 @@ def fit_logistic_regression(est: Any, X: Any, y: Any, sample_weight: Any = None)
 
     tol, max_iter = float(est.tol), int(est.max_iter)
     f, g, H = evaluate(w)
-    n_iter = 0
-    converged = float(np.max(np.abs(g))) <= tol
-    while not converged and n_iter < max_iter:  # one pass per Newton iteration (more if it backtracks)
-        n_iter += 1
+    n_iter, converged = max_iter, False
+    for it in range(max_iter):  # one distributed pass per Newton iteration (more if it backtracks)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IllConditionedWarning)
             step = primitives.solve_spd(H, -g, xp=npx)
+        if float(np.max(np.abs(g))) <= tol:
+            # as the NumPy path: the step already solved is taken too (far more precise than tol)
+            w, n_iter, converged = w + step, it + 1, True
+            break
         slope = float(g @ step)
+        if not slope < 0:  # not a descent direction (numerical trouble): the gradient instead
+            step, slope = -g, -float(g @ g)
         t = 1.0
         while True:
             w_new = w + t * step
@@ -264,7 +284,6 @@ def fit_logistic_regression(est: Any, X: Any, y: Any, sample_weight: Any = None)
                 break
             t *= 0.5
         w, f, g, H = w_new, f_new, g_new, H_new
-        converged = float(np.max(np.abs(g))) <= tol
     if not converged and max_iter > 0:
         warnings.warn(f"Newton's method (Dask) did not converge in {max_iter} iterations: the largest gradient "
                       f"entry is {float(np.max(np.abs(g))):.3g} > tol={tol:g}. Increase max_iter.",
