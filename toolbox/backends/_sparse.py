@@ -344,11 +344,21 @@ def row_max_abs(X: Any) -> Any:
     return abs(X).max(axis=1).toarray().ravel()
 
 
+def _per_major(X: Any, s: Any) -> Any:
+    """``s`` (one value per row of CSR, per column of CSC) repeated for each stored entry."""
+    if sparse_kind(X) == "torch":
+        crow = X.crow_indices()
+        return s.repeat_interleave(crow[1:] - crow[:-1])
+    return np.repeat(s, np.diff(X.indptr))
+
+
 def scale_columns(X: Any, s: Any) -> Any:
     """``X * s[None, :]`` as a new sparse matrix of the same structure."""
-    return with_values(X, stored_values(X) * s[_col_index(X)])
+    csc = sparse_kind(X) != "torch" and X.format == "csc"
+    return with_values(X, stored_values(X) * (_per_major(X, s) if csc else s[_col_index(X)]))
 
 
 def scale_rows(X: Any, s: Any) -> Any:
     """``X * s[:, None]`` as a new sparse matrix of the same structure."""
-    return with_values(X, stored_values(X) * s[_row_index(X)])
+    csc = sparse_kind(X) != "torch" and X.format == "csc"
+    return with_values(X, stored_values(X) * (s[_row_index(X)] if csc else _per_major(X, s)))
