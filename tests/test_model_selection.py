@@ -17,6 +17,7 @@ from toolbox.model_selection import (
     KFold,
     RandomizedSearchCV,
     StratifiedKFold,
+    check_cv,
     check_scoring,
     cross_val_score,
     cross_validate,
@@ -362,3 +363,15 @@ def test_cross_validation_of_a_precomputed_kernel():
     gs = GridSearchCV(SVC(kernel="precomputed"), {"C": [0.1, 1.0]}, cv=3).fit(K, y)
     sk = skms.GridSearchCV(SVC(kernel="precomputed"), {"C": [0.1, 1.0]}, cv=3).fit(K, y)
     np.testing.assert_allclose(gs.cv_results_["mean_test_score"], sk.cv_results_["mean_test_score"])
+
+
+def test_splitters_follow_sklearn_on_fold_order_and_target_types():
+    X = np.ones((10, 2))
+    for train, test in KFold(5, shuffle=True, random_state=0).split(X):  # sorted indices, as scikit-learn's
+        assert np.all(np.diff(np.asarray(train)) > 0) and np.all(np.diff(np.asarray(test)) > 0)
+    y = np.array([0, 1, 0, 1, 2, 1, 2, 0, 2])
+    assert isinstance(check_cv(3, y.reshape(-1, 1), classifier=True), StratifiedKFold)
+    assert isinstance(check_cv(3, np.eye(9, 3), classifier=True), KFold)
+    with pytest.raises(ValueError, match=r"Supported target types are: \('binary', 'multiclass'\)\. "
+                                         r"Got 'multilabel-indicator'"):
+        list(StratifiedKFold(3).split(np.ones((9, 1)), np.eye(9, 3)))

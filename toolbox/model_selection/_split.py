@@ -260,7 +260,10 @@ class KFold(_BaseKFold):
         start = 0
         for size in sizes:
             stop = start + int(size)
-            yield xp.concat([idx[:start], idx[stop:]]), idx[start:stop]
+            train, test = xp.concat([idx[:start], idx[stop:]]), idx[start:stop]
+            if self.shuffle:  # scikit-learn's folds list their indices in increasing order
+                train, test = xp.sort(train), xp.sort(test)
+            yield train, test
             start = stop
 
 
@@ -283,7 +286,10 @@ class StratifiedKFold(_BaseKFold):
         if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:  # a column vector, as scikit-learn accepts
             y = y[:, 0]
         if getattr(y, "ndim", 1) != 1:
-            raise ValueError(f"StratifiedKFold needs a 1-D y; got shape {tuple(y.shape)}.")
+            h = np.asarray(to_backend(y, "numpy"))
+            kind = "multilabel-indicator" if h.ndim == 2 and np.isin(h, (0, 1)).all() else "multiclass-multioutput"
+            raise ValueError(f"Supported target types are: ('binary', 'multiclass'). Got {kind!r} instead. "
+                             f"(StratifiedKFold needs a 1-D y; got shape {tuple(y.shape)}.)")
         if _num_samples(y) != n:
             raise ValueError(f"X has {n} samples but y has {_num_samples(y)}.")
         codes, k = _class_codes(y, compute)
@@ -358,8 +364,9 @@ def check_cv(cv: Any = 5, y: Any = None, *, classifier: bool = False) -> Any:
     if cv is None:
         cv = 5
     if isinstance(cv, numbers.Integral):
-        if classifier and y is not None and getattr(y, "ndim", 1) == 1:
-            return StratifiedKFold(int(cv))
+        shape = tuple(getattr(y, "shape", (len(y),) if y is not None and hasattr(y, "__len__") else ()))
+        if classifier and y is not None and (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1)):
+            return StratifiedKFold(int(cv))  # a column vector is still one target, as scikit-learn reads it
         return KFold(int(cv))
     if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
         return cv
