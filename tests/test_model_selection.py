@@ -375,3 +375,13 @@ def test_splitters_follow_sklearn_on_fold_order_and_target_types():
     with pytest.raises(ValueError, match=r"Supported target types are: \('binary', 'multiclass'\)\. "
                                          r"Got 'multilabel-indicator'"):
         list(StratifiedKFold(3).split(np.ones((9, 1)), np.eye(9, 3)))
+
+
+def test_search_never_fits_the_grid_values_in_place():
+    from sklearn.pipeline import Pipeline
+
+    X, y = datasets.load_diabetes(return_X_y=True)
+    candidates = [_Ridge(alpha=0.1), _Ridge(alpha=10.0)]
+    gs = GridSearchCV(Pipeline([("m", _Ridge())]), {"m": candidates}, cv=3).fit(X, y)
+    assert not any(hasattr(c, "coef_") for c in candidates)  # clones were fitted, as in scikit-learn
+    assert gs.best_estimator_.named_steps["m"] is not gs.best_params_["m"]

@@ -164,7 +164,7 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
             self.best_params_ = candidates[self.best_index_]
         if self.refit is not False:
             start = time.perf_counter()
-            best = clone(self.estimator).set_params(**self.best_params_)
+            best = clone(self.estimator).set_params(**clone(self.best_params_, safe=False))
             if y is None:
                 best.fit(X, **params)
             else:

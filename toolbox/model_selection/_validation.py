@@ -50,8 +50,8 @@ def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, s
                         params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
                         fit_params: dict[str, Any] | None) -> dict[str, Any]:
     est = clone(estimator)
-    if params:
-        est.set_params(**params)
+    if params:  # estimators among the candidate's values are cloned too, never fitted in place
+        est.set_params(**clone(params, safe=False))
     fit_params = {k: _take(v, train) if _is_sample_aligned(v, X) else v for k, v in (fit_params or {}).items()}
     X_train, X_test = _take(X, train), _take(X, test)
     if _pairwise(est):  # a precomputed kernel or distance matrix: its columns are the training samples too
