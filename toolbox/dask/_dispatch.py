@@ -61,10 +61,13 @@ def _unsupported(est: Any, method: str, was_dask: bool = True) -> TypeError:
             f"{name}.{method} cannot run under tb.set_backend('dask'): its fit is not a sum over rows. "
             f"Run it under another backend (with tb.use_backend('numpy'): ...), or use one of the "
             f"estimators that run on Dask: {', '.join(supported_estimators())}.")
+    search = type(est).__module__.startswith("toolbox.model_selection")
+    hint = (" To spread a search's candidates over a Dask cluster, fit it on NumPy data inside "
+            "`with joblib.parallel_config('dask'):`." if search else "")
     return TypeError(
         f"{name}.{method} cannot run blockwise on a Dask array: its fit is not a sum over rows. "
         f"Either compute the data to NumPy first (X.compute(), if it fits in memory), or use one of "
-        f"the estimators that run on Dask: {', '.join(supported_estimators())}.")
+        f"the estimators that run on Dask: {', '.join(supported_estimators())}.{hint}")
 
 
 def _is_dask(x: Any) -> bool:
