@@ -22,7 +22,7 @@ from sklearn import datasets
 from sklearn.ensemble import HistGradientBoostingClassifier as SkHGBC
 from sklearn.ensemble import HistGradientBoostingRegressor as SkHGBR
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import accuracy_score, log_loss, mean_pinball_loss, mean_squared_error, r2_score
+from sklearn.metrics import accuracy_score, log_loss, mean_pinball_loss, mean_squared_error
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
@@ -369,29 +369,37 @@ def test_warm_start_equals_one_fit():
 
 @pytest.mark.parametrize("scoring", ["loss", "accuracy"])
 def test_classifier_early_stopping_like_sklearn(scoring):
-    # The validation split is toolbox's own train_test_split: n_iter_ may differ from scikit-learn's.
-    # Held-out accuracy then varies by about 1% with the split; these data sit well inside 1e-2.
+    # On NumPy data the validation split is scikit-learn's own (same rows for the same seed): the same
+    # scores, the same early stop, the same model
     X, y = datasets.make_classification(n_samples=3000, n_features=8, n_informative=5, flip_y=0.02,
                                         random_state=1)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0)
+    Xtr, Xte, ytr, _yte = train_test_split(X, y, test_size=0.3, random_state=0)
     kw = dict(early_stopping=True, scoring=scoring, max_iter=300, random_state=0)
     ours, ref = _pair(HistGradientBoostingClassifier(**kw), SkHGBC(**kw), Xtr, ytr)
-    assert ours.do_early_stopping_ and ours.n_iter_ < 300 and ref.n_iter_ < 300
+    assert ours.do_early_stopping_ and ours.n_iter_ == ref.n_iter_ < 300
     assert ours.validation_score_.shape == ours.train_score_.shape == (ours.n_iter_ + 1,)
-    ours_acc, ref_acc = accuracy_score(yte, ours.predict(Xte)), accuracy_score(yte, ref.predict(Xte))
-    assert abs(ours_acc - ref_acc) <= 1e-2 * ref_acc, (ours_acc, ref_acc)
+    np.testing.assert_allclose(ours.validation_score_, ref.validation_score_, rtol=RTOL, atol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(Xte), ref.predict_proba(Xte), rtol=RTOL, atol=1e-12)
+    # warm start continues the same scores and stops within n_iter_no_change more iterations, as scikit-learn
+    Xs, ys = datasets.make_classification(random_state=0)
+    kw = dict(n_iter_no_change=5, max_iter=10_000, early_stopping=True, random_state=42, warm_start=True,
+              tol=1e-3, scoring=scoring)
+    ours, ref = HistGradientBoostingClassifier(**kw).fit(Xs, ys), SkHGBC(**kw).fit(Xs, ys)
+    first = ours.n_iter_
+    ours.fit(Xs, ys), ref.fit(Xs, ys)
+    assert ours.n_iter_ == ref.n_iter_ and 0 < ours.n_iter_ - first < 5
 
 
 @pytest.mark.parametrize("scoring", ["loss", "r2"])
 def test_regressor_early_stopping_like_sklearn(scoring):
     X, y = datasets.make_regression(n_samples=1500, n_features=8, noise=10.0, random_state=0)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0)
+    Xtr, Xte, ytr, _yte = train_test_split(X, y, test_size=0.3, random_state=0)
     kw = dict(early_stopping=True, scoring=scoring, max_iter=500, random_state=0)
     ours, ref = _pair(HistGradientBoostingRegressor(**kw), SkHGBR(**kw), Xtr, ytr)
-    assert ours.n_iter_ < 500 and ref.n_iter_ < 500
+    assert ours.n_iter_ == ref.n_iter_ < 500
     assert ours.validation_score_.shape == ours.train_score_.shape == (ours.n_iter_ + 1,)
-    ours_r2, ref_r2 = r2_score(yte, ours.predict(Xte)), r2_score(yte, ref.predict(Xte))
-    assert abs(ours_r2 - ref_r2) <= 1e-2 * ref_r2, (ours_r2, ref_r2)
+    np.testing.assert_allclose(ours.validation_score_, ref.validation_score_, rtol=RTOL)
+    np.testing.assert_allclose(ours.predict(Xte), ref.predict(Xte), rtol=RTOL, atol=1e-9)
 
 
 @pytest.mark.parametrize("scoring", ["loss", "r2"])

@@ -630,10 +630,14 @@ class _BaseHGB(BaseEstimator):
         return raw
 
     def _split(self, X: Any, y: Any, sw: Any) -> tuple[Any, ...]:
-        from ...model_selection import train_test_split
-
         stratify = y if isinstance(self, ClassifierMixin) else None
         arrays = (X, y) if sw is None else (X, y, sw)
+        if all(isinstance(a, np.ndarray) for a in arrays):
+            # host data: scikit-learn's own split (the same rows for the same seed), so that early
+            # stopping sees scikit-learn's validation set and stops where it does
+            from sklearn.model_selection import train_test_split
+        else:  # device arrays: toolbox's split, computed where they live
+            from ...model_selection import train_test_split
         parts = train_test_split(*arrays, test_size=self.validation_fraction, stratify=stratify,
                                  random_state=self._random_seed)
         X_tr, X_val, y_tr, y_val = parts[:4]
