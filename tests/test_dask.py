@@ -124,6 +124,22 @@ def test_blockwise_fit_matches_numpy(client, est, y, attrs):
         _close(out, expected, method, rtol=1e-8, atol=1e-9)
 
 
+@pytest.mark.parametrize("est", [StandardScaler(), LinearRegression(), LinearRegression(fit_intercept=False),
+                                 Ridge(alpha=5.0)], ids=lambda e: repr(e))
+def test_sample_weight(client, est):
+    sw = rng.uniform(0, 3, size=N)
+    sw[:CHUNK] = 0.0  # a block of zero weights
+    args = () if isinstance(est, StandardScaler) else (y_reg,)
+    ref = clone(est).fit(X, *args, sample_weight=sw)
+    got = clone(est).fit(_dask(X), *(_dask(a) for a in args), sample_weight=_dask(sw))
+    for attr in ("mean_", "var_", "scale_", "n_samples_seen_") if isinstance(est, StandardScaler) else ("coef_", "intercept_"):
+        _close(getattr(got, attr), getattr(ref, attr), attr)
+    got = clone(est).fit(_dask(X), *(_dask(a) for a in args), sample_weight=2.0)  # a number: every row
+    ref = clone(est).fit(X, *args, sample_weight=2.0)
+    _close(getattr(got, "scale_" if isinstance(est, StandardScaler) else "coef_"),
+           getattr(ref, "scale_" if isinstance(est, StandardScaler) else "coef_"), "constant weight")
+
+
 def test_scores_and_lazy_labels(client):
     Xd = _dask(X)
     reg = LinearRegression().fit(Xd, _dask(y_reg))
@@ -250,7 +266,7 @@ def test_bad_input(client):
     with pytest.raises(ValueError, match="6 features"):
         fitted.transform(_dask(X[:, :3]))
     with pytest.raises(NotImplementedError, match="sample_weight"):
-        Ridge().fit(_dask(X), _dask(y_reg), sample_weight=np.ones(N))
+        GaussianNB().fit(_dask(X), _dask(y_3), sample_weight=np.ones(N))
 
 
 def test_dask_backend_converts_numpy_input(client):

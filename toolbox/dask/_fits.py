@@ -40,6 +40,20 @@ def _finite(name: str, est: Any, *values: Any) -> None:
                 "e.g. with X[da.isfinite(X).all(axis=1)].")
 
 
+def _weights(sample_weight: Any, X: Any) -> Any:
+    """``sample_weight`` (a number, NumPy or dask, shape (n_samples,)) with ``X``'s row chunks, or None."""
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, (int, float, np.number)):
+        import dask.array as da
+
+        return da.full((X.shape[0],), float(sample_weight), chunks=(X.chunks[0],), dtype=X.dtype)
+    sw = check_rows_1d(sample_weight, X, name="sample_weight")
+    if sw.ndim != 1:
+        raise ValueError(f"sample_weight.shape == {sw.shape}, expected ({X.shape[0]},): one weight per sample.")
+    return sw
+
+
 def _no_weights(est: Any, sample_weight: Any) -> None:
     if sample_weight is not None:
         raise NotImplementedError(
@@ -55,14 +69,16 @@ def _no_weights(est: Any, sample_weight: Any) -> None:
 def fit_standard_scaler(est: Any, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
     from ..preprocessing._data import _scale_from_var
 
-    _no_weights(est, sample_weight)
     est._reset()
-    n, mean, ssd = map_reduce(m.moments_block, m.merge_moments, row_blocks(X))
+    sw = _weights(sample_weight, X)
+    n, mean, ssd = map_reduce(m.moments_block, m.merge_moments, row_blocks(X, *([] if sw is None else [sw])))
+    if sw is not None and not n > 0:
+        raise ValueError("sample_weight sums to zero or less; at least one positive weight is needed.")
     mean, ssd = mean.astype(X.dtype, copy=False), ssd.astype(X.dtype, copy=False)
     _finite("X", est, mean, ssd)
     var = ssd / n
     need_stats = est.with_mean or est.with_std
-    est.n_samples_seen_ = int(n)
+    est.n_samples_seen_ = int(n) if sw is None else float(n)
     est.mean_ = mean if need_stats else None
     est.var_ = var if est.with_std else None
     est.scale_ = _scale_from_var(var, mean, n, xp=npx) if est.with_std else None
@@ -92,15 +108,17 @@ def fit_min_max_scaler(est: Any, X: Any, y: Any = None) -> Any:
 # --------------------------------------------------------------------------- #
 
 
-def _normal_equations(est: Any, X: Any, y: Any) -> tuple[Any, ...]:
-    """``(A, rhs, X_offset, y_offset, y_ndim)`` from one pass over ``[X, y]``."""
+def _normal_equations(est: Any, X: Any, y: Any, sample_weight: Any = None) -> tuple[Any, ...]:
+    """``(A, rhs, X_offset, y_offset, y_ndim)`` from one pass over ``[X, y]`` (weighted by ``sample_weight``)."""
     y = check_rows_1d(y, X)
+    sw = _weights(sample_weight, X)
     if y.dtype.kind not in "biuf":
         raise ValueError(f"{type(est).__name__} needs numeric targets; y has dtype {y.dtype}.")
     d = int(X.shape[1])
     fi = bool(est.fit_intercept)
     merge = m.merge_gram if fi else m.merge_gram_raw
-    _, mean, G = map_reduce(m.gram_block, merge, row_blocks(X, y), centered=fi, dtype=X.dtype)
+    _, mean, G = map_reduce(m.gram_block, merge, row_blocks(X, y, *([] if sw is None else [sw])),
+                            centered=fi, dtype=X.dtype)
     _finite("X or y", est, mean, G)
     A = G[:d, :d]
     rhs = G[:d, d] if y.ndim == 1 else G[:d, d:]
@@ -114,8 +132,7 @@ def fit_linear_regression(est: Any, X: Any, y: Any, sample_weight: Any = None) -
     from ..linear_model._least_squares import _eigen_cutoff, _pinv_solve
 
     _reject_positive(est)
-    _no_weights(est, sample_weight)
-    A, rhs, X_offset, y_offset, y_ndim = _normal_equations(est, X, y)
+    A, rhs, X_offset, y_offset, y_ndim = _normal_equations(est, X, y, sample_weight)
     e = np.linalg.eigvalsh(A)
     size = A.shape[0]
     cutoff = _eigen_cutoff(e, size, xp=npx)
@@ -140,10 +157,9 @@ def fit_ridge(est: Any, X: Any, y: Any, sample_weight: Any = None) -> Any:
     from ..linear_model._base import _intercept
     from ..linear_model._least_squares import _eigen_cutoff, _pinv_solve
 
-    _no_weights(est, sample_weight)
     n_targets = 1 if getattr(y, "ndim", 1) == 1 else int(y.shape[1])
     alpha = est._check_params(n_targets)
-    A, rhs, X_offset, y_offset, y_ndim = _normal_equations(est, X, y)
+    A, rhs, X_offset, y_offset, y_ndim = _normal_equations(est, X, y, sample_weight)
     if isinstance(alpha, float):
         if alpha:
             A = A + alpha * np.eye(A.shape[0], dtype=A.dtype)

@@ -28,12 +28,19 @@ def _float(X: np.ndarray) -> np.ndarray:
     return X if X.dtype.kind == "f" and X.dtype.itemsize >= 4 else X.astype(np.float64)
 
 
-def moments_block(X: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(n, column means, column sums of squared deviations)`` of one block."""
+def moments_block(X: np.ndarray, sw: np.ndarray | None = None) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(n, column means, column sums of squared deviations)`` of one block (``n`` = sum of ``sw`` if given)."""
     X = _float(X)
-    n = int(X.shape[0])
-    mean = X.mean(axis=0)
-    return n, mean, ((X - mean) ** 2).sum(axis=0)
+    if sw is None:
+        n = int(X.shape[0])
+        mean = X.mean(axis=0)
+        return n, mean, ((X - mean) ** 2).sum(axis=0)
+    sw = np.asarray(sw, dtype=X.dtype)
+    n = float(sw.sum())
+    if n == 0:
+        return 0, np.zeros(X.shape[1], X.dtype), np.zeros(X.shape[1], X.dtype)
+    mean = (sw @ X) / n
+    return n, mean, sw @ ((X - mean) ** 2)
 
 
 def merge_moments(a: tuple, b: tuple) -> tuple:
@@ -57,17 +64,26 @@ def merge_min_max(a: tuple, b: tuple) -> tuple:
     return a[0] + b[0], np.minimum(a[1], b[1]), np.maximum(a[2], b[2])
 
 
-def gram_block(X: np.ndarray, y: np.ndarray | None = None, *, centered: bool,
-               dtype: Any = None) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(n, column means, Z.T Z)`` of ``Z = [X, y]`` (``Z`` centred on the block's means if ``centered``)."""
+def gram_block(X: np.ndarray, y: np.ndarray | None = None, sw: np.ndarray | None = None, *, centered: bool,
+               dtype: Any = None) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(n, column means, Z.T W Z)`` of ``Z = [X, y]`` (centred on the block's means if ``centered``).
+
+    With weights ``sw``: ``n`` is their sum, the means are weighted and ``W = diag(sw)``.
+    """
     X = _float(X) if dtype is None else np.asarray(X, dtype=dtype)
     if y is not None:
         y = np.asarray(y, dtype=X.dtype)
         X = np.concatenate([X, y[:, None] if y.ndim == 1 else y], axis=1)
-    n = int(X.shape[0])
-    mean = X.mean(axis=0) if n else np.zeros(X.shape[1], X.dtype)
+    if sw is None:
+        n: float = int(X.shape[0])
+        mean = X.mean(axis=0) if n else np.zeros(X.shape[1], X.dtype)
+        Z = X - mean if centered else X
+        return n, mean, Z.T @ Z
+    sw = np.asarray(sw, dtype=X.dtype)
+    n = float(sw.sum())
+    mean = (sw @ X) / n if n else np.zeros(X.shape[1], X.dtype)
     Z = X - mean if centered else X
-    return n, mean, Z.T @ Z
+    return n, mean, (Z * sw[:, None]).T @ Z
 
 
 def merge_gram(a: tuple, b: tuple) -> tuple:
