@@ -385,3 +385,23 @@ def test_search_never_fits_the_grid_values_in_place():
     gs = GridSearchCV(Pipeline([("m", _Ridge())]), {"m": candidates}, cv=3).fit(X, y)
     assert not any(hasattr(c, "coef_") for c in candidates)  # clones were fitted, as in scikit-learn
     assert gs.best_estimator_.named_steps["m"] is not gs.best_params_["m"]
+
+
+def test_folds_as_boolean_masks_and_scorers_without_y():
+    X, y = datasets.load_iris(return_X_y=True)
+    mask = np.zeros(len(y), dtype=bool)
+    mask[::2] = True
+    as_masks = cross_val_score(_Centroid(), X, y, cv=[(mask, ~mask), (~mask, mask)])
+    as_index = cross_val_score(_Centroid(), X, y, cv=[(np.flatnonzero(mask), np.flatnonzero(~mask)),
+                                                      (np.flatnonzero(~mask), np.flatnonzero(mask))])
+    np.testing.assert_array_equal(as_masks, as_index)
+
+    from sklearn.neighbors import KernelDensity
+
+    def no_y(est, X_):  # an unsupervised scorer takes (estimator, X), as in scikit-learn
+        return 42.0 if est.bandwidth == 0.1 else 0.0
+
+    gs = GridSearchCV(KernelDensity(), {"bandwidth": [0.01, 0.1, 1.0]}, scoring=no_y, cv=3).fit(X)
+    assert gs.best_params_ == {"bandwidth": 0.1} and gs.best_score_ == 42.0
+    out = cross_validate(_Centroid(), X, y, cv=3, scoring=lambda est, X_, y_: 1.0)
+    np.testing.assert_array_equal(out["test_score"], 1.0)

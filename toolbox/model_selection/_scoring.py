@@ -48,7 +48,7 @@ class _Scorer:
     def __repr__(self) -> str:
         return f"make_scorer({self._metric}{', greater_is_better=False' if self._sign < 0 else ''})"
 
-    def __call__(self, estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> float:
+    def __call__(self, estimator: Any, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         import math
 
         from .. import metrics
@@ -97,7 +97,7 @@ def _looks_like_metric(scoring: Any) -> bool:
             and ".tests." not in module)
 
 
-def _passthrough(estimator: Any, X: Any, y: Any) -> float:
+def _passthrough(estimator: Any, X: Any, y: Any = None) -> float:
     score = float(estimator.score(X, y))
     if not _QUIET.get() and not _hooks.fit_stack():
         _hooks.report_metric(estimator, "score", score)

@@ -49,6 +49,7 @@ def _fit_and_score(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorer
 def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
                         params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
                         fit_params: dict[str, Any] | None) -> dict[str, Any]:
+    train, test = _as_indices(train), _as_indices(test)
     est = clone(estimator)
     if params:  # estimators among the candidate's values are cloned too, never fitted in place
         est.set_params(**clone(params, safe=False))
@@ -88,6 +89,17 @@ def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, s
     return result
 
 
+def _as_indices(idx: Any) -> Any:
+    """Integer indices of a fold given as indices or as a boolean mask (scikit-learn takes both)."""
+    if isinstance(idx, (list, tuple, np.ndarray)):
+        a = np.asarray(idx)
+        return np.flatnonzero(a) if a.dtype == bool else a
+    fw = framework_of(idx)
+    if fw is not None and fw.xp.isdtype(idx.dtype, "bool"):
+        return fw.xp.nonzero(idx)[0]
+    return idx
+
+
 def _pairwise(estimator: Any) -> bool:
     try:
         return bool(estimator.__sklearn_tags__().input_tags.pairwise)
@@ -123,7 +135,7 @@ def _score(scorers: dict[str, Any], est: Any, X: Any, y: Any, error_score: Any) 
     out: dict[str, float] = {}
     for name, scorer in scorers.items():
         try:
-            value = scorer(est, X, y)
+            value = scorer(est, X) if y is None else scorer(est, X, y)  # scikit-learn's call without y
         except Exception:
             if error_score == "raise":
                 raise
