@@ -389,13 +389,21 @@ def test_classification_bad_input():
         tm.accuracy_score(np.array(["a", "b"]), np.array([0, 1]))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         tm.confusion_matrix([0, 1, 1], [0, 1])
-    with pytest.raises(ValueError, match="binary and multiclass targets"):
-        tm.accuracy_score(np.ones((3, 2)), np.ones((3, 2)))
+    # 2-D 0/1 arrays are multilabel indicators (as in scikit-learn); other 2-D values are refused
+    assert tm.accuracy_score(np.ones((3, 2)), np.ones((3, 2))) == 1.0
+    with pytest.raises(ValueError, match="only 0 and 1"):
+        tm.accuracy_score(np.full((3, 2), 0.5), np.ones((3, 2)))
     with pytest.raises(ValueError, match="At least one label specified must be in y_true"):
         tm.confusion_matrix([0, 1], [0, 1], labels=[5])
     # scikit-learn's wording, which its own tests match on (scripts/upstream-tests.sh)
     with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[2, 2, 3\]"):
         tm.accuracy_score([0, 1], [0, 1], sample_weight=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        tm.accuracy_score([0, 1], [0, 1], sample_weight=np.array([1 + 2j, 3 + 4j]))
+    with pytest.raises(ValueError, match="Sample weights must be 1D array or scalar"):
+        tm.accuracy_score([0, 1], [0, 1], sample_weight=np.ones((2, 2)))
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[3, 3, 4\]"):
+        tm.f1_score(np.eye(3, dtype=int), np.eye(3, dtype=int), average="macro", sample_weight=np.ones(4))
     with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[3, 2\]"):
         tm.log_loss([0, 1], [[0.5, 0.5]] * 3)
     with pytest.raises(ValueError, match=r"Mix of label input types \(string and number\)"):

@@ -97,7 +97,11 @@ def check_lengths(**arrays: Any) -> int:
 
 
 def sample_weight_of(sample_weight: Any, call: Call, n: int, dtype: Any = None) -> Any:
+    if isinstance(sample_weight, (list, tuple, np.ndarray)) and np.asarray(sample_weight).dtype.kind == "c":
+        raise ValueError(f"Complex data not supported\n{sample_weight}\n")  # scikit-learn's check_array
     shape = getattr(sample_weight, "shape", None)
+    if shape is not None and len(shape) > 1:
+        raise ValueError(f"Sample weights must be 1D array or scalar; got shape {tuple(shape)}.")
     if shape is None and isinstance(sample_weight, (list, tuple)):
         shape = (len(sample_weight),)
     if shape is not None and len(shape) == 1 and int(shape[0]) != n:  # scikit-learn's check_consistent_length

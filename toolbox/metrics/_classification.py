@@ -15,6 +15,7 @@ from ..base import _to_compute, check_array
 from . import _multilabel
 from ._base import (
     Call,
+    _inconsistent,
     as_1d,
     check_lengths,
     encode_targets,
@@ -71,7 +72,8 @@ def accuracy_score(y_true: Any, y_pred: Any, *, normalize: bool = True, sample_w
         sw = None if sample_weight is None else np.asarray(
             to_backend(sample_weight, "numpy") if framework_of(sample_weight) else sample_weight, dtype=np.float64)
         if sw is not None and sw.shape != correct.shape:
-            raise ValueError(f"sample_weight has shape {sw.shape}, expected ({correct.shape[0]},).")
+            raise _inconsistent({"y_true": int(correct.shape[0]), "y_pred": int(correct.shape[0]),
+                                 "sample_weight": int(sw.shape[0]) if sw.ndim else 0})
         total = float(correct.sum() if sw is None else correct @ sw)
         if not normalize:
             return total
@@ -371,7 +373,8 @@ def _prfs_multilabel(y_true: Any, y_pred: Any, *, beta: float, labels: Any, aver
     sw = None if sample_weight is None else np.asarray(
         to_backend(sample_weight, "numpy") if framework_of(sample_weight) else sample_weight, dtype=np.float64)
     if sw is not None and sw.shape != (Yt.shape[0],):
-        raise ValueError(f"sample_weight has shape {sw.shape}, expected ({Yt.shape[0]},).")
+        raise _inconsistent({"y_true": int(Yt.shape[0]), "y_pred": int(Yp.shape[0]),
+                             "sample_weight": int(sw.shape[0]) if sw.ndim else 0})
     if labels is not None:
         cols = np.asarray(labels, dtype=np.int64).reshape(-1)
         if cols.size and (cols.max() >= Yt.shape[1] or cols.min() < 0):
