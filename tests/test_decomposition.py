@@ -306,3 +306,74 @@ def test_bad_input_errors():
 )
 def test_sklearn_conformance(estimator, check):
     check(estimator)
+
+
+# --------------------------------------------------------------------------- #
+# sparse input: centred implicitly, never densified (scikit-learn's solvers)
+# --------------------------------------------------------------------------- #
+@pytest.mark.parametrize("fmt", ["csr_matrix", "csc_array", "coo_matrix"])
+@pytest.mark.parametrize(("solver", "n_components"), [("arpack", 4), ("auto", 4), ("covariance_eigh", 4),
+                                                      ("covariance_eigh", None), ("covariance_eigh", 0.7)])
+def test_pca_on_scipy_sparse_matches_sklearn(fmt, solver, n_components):
+    import scipy.sparse as ss
+
+    rng = np.random.default_rng(0)
+    dense = rng.random((200, 30)) * (rng.random((200, 30)) < 0.15)
+    X = getattr(ss, fmt)(dense)
+    before = X.copy()
+    ours = PCA(n_components, svd_solver=solver, random_state=0).fit(X)
+    ref = SkPCA(n_components, svd_solver=solver, random_state=0).fit(X)
+    assert ours.n_components_ == ref.n_components_ and ours._fit_svd_solver == ref._fit_svd_solver
+    for name in ("components_", "explained_variance_", "explained_variance_ratio_", "singular_values_", "mean_"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(ref, name), rtol=1e-9, atol=1e-12, err_msg=name)
+    assert ours.noise_variance_ == pytest.approx(ref.noise_variance_, rel=1e-9, abs=1e-15)
+    np.testing.assert_allclose(ours.transform(X), ref.transform(X), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.fit_transform(X), ref.fit_transform(X), rtol=1e-9, atol=1e-12)
+    assert (X != before).nnz == 0  # the caller's matrix is untouched
+    # a model fitted on sparse data projects dense data the same way
+    np.testing.assert_allclose(ours.transform(dense), ref.transform(dense), rtol=1e-9, atol=1e-12)
+
+
+def test_pca_on_torch_sparse_takes_the_covariance():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    dense = rng.random((150, 20)) * (rng.random((150, 20)) < 0.2)
+    X = torch.tensor(dense).to_sparse_csr()
+    ours = PCA(3).fit(X)
+    ref = SkPCA(3, svd_solver="covariance_eigh").fit(dense)
+    assert ours._fit_svd_solver == "covariance_eigh" and isinstance(ours.components_, torch.Tensor)
+    np.testing.assert_allclose(ours.components_.numpy(), ref.components_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.transform(X).numpy(), ref.transform(dense), rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match=r"needs a scipy\.sparse matrix"):
+        PCA(3, svd_solver="arpack").fit(X)
+
+
+@pytest.mark.parametrize("solver", ["arpack", "covariance_eigh"])
+def test_pca_on_sparse_never_densifies(solver):
+    # 10^6 x 50 with 5,000 stored entries: dense it would be 400 MB; the fit stays far below that
+    import tracemalloc
+
+    import scipy.sparse as ss
+
+    X = ss.random(1_000_000, 50, density=1e-4, format="csr", random_state=0)
+    tracemalloc.start()
+    try:
+        pca = PCA(3, svd_solver=solver, random_state=0).fit(X)
+        Xt = pca.transform(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert Xt.shape == (1_000_000, 3)
+    assert peak < 120e6, peak  # n x k dense outputs and ARPACK's n-vectors, not n x d
+
+
+def test_pca_sparse_errors_are_sklearns():
+    import scipy.sparse as ss
+
+    X = ss.csr_matrix(np.random.default_rng(2).random((20, 6)))
+    with pytest.raises(TypeError, match='only support sparse inputs with the "arpack" and "covariance_eigh"'):
+        PCA(2, svd_solver="randomized").fit(X)
+    with pytest.raises(ValueError, match=r"must be strictly less than min\(n_samples, n_features\)=6"):
+        PCA(6, svd_solver="arpack").fit(X)
+    with pytest.raises(ValueError, match="cannot be a string with svd_solver='arpack'"):
+        PCA("mle", svd_solver="arpack").fit(X)

@@ -101,8 +101,11 @@ def X_sp():
 
 def test_refusal_names_the_sparse_alternative():
     X = ss.csr_matrix(np.eye(4))
+    with pytest.raises(TypeError, match=r'PCA only support sparse inputs with the "arpack" and "covariance_eigh" '
+                                        r'solvers, while "full" was passed. See TruncatedSVD'):
+        td.PCA(2, svd_solver="full").fit(X)
     with pytest.raises(TypeError, match=r"Sparse data was passed for X to PCA.*TruncatedSVD"):
-        td.PCA(2).fit(X)
+        td.PCA(2).fit(X).score(X)
     with pytest.raises(ValueError, match=r"Cannot center sparse matrices.*with_mean=False.*MaxAbsScaler"):
         tp.StandardScaler().fit(X)
     for est in (tp.MinMaxScaler(), tp.RobustScaler()):
@@ -458,8 +461,10 @@ def test_simple_imputer_sparse_errors():
     Xs = _with_missing()
     with pytest.raises(ValueError, match="missing_values == 0 and input is sparse"):
         tl_impute.SimpleImputer(missing_values=0).fit(Xs)
-    with pytest.raises(NotImplementedError, match="median"):
+    with pytest.raises(TypeError, match=r"strategy='median'.*'mean' or 'constant'"):
         tl_impute.SimpleImputer(strategy="median").fit(Xs)
+    with pytest.raises(TypeError, match="add_indicator=True"):
+        tl_impute.SimpleImputer(add_indicator=True).fit(Xs)
     with pytest.raises(TypeError, match="MissingIndicator"):
         tl_impute.MissingIndicator().fit(Xs)
 

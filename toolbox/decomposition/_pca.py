@@ -9,6 +9,7 @@ from typing import Any
 import sklearn.base
 
 from ..backends import Compute, Generator, primitives, resolve
+from ..backends import _sparse as sp
 from ..base import BaseEstimator, TransformerMixin, check_is_fitted, validate_data
 from ._truncated_svd import (
     _centered_sq_sum,
@@ -22,8 +23,11 @@ from ._truncated_svd import (
 
 __all__ = ["PCA"]
 
-# PCA centres X, which would make every implicit zero of a sparse matrix stored
-_PCA_SPARSE_HINT = "use toolbox.decomposition.TruncatedSVD (no centring), as scikit-learn advises"
+# the log-likelihood centres X, which would store every implicit zero of a sparse matrix
+_PCA_SPARSE_HINT = ("use toolbox.decomposition.TruncatedSVD, which never centres (PCA's score and "
+                    "score_samples centre X)")
+#: the solvers that centre sparse input implicitly (never densifying it), as in scikit-learn
+_SPARSE_SOLVERS = ("auto", "arpack", "covariance_eigh")
 
 _SOLVERS = ("auto", "full", "covariance_eigh", "arpack", "randomized")
 
@@ -122,8 +126,14 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         exact truncated decomposition is computed instead (``"covariance_eigh"``
         for tall data, else ``"full"``), with ARPACK's constraint
         ``n_components < min(n_samples, n_features)``; ``tol`` is unused.
+        Sparse ``X`` (``scipy.sparse``, torch sparse) is centred implicitly,
+        never densified, as in scikit-learn: ``"covariance_eigh"`` (``X.T @ X``
+        from the stored entries) or ``"arpack"`` (ARPACK itself,
+        ``scipy.sparse.linalg.svds`` on the centred operator, seeded as
+        scikit-learn; SciPy input only); ``"auto"`` is ``"arpack"`` for SciPy
+        input, ``"covariance_eigh"`` for torch; the other solvers refuse it.
     tol : float, default=0.0
-        Accepted for compatibility (ARPACK's tolerance); unused.
+        ARPACK's tolerance, with ``svd_solver="arpack"`` on sparse input; otherwise unused.
     iterated_power : int or "auto", default="auto"
         Power iterations of the randomized solver; ``"auto"``: 7 when
         ``n_components < 0.1 * min(X.shape)``, else 4.
@@ -228,13 +238,27 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _fit(self, X: Any) -> tuple[Any, Any, Any]:
         self._check_params()
-        v = validate_data(self, X, reset=True, sparse_hint=_PCA_SPARSE_HINT)
+        if sp.is_sparse(X) and self.svd_solver not in _SPARSE_SOLVERS:
+            raise TypeError(
+                'PCA only support sparse inputs with the "arpack" and "covariance_eigh" solvers, while '
+                f'"{self.svd_solver}" was passed. See TruncatedSVD for a possible alternative.')
+        v = validate_data(self, X, reset=True, accept_sparse=True)
         X = v.X
         n, d = int(X.shape[0]), int(X.shape[1])
         m = min(n, d)
+        sparse = sp.is_sparse(X)
+        # sparse input under "auto": ARPACK (scikit-learn's choice; it runs on the host, so torch
+        # sparse tensors take the covariance instead)
+        sparse_auto = "arpack" if sp.sparse_kind(X) == "scipy" else "covariance_eigh"
+        solver_asked = sparse_auto if sparse and self.svd_solver == "auto" else self.svd_solver
         nc = self.n_components
         if nc is None:
-            nc = m - 1 if self.svd_solver == "arpack" else m
+            nc = m - 1 if solver_asked == "arpack" else m
+        if sparse:
+            self._fit_svd_solver = solver_asked
+            if solver_asked == "arpack":
+                return self._fit_arpack_sparse(v, nc)
+            return self._fit_exact(v, self._checked_exact(nc, n, d), "covariance_eigh")
         solver = self._choose_solver(n, d, nc)
         self._fit_svd_solver = solver
         if solver == "arpack":
@@ -245,15 +269,7 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 )
             solver = "covariance_eigh" if d <= 1_000 and n >= 10 * d else "full"
         if solver in ("full", "covariance_eigh"):
-            if nc == "mle":
-                if n < d:
-                    raise ValueError("n_components='mle' is only supported if n_samples >= n_features")
-            elif _is_int(nc) and not 0 <= nc <= m:
-                raise ValueError(
-                    f"n_components={nc} must be between 0 and min(n_samples, n_features)={m} with "
-                    f"svd_solver={self._fit_svd_solver!r}"
-                )
-            return self._fit_exact(v, nc, solver)
+            return self._fit_exact(v, self._checked_exact(nc, n, d), solver)
         if isinstance(nc, str):
             raise ValueError(f"n_components={nc!r} cannot be a string with svd_solver='{solver}'")
         if not _is_int(nc) or not 1 <= nc <= m:
@@ -263,6 +279,18 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             )
         return self._fit_randomized(v, nc)
 
+    def _checked_exact(self, nc: Any, n: int, d: int) -> Any:
+        """``nc`` checked for the exact solvers ("full", "covariance_eigh")."""
+        if nc == "mle":
+            if n < d:
+                raise ValueError("n_components='mle' is only supported if n_samples >= n_features")
+        elif _is_int(nc) and not 0 <= nc <= min(n, d):
+            raise ValueError(
+                f"n_components={nc} must be between 0 and min(n_samples, n_features)={min(n, d)} with "
+                f"svd_solver={self._fit_svd_solver!r}"
+            )
+        return nc
+
     def _fit_exact(self, v: Any, nc: Any, solver: str) -> tuple[Any, Any, Any]:
         xp, X = v.xp, v.X
         n, d = int(X.shape[0]), int(X.shape[1])
@@ -271,7 +299,11 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             U, S, Vt = xp.linalg.svd(X - mean, full_matrices=False)
             ev = S**2 / (n - 1)
         else:
-            G, _, mean, _ = primitives.centered_gram(X, xp=xp)
+            if sp.is_sparse(X):  # X.T @ X from the stored entries, centred afterwards (as scikit-learn)
+                mean = sp.column_sums(X) / n
+                G = sp.gram(X) - n * (mean[:, None] * mean[None, :])
+            else:
+                G, _, mean, _ = primitives.centered_gram(X, xp=xp)
             evals, evecs = xp.linalg.eigh(G / (n - 1))
             ev = xp.clip(xp.flip(evals, axis=0), min=0.0)  # round-off can make tiny eigenvalues negative
             Vt = xp.flip(evecs, axis=1).T
@@ -319,6 +351,49 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         self._store(v, mean, Vt, ev, ev / total_var, S, nc)
         return U, S, v
 
+    def _fit_arpack_sparse(self, v: Any, nc: Any) -> tuple[Any, Any, Any]:
+        """ARPACK on the implicitly centred SciPy sparse ``X`` (never densified), seeded as scikit-learn."""
+        import numpy as np
+        from scipy.sparse.linalg import LinearOperator, svds
+        from sklearn.utils import check_random_state
+
+        X = v.X
+        n, d = int(X.shape[0]), int(X.shape[1])
+        m = min(n, d)
+        if sp.sparse_kind(X) != "scipy":
+            raise ValueError("svd_solver='arpack' on sparse input needs a scipy.sparse matrix (ARPACK runs on "
+                             "the host); use svd_solver='covariance_eigh' for torch sparse tensors.")
+        if isinstance(nc, str):
+            raise ValueError(f"n_components={nc!r} cannot be a string with svd_solver='arpack'")
+        if not _is_int(nc) or not 1 <= nc <= m:
+            raise ValueError(f"n_components={nc!r} must be between 1 and min(n_samples, n_features)={m} with "
+                             "svd_solver='arpack'")
+        if nc == m:
+            raise ValueError(f"n_components={nc!r} must be strictly less than min(n_samples, n_features)={m} "
+                             "with svd_solver='arpack'")
+        mean, var = sp.column_mean_var(X)
+        Xt = sp.transpose(X)
+
+        def matvec(w: Any) -> Any:
+            w = np.asarray(w).reshape(d, -1)
+            return np.asarray(X @ w) - mean @ w
+
+        def rmatvec(u: Any) -> Any:
+            u = np.asarray(u).reshape(n, -1)
+            return np.asarray(Xt @ u) - mean[:, None] * u.sum(axis=0)[None, :]
+
+        op = LinearOperator((n, d), matvec=matvec, rmatvec=rmatvec, matmat=matvec, rmatmat=rmatvec,
+                            dtype=X.dtype)
+        v0 = check_random_state(self.random_state).uniform(-1, 1, m)
+        U, S, Vt = svds(op, k=int(nc), tol=self.tol, v0=v0)
+        S = np.ascontiguousarray(S[::-1])
+        U, Vt = _svd_flip_v(np.ascontiguousarray(U[:, ::-1]), np.ascontiguousarray(Vt[::-1]), xp=v.xp)
+        ev = S**2 / (n - 1)
+        total_var = float(np.sum(var)) * n / (n - 1)
+        self.noise_variance_ = (total_var - float(np.sum(ev))) / (m - nc) if nc < m else 0.0
+        self._store(v, mean, Vt, ev, ev / total_var, S, int(nc))
+        return U, S, v
+
     def _store(self, v: Any, mean: Any, comp: Any, ev: Any, ratio: Any, S: Any, nc: int) -> None:
         self.mean_ = mean
         self.components_ = comp
@@ -334,16 +409,16 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         """``(X - mean_) @ components_.T`` (whitened if asked) without a centred copy of ``X``."""
         xp = compute.xp
         mean, comp, ev = self._fitted(compute, "mean_", "components_", "explained_variance_", dtype=X.dtype)
-        Xt = X @ comp.T - (mean[None, :] @ comp.T)
+        Xt = (sp.matmul(X, comp.T) if sp.is_sparse(X) else X @ comp.T) - (mean[None, :] @ comp.T)
         if self.whiten:
             scale = xp.sqrt(ev)
             Xt = Xt / xp.clip(scale, min=float(xp.finfo(scale.dtype).eps))
         return Xt
 
     def transform(self, X: Any) -> Any:
-        """Project ``X`` (n_samples, n_features) on the components: shape (n_samples, n_components_)."""
+        """Project ``X`` (n_samples, n_features; dense or sparse) on the components: shape (n_samples, n_components_)."""
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, accept_sparse=True)
         return self._output(self._project(v.X, v.compute), v.origin)
 
     def inverse_transform(self, X: Any) -> Any:
@@ -403,13 +478,13 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def score_samples(self, X: Any) -> Any:
         """Log-likelihood of each row of ``X`` under the probabilistic-PCA model, shape (n_samples,)."""
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, sparse_hint=_PCA_SPARSE_HINT)
         return self._output(self._log_likelihood(v), v.origin)
 
     def score(self, X: Any, y: Any = None) -> float:
         """Mean log-likelihood of the rows of ``X`` under the probabilistic-PCA model."""
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False)
+        v = validate_data(self, X, reset=False, sparse_hint=_PCA_SPARSE_HINT)
         return float(v.xp.mean(self._log_likelihood(v)))
 
     def _log_likelihood(self, v: Any) -> Any:
@@ -429,4 +504,5 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.sparse = self.svd_solver in _SPARSE_SOLVERS
         return tags
