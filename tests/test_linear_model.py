@@ -637,3 +637,23 @@ def test_logistic_newton_rescoring_and_weightless_subsample(monkeypatch):
     assert set(rows) == {len(y)}
     _close_np(est.coef_, ref.coef_, 1e-6)
     _close_np(est.intercept_, ref.intercept_, 1e-6)
+
+
+@pytest.mark.parametrize("solver, message", [
+    ("lbfgs", "lbfgs failed to converge"),
+    ("newton-cg", "newton-cg failed to converge.* Increase the number of iterations."),
+    ("liblinear", "Liblinear failed to converge, increase the number of iterations."),
+    ("sag", "The max_iter was reached which means the coef_ did not converge"),
+    ("newton-cholesky", "Newton solver did not converge after [0-9]* iterations"),
+])
+def test_logistic_convergence_warning_has_sklearns_wording(solver, message):
+    # scikit-learn's test_max_iter matches these per-solver phrases (scripts/upstream-tests.sh)
+    from sklearn.exceptions import ConvergenceWarning
+
+    from toolbox.linear_model import LogisticRegression
+
+    X, y = datasets.load_iris(return_X_y=True)
+    y = (y == 1).astype(int)
+    with pytest.warns(ConvergenceWarning, match=message):
+        lr = LogisticRegression(max_iter=2, tol=1e-15, solver=solver).fit(X, y)
+    assert lr.n_iter_[0] == 2

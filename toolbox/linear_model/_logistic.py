@@ -234,7 +234,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             w, warm = xp.reshape(W, (-1,)), True
 
         opts = dict(n_rows=n_rows, fit_intercept=fi, max_iter=int(self.max_iter), tol=float(self.tol), xp=xp,
-                    report=functools.partial(_hooks.report_metric, self, "loss"))
+                    report=functools.partial(_hooks.report_metric, self, "loss"), solver=str(self.solver))
         codes = xp.arange(n_classes, dtype=y_enc.dtype, device=device) if n_rows > 1 else None
         # sparse X: L-BFGS, whose gradient needs only X @ W.T and X.T @ R (the Hessian X.T D X is dense)
         if not sp.is_sparse(X) and _logistic_loss.use_newton(n, d, n_rows, device):

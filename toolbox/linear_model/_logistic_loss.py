@@ -165,9 +165,23 @@ def _weighted_gram_block(c: Any, X: Any, *, sign: float, fit_intercept: bool, xp
     return xp.concat([top, bottom], axis=0)
 
 
-def _converge_message(kind: str, n_iter: int, gmax: float, tol: float, extra: str = "") -> str:
+#: scikit-learn's ConvergenceWarning wording per requested solver (its tests match on it); toolbox then
+#: says which of its own solvers ran
+_SKLEARN_PHRASE = {
+    "lbfgs": "lbfgs failed to converge after {n} iteration(s).",
+    "newton-cg": "newton-cg failed to converge. Increase the number of iterations.",
+    "newton-cholesky": "Newton solver did not converge after {n} iterations.",
+    "liblinear": "Liblinear failed to converge, increase the number of iterations.",
+    "sag": "The max_iter was reached which means the coef_ did not converge.",
+    "saga": "The max_iter was reached which means the coef_ did not converge.",
+}
+
+
+def _converge_message(kind: str, n_iter: int, gmax: float, tol: float, extra: str = "", solver: str = "") -> str:
+    phrase = _SKLEARN_PHRASE.get(solver, "").format(n=n_iter)
     return (
-        f"LogisticRegression ({kind}) did not converge after {n_iter} iteration(s): max |gradient| = "
+        (f"{phrase} " if phrase else "")
+        + f"LogisticRegression ({kind}) did not converge after {n_iter} iteration(s): max |gradient| = "
         f"{gmax:.3e}, tol = {tol:.3e}.{extra} Increase max_iter, scale the data (e.g. "
         "toolbox.preprocessing.StandardScaler) or increase the regularization (smaller C)."
     )
@@ -343,7 +357,7 @@ def _newton_step(H: Any, g: Any, *, xp: Any) -> Any:
 
 
 def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool, max_iter: int,
-           tol: float, xp: Any, warm: bool = True, report: Any = None) -> tuple[Any, int]:
+           tol: float, xp: Any, warm: bool = True, report: Any = None, solver: str = "") -> tuple[Any, int]:
     """Damped Newton's method with a backtracking (Armijo) line search.
 
     Parameters
@@ -428,13 +442,14 @@ def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_inter
                 break
             t *= 0.5
         else:
-            warnings.warn(_converge_message("newton", it + 1, gmax, tol, " The line search failed."),
+            warnings.warn(_converge_message("newton", it + 1, gmax, tol, " The line search failed.", solver),
                           ConvergenceWarning, stacklevel=3)
             return w, it + 1
         w, Zt, lse, f = w + t * step, Zt_t, lse_t, f_new
         if report is not None:
             report(f, it)
-    warnings.warn(_converge_message("newton", max_iter, gmax, tol), ConvergenceWarning, stacklevel=3)
+    warnings.warn(_converge_message("newton", max_iter, gmax, tol, solver=solver), ConvergenceWarning,
+                  stacklevel=3)
     return w, max_iter
 
 
@@ -470,7 +485,7 @@ def _push(S: tuple, Yh: tuple, rho: Any, s: Any, y: Any, sy: Any, *, xp: Any) ->
 
 
 def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool, max_iter: int,
-          tol: float, xp: Any, report: Any = None) -> tuple[Any, int]:
+          tol: float, xp: Any, report: Any = None, solver: str = "") -> tuple[Any, int]:
     """L-BFGS with a backtracking (Armijo) line search; stops when ``max |gradient| <= tol``.
 
     ``report(objective, iteration)``, when given, is called after each step (the objective is
@@ -509,7 +524,7 @@ def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_interce
                 break
             t *= 0.5
         else:
-            warnings.warn(_converge_message("lbfgs", it + 1, gmax, tol, " The line search failed."),
+            warnings.warn(_converge_message("lbfgs", it + 1, gmax, tol, " The line search failed.", solver),
                           ConvergenceWarning, stacklevel=3)
             return w, it + 1
         s, y = t * direction, g_new - g
@@ -522,5 +537,6 @@ def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_interce
         gmax = float(xp.max(xp.abs(g)))
     if gmax <= tol:
         return w, max_iter
-    warnings.warn(_converge_message("lbfgs", max_iter, gmax, tol), ConvergenceWarning, stacklevel=3)
+    warnings.warn(_converge_message("lbfgs", max_iter, gmax, tol, solver=solver), ConvergenceWarning,
+                  stacklevel=3)
     return w, max_iter
