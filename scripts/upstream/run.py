@@ -282,6 +282,27 @@ def write_docs(data: dict, md_path: Path) -> None:
     lines.append(f"| **all** | | **{total['touched']}** | **{total['passed']}** | "
                  f"**{_pct(total['passed'], total['touched'])}** | {total['declared']} | {total['unsupported']} | "
                  f"{total['wrong-answer']} | {total['missing-warning-message']} | {total['internal-error']} |")
+    base = data.get("baseline")
+    if base:
+        lines += ["", "### Before and after", "",
+                  "The same modules at an earlier toolbox commit (`--baseline`): passed / touched.", "",
+                  "| module | before | after |", "|---|---:|---:|"]
+        tb, ta = collections.Counter(), collections.Counter()
+        for name in sorted(set(mods) | set(base)):
+            b = base.get(name, {}).get("summary", {})
+            a = mods.get(name, {}).get("summary", {})
+
+            def cell(x: dict) -> str:
+                if x.get("collection_error"):
+                    return "collection error"
+                return f"{x.get('passed', 0)} / {x.get('touched', 0)} ({_pct(x.get('passed', 0), x.get('touched', 0))})"
+
+            tb.update({k: b.get(k, 0) for k in ("passed", "touched")})
+            ta.update({k: a.get(k, 0) for k in ("passed", "touched")})
+            lines.append(f"| `{name}` | {cell(b) if b else '-'} | {cell(a) if a else '-'} |")
+        commits = sorted({m["run"]["toolbox_commit"] for m in base.values()})
+        lines.append(f"| **all** | **{cell(tb)}** | **{cell(ta)}** |")
+        lines += ["", f"Before: toolbox {', '.join(commits)}."]
     runs = sorted({json.dumps(m["run"], sort_keys=True) for m in mods.values()})
     lines += ["", "Runs (toolbox commit, versions, date):", ""]
     for r in runs:
@@ -320,6 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=str(ROOT / "docs" / "compatibility.json"))
     ap.add_argument("--md", default=str(ROOT / "docs" / "compatibility.md"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--baseline", help="a compatibility.json from an earlier run: its per-module figures are "
+                                       "kept (as 'before') and shown beside this run's")
     ap.add_argument("--reclassify", action="store_true",
                     help="run nothing: re-bucket the tests stored in --json and rewrite --md")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -328,8 +351,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     modules = args.modules or list(MODULES)
     json_path = Path(args.json)
+    baseline = None
+    if args.baseline:
+        base = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
+        baseline = {rel: {"run": m["run"], "summary": m["summary"]} for rel, m in base["modules"].items()}
     if args.reclassify:
         data = json.loads(json_path.read_text(encoding="utf-8"))
+        if baseline is not None:
+            data["baseline"] = baseline
         for rel, mod in data["modules"].items():
             for t in mod["tests"]:
                 bucket(t)
@@ -355,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"upstream-tests: kept {tmp}")
 
     data = json.loads(json_path.read_text(encoding="utf-8")) if json_path.exists() else {"modules": {}}
+    if baseline is not None:
+        data["baseline"] = baseline
     summary = summarize(records)
     for rel in modules:
         tests = sorted(({k: v for k, v in r.items() if k not in ("module", "touched")}
