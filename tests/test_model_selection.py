@@ -333,7 +333,9 @@ def test_search_delegation_and_results_like_sklearn():
     with pytest.warns(UserWarning, match="One or more of the test scores are non-finite"):
         GridSearchCV(_Centroid(), {"shrink": [0.0, "bad"]}, cv=3).fit(X, y)
     with pytest.warns(UserWarning, match="The groups parameter is ignored by KFold"):
-        list(KFold(3).split(X, y, groups=np.zeros(len(y))))
+        KFold(3).split(X, y, groups=np.zeros(len(y)))  # at the call, as scikit-learn's
+    with pytest.warns(UserWarning, match="The groups parameter is ignored by StratifiedKFold"):
+        StratifiedKFold(3).split(X, y, groups=np.zeros(len(y)))
     # column-vector y, list and pandas-like inputs keep scikit-learn's behaviour
     assert len(list(StratifiedKFold(3).split(X, y[:, None]))) == 3
     a, b = train_test_split(list(range(10)), test_size=0.3, random_state=0)
@@ -360,6 +362,8 @@ def test_cross_validation_of_a_precomputed_kernel():
     K = X @ X.T
     want = skms.cross_val_score(SVC(kernel="precomputed"), K, y, cv=3)
     np.testing.assert_allclose(cross_val_score(SVC(kernel="precomputed"), K, y, cv=3), want)
+    with pytest.raises(ValueError, match="X should be a square kernel matrix"):
+        cross_val_score(SVC(kernel="precomputed"), K[:, :100], y, cv=3)
     gs = GridSearchCV(SVC(kernel="precomputed"), {"C": [0.1, 1.0]}, cv=3).fit(K, y)
     sk = skms.GridSearchCV(SVC(kernel="precomputed"), {"C": [0.1, 1.0]}, cv=3).fit(K, y)
     np.testing.assert_allclose(gs.cv_results_["mean_test_score"], sk.cv_results_["mean_test_score"])

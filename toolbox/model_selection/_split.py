@@ -246,7 +246,10 @@ class KFold(_BaseKFold):
 
     def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[Any, Any]]:
         """Yield ``(train_index, test_index)`` integer arrays of ``X``'s library and device."""
-        _warn_groups(self, groups)
+        _warn_groups(self, groups)  # at the call, as scikit-learn's (not when iterated)
+        return self._split(X)
+
+    def _split(self, X: Any) -> Iterator[tuple[Any, Any]]:
         n = _num_samples(X)
         self._check_n(n)
         compute = resolve(X)
@@ -326,7 +329,10 @@ class StratifiedKFold(_BaseKFold):
 
     def split(self, X: Any, y: Any, groups: Any = None) -> Iterator[tuple[Any, Any]]:
         """Yield ``(train_index, test_index)`` integer arrays of ``X``'s library and device."""
-        _warn_groups(self, groups)
+        _warn_groups(self, groups)  # at the call, as scikit-learn's (not when iterated)
+        return self._split(X, y)
+
+    def _split(self, X: Any, y: Any) -> Iterator[tuple[Any, Any]]:
         fold, sizes, compute = self._test_folds(X, y)
         xp = compute.xp
         n = int(fold.shape[0])

@@ -56,6 +56,9 @@ def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, s
     fit_params = {k: _take(v, train) if _is_sample_aligned(v, X) else v for k, v in (fit_params or {}).items()}
     X_train, X_test = _take(X, train), _take(X, test)
     if _pairwise(est):  # a precomputed kernel or distance matrix: its columns are the training samples too
+        shape = getattr(X, "shape", None) or np.shape(X)
+        if len(shape) != 2 or shape[0] != shape[1]:
+            raise ValueError("X should be a square kernel matrix")
         X_train, X_test = _take_columns(X_train, train), _take_columns(X_test, train)
     y_train, y_test = _take(y, train), _take(y, test)
     result: dict[str, Any] = {"estimator": est, "fit_error": None}
