@@ -334,13 +334,13 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         """Statistics of sparse ``X`` (scikit-learn's semantics): implicit zeros are observed values,
         only stored entries can be missing. Strategies ``"mean"`` and ``"constant"``."""
         if self.strategy not in ("mean", "constant"):
-            raise NotImplementedError(
-                f"SimpleImputer(strategy={self.strategy!r}) on sparse X is not implemented in toolbox; use "
-                "strategy='mean' or 'constant', or X.toarray()."
+            raise TypeError(
+                f"Sparse data was passed for X, but SimpleImputer(strategy={self.strategy!r}) needs dense data "
+                "in toolbox: use strategy='mean' or 'constant' to keep X sparse, or X.toarray()."
             )
         if self.add_indicator:
-            raise NotImplementedError("SimpleImputer(add_indicator=True) on sparse X is not implemented in "
-                                      "toolbox; use add_indicator=False, or X.toarray().")
+            raise TypeError("Sparse data was passed for X, but SimpleImputer(add_indicator=True) needs dense "
+                            "data in toolbox: use add_indicator=False to keep X sparse, or X.toarray().")
         xp, Xa = v.xp, v.X
         n = int(Xa.shape[0])
         vals = sp.stored_values(Xa)

@@ -254,6 +254,11 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         )
         return self
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     @property
     def powers_(self) -> np.ndarray:
         """Exponent of each input feature in each output term, shape (n_output_features_, n_features_in_)."""
