@@ -298,12 +298,43 @@ def test_bad_parameters(kwargs, msg):
         LinearDiscriminantAnalysis(**kwargs).fit(X, y)
 
 
-def test_covariance_estimator_not_supported():
-    X, y = _generated()
+@pytest.mark.parametrize("solver", ["lsqr", "eigen"])
+@pytest.mark.parametrize("estimator", ["LedoitWolf", "OAS", "ShrunkCovariance"])
+def test_covariance_estimator_matches_sklearn(xp, solver, estimator):
+    import sklearn.covariance
+
+    est = getattr(sklearn.covariance, estimator)()
+    X, y = datasets.load_wine(return_X_y=True)
+    if not xp.float64:
+        pytest.skip("float64 reference")
+    ours = LinearDiscriminantAnalysis(solver=solver, covariance_estimator=est).fit(xp.asarray(X), xp.asarray(y))
+    assert not hasattr(est, "covariance_")  # the user's estimator is cloned, not fitted in place
+    ref = SkLDA(solver=solver, covariance_estimator=est).fit(X, y)
+    np.testing.assert_allclose(xp.to_numpy(ours.covariance_), ref.covariance_, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(xp.to_numpy(ours.coef_), ref.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(xp.to_numpy(ours.predict_proba(xp.asarray(X))), ref.predict_proba(X), atol=1e-9)
+
+
+def test_covariance_estimator_errors():
     from sklearn.covariance import OAS
 
-    with pytest.raises(NotImplementedError, match="covariance_estimator is not supported"):
-        LinearDiscriminantAnalysis(solver="lsqr", covariance_estimator=OAS()).fit(X, y)
+    X, y = _generated()
+    with pytest.raises(ValueError, match="covariance_estimator is not supported with solver='svd'"):
+        LinearDiscriminantAnalysis(covariance_estimator=OAS()).fit(X, y)
+    with pytest.raises(ValueError, match="Only one of the two can be set"):
+        LinearDiscriminantAnalysis(solver="lsqr", shrinkage=0.5, covariance_estimator=OAS()).fit(X, y)
+    with pytest.raises(ValueError, match="must be an object implementing 'fit'"):
+        LinearDiscriminantAnalysis(solver="lsqr", covariance_estimator="oas").fit(X, y)
+
+    class NoCovariance:
+        def fit(self, X):
+            return self
+
+        def get_params(self, deep=True):
+            return {}
+
+    with pytest.raises(ValueError, match="NoCovariance does not have a covariance_ attribute"):
+        LinearDiscriminantAnalysis(solver="lsqr", covariance_estimator=NoCovariance()).fit(X, y)
 
 
 def test_fitted_on_numpy_predicts_on_backend(xp):

@@ -11,7 +11,7 @@ import numpy as np
 import sklearn.base
 
 from .._labels import encode_labels
-from ..backends import Compute, Origin, jit, primitives
+from ..backends import Compute, Origin, jit, primitives, to_backend
 from ..base import BaseEstimator, ClassifierMixin, TransformerMixin, check_is_fitted, validate_data
 
 __all__ = ["LinearDiscriminantAnalysis"]
@@ -96,6 +96,35 @@ def _within_cov(X: Any, y: Any, means: Any, priors: Any, counts: Any, shrinkage:
     start = 0
     for k, size in enumerate(sizes):
         part = priors[k] * _ledoit_wolf_cov(Xs[start:start + size, ...], means[k, :], xp=xp)
+        S = part if S is None else S + part
+        start += size
+    return S
+
+
+def _estimated_cov(X: Any, estimator: Any, compute: Compute) -> Any:
+    """``covariance_`` of a clone of ``estimator`` (scikit-learn's covariance API) fitted on ``X`` (n, d).
+
+    Covariance estimators (``sklearn.covariance.LedoitWolf``, ``OAS``, ...) run
+    on NumPy: rows on another backend are moved to the host for them (counted
+    in ``toolbox.transfer_stats()``), the (d, d) result back.
+    """
+    host = np.asarray(to_backend(X, "numpy"))
+    est = sklearn.base.clone(estimator).fit(host)
+    if not hasattr(est, "covariance_"):
+        raise ValueError(f"{type(estimator).__name__} does not have a covariance_ attribute")
+    C = compute.asarray(np.asarray(est.covariance_, dtype=host.dtype))
+    return compute.xp.astype(C, X.dtype) if C.dtype != X.dtype else C
+
+
+def _within_cov_estimated(X: Any, y: Any, priors: Any, counts: Any, estimator: Any, compute: Compute) -> Any:
+    """``sum_k priors[k] * C_k`` with each class covariance ``C_k`` from ``estimator``."""
+    xp = compute.xp
+    order = xp.argsort(y, stable=True)
+    Xs = xp.take(X, order, axis=0)
+    S, start = None, 0
+    for k in range(int(counts.shape[0])):
+        size = int(counts[k])
+        part = priors[k] * _estimated_cov(Xs[start:start + size, ...], estimator, compute)
         S = part if S is None else S + part
         start += size
     return S
@@ -204,8 +233,12 @@ class LinearDiscriminantAnalysis(
     tol : float, default=1e-4
         Singular values of the scaled within-class data below ``tol`` are
         dropped (``"svd"`` only).
-    covariance_estimator : None
-        Accepted for compatibility; only ``None`` is supported.
+    covariance_estimator : estimator with ``fit`` and ``covariance_``, default=None
+        With ``"lsqr"`` or ``"eigen"``: estimates each class covariance (and
+        the total scatter) instead of the empirical one, e.g.
+        ``sklearn.covariance.OAS()``; a clone is fitted per class, on NumPy
+        (rows on another backend are moved to the host for it). Exclusive with
+        ``shrinkage``.
 
     Attributes
     ----------
@@ -269,10 +302,15 @@ class LinearDiscriminantAnalysis(
         if not isinstance(self.tol, numbers.Real) or isinstance(self.tol, bool) or self.tol < 0:
             raise ValueError(f"The 'tol' parameter of {name} must be a float in the range [0, inf). Got {self.tol!r} instead.")
         if self.covariance_estimator is not None:
-            raise NotImplementedError(
-                f"covariance_estimator is not supported by toolbox's {name}; use shrinkage "
-                "('auto' or a float) or scikit-learn's LinearDiscriminantAnalysis."
-            )
+            if not hasattr(self.covariance_estimator, "fit"):
+                raise ValueError(f"The 'covariance_estimator' parameter of {name} must be an object implementing "
+                                 f"'fit' or None. Got {self.covariance_estimator!r} instead.")
+            if self.solver == "svd":
+                raise ValueError("covariance_estimator is not supported with solver='svd'. Try solver='eigen' "
+                                 "instead.")
+            if self.shrinkage is not None and self.shrinkage != 0:
+                raise ValueError("covariance_estimator and shrinkage parameters are not None. Only one of the two "
+                                 "can be set.")
         if self.solver == "svd" and self.shrinkage is not None:
             raise NotImplementedError("shrinkage not supported with 'svd' solver.")
 
@@ -304,11 +342,15 @@ class LinearDiscriminantAnalysis(
         if self.solver == "svd":
             self._solve_svd(X, y_enc, counts, xp=xp)
         else:
-            self.covariance_ = _within_cov(X, y_enc, self.means_, self.priors_, counts, self.shrinkage, xp=xp)
+            if self.covariance_estimator is not None:
+                self.covariance_ = _within_cov_estimated(X, y_enc, self.priors_, counts, self.covariance_estimator,
+                                                         v.compute)
+            else:
+                self.covariance_ = _within_cov(X, y_enc, self.means_, self.priors_, counts, self.shrinkage, xp=xp)
             if self.solver == "lsqr":
                 self._solve_lstsq(xp=xp)
             else:
-                self._solve_eigen(X, xp=xp)
+                self._solve_eigen(X, v.compute)
         if n_classes == 2:  # binary: one decision function, for class 1
             self.coef_ = xp.reshape(self.coef_[1, :] - self.coef_[0, :], (1, -1))
             self.intercept_ = xp.reshape(self.intercept_[1] - self.intercept_[0], (1,))
@@ -348,9 +390,12 @@ class LinearDiscriminantAnalysis(
         self.coef_ = (z / scale[:, None]).T
         self.intercept_ = -0.5 * xp.sum(self.means_ * self.coef_, axis=1) + xp.log(self.priors_)
 
-    def _solve_eigen(self, X: Any, *, xp: Any) -> None:
+    def _solve_eigen(self, X: Any, compute: Compute) -> None:
+        xp = compute.xp
         Sw = self.covariance_
-        Sb = _total_cov(X, self.shrinkage, xp=xp) - Sw
+        total = (_estimated_cov(X, self.covariance_estimator, compute) if self.covariance_estimator is not None
+                 else _total_cov(X, self.shrinkage, xp=xp))
+        Sb = total - Sw
         evals, evecs = _generalized_eigh(Sb, Sw, xp=xp)
         evals, evecs = xp.flip(evals), xp.flip(evecs, axis=1)  # descending
         self.explained_variance_ratio_ = (evals / xp.sum(evals))[: self._max_components]
