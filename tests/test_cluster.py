@@ -354,3 +354,18 @@ def test_torch_cuda_stays_on_device():
 )
 def test_sklearn_conformance(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize(("init", "n_init"), [("k-means++", "auto"), ("random", "auto"), ("array", "auto"),
+                                              ("random", 4), ("array", 3)])
+def test_resolved_n_init_matches_sklearn(init, n_init):
+    # scikit-learn keeps the number of initializations it ran as _n_init; some of its tests read it
+    import warnings
+
+    X = np.random.default_rng(0).random((60, 3))
+    init = X[:4].copy() if init == "array" else init
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # "Explicit initial center position passed"
+        ours = KMeans(4, init=init, n_init=n_init, random_state=0).fit(X)
+        ref = SkKMeans(4, init=init, n_init=n_init, random_state=0).fit(X)
+    assert ours._n_init == ref._n_init

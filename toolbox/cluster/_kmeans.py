@@ -514,17 +514,21 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
             raise ValueError(f"The 'algorithm' parameter of {name} must be 'lloyd' or 'elkan'; got {self.algorithm!r}.")
 
     def _n_runs(self, init_is_array: bool) -> int:
+        """The number of initializations this fit runs; kept as ``_n_init`` (scikit-learn's attribute)."""
         if self.n_init == "auto":
-            return 1 if init_is_array or (isinstance(self.init, str) and self.init == "k-means++") else 10
-        if init_is_array and self.n_init != 1:
+            n = 1 if init_is_array or (isinstance(self.init, str) and self.init == "k-means++") else 10
+        elif init_is_array and self.n_init != 1:
             warnings.warn(
                 f"Explicit initial center position passed: performing only one init in {type(self).__name__} "
                 f"instead of n_init={self.n_init}.",
                 RuntimeWarning,
                 stacklevel=3,
             )
-            return 1
-        return int(self.n_init)
+            n = 1
+        else:
+            n = int(self.n_init)
+        self._n_init = n
+        return n
 
     def _validate_centers(self, centers: Any, v: Any, n_features: int) -> Any:
         xp = v.xp
