@@ -326,8 +326,10 @@ def write_docs(data: dict, md_path: Path) -> None:
         lines.append(f"| {bucket} | {cause.replace('|', '/')} | {n} |")
 
     lines += ["", "## Declared differences", "",
-              "The only differences that are decisions; every other failure above is a bug to fix. Each is",
-              "described in [migrating-from-scikit-learn.md](migrating-from-scikit-learn.md).", "",
+              "The only differences that are decisions; every other failure above is a bug to fix. The API",
+              "differences are described in [migrating-from-scikit-learn.md](migrating-from-scikit-learn.md);",
+              "`sklearn-private-internals` marks scikit-learn's tests of its own private attributes. The list",
+              "lives in `scripts/upstream/declared.py` (a regular expression on the failure's message each).", "",
               "| id | reason | tests |", "|---|---|---:|"]
     per = collections.Counter(t.get("declared") for t in failed if t["bucket"] == "declared")
     for d in DECLARED:
