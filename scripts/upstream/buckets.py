@@ -36,6 +36,10 @@ def _unsupported(f: dict) -> str | None:
         return "parameter"
     if exc in ("ValueError", "TypeError") and raised_in_toolbox and ("nan" in low or "infinite" in low):
         return "nan/inf input"
+    if raised_in_toolbox and ("toolbox estimators need numeric data" in msg or "holds non-numeric" in msg):
+        return "non-numeric input"
+    if exc == "InvalidParameterError" and raised_in_toolbox:  # toolbox's constraints, narrower than scikit-learn's
+        return "parameter"
     if exc == "AttributeError" and "has no attribute" in msg:
         return "missing attribute/method"
     if exc == "ImportError" and "toolbox" in low:

@@ -21,6 +21,7 @@ class Declared:
     exception: str | None = None  # exception class name, when it matters
     nodeid: str | None = None  # regular expression on the test id, when the message alone is too broad
     outside_toolbox: bool = False  # only when raised outside toolbox's code (by the test itself)
+    buckets: tuple[str, ...] = ("unsupported",)  # the buckets it may explain (a refusal, by default)
 
     def matches(self, record: dict) -> bool:
         if self.nodeid is not None and not re.search(self.nodeid, record.get("nodeid", "")):
@@ -47,6 +48,22 @@ DECLARED: tuple[Declared, ...] = (
         "LogisticRegression implements the L2 (or no) penalty only: penalty='l1'/'elasticnet', l1_ratio != 0 "
         "and dual=True raise, naming the parameter.",
         r"LogisticRegression\((penalty|l1_ratio|dual)=.*is not implemented in toolbox",
+    ),
+    Declared(
+        "numeric-only",
+        "Estimators take numeric data (numbers, numeric pandas columns); SimpleImputer and MissingIndicator "
+        "too: strings, object and category columns, pd.NA and string missing_values are refused with a "
+        "message (encode first).",
+        r"toolbox estimators need numeric data|holds non-numeric values|parameter of (SimpleImputer|"
+        r"MissingIndicator) must be an instance of 'float'|cannot be cast to the input data, which is numeric",
+    ),
+    Declared(
+        "ridge-cholesky",
+        "Ridge solves every solver name exactly (Cholesky on the Gram matrix): solver_ is 'cholesky' and "
+        "n_iter_ None, whatever solver was asked for.",
+        r"assert 'cholesky' == '|n_iter_ is None|None \(ACTUAL\), 1 \(DESIRED\)",
+        nodeid=r"linear_model/tests/test_ridge\.py",
+        buckets=("wrong-answer",),
     ),
     Declared(
         "positive-unsupported",
@@ -97,6 +114,6 @@ DECLARED: tuple[Declared, ...] = (
 def declared_for(record: dict) -> Declared | None:
     """The declared difference explaining a failed test's record, or None (a bug)."""
     for d in DECLARED:
-        if d.matches(record):
+        if record.get("bucket") in d.buckets and d.matches(record):
             return d
     return None

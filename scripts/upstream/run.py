@@ -189,7 +189,7 @@ def bucket(rec: dict) -> None:
     if rec["outcome"] != "failed":
         return
     rec["bucket"], rec["sub"] = classify(rec)
-    d = declared_for(rec) if rec["bucket"] == "unsupported" else None  # a refusal, not a wrong message
+    d = declared_for(rec)  # each declared difference says which buckets it explains
     if d is not None:
         rec["bucket"], rec["declared"] = "declared", d.id
 
