@@ -226,8 +226,14 @@ def matmul(X: Any, W: Any) -> Any:
     return np.asarray(out)
 
 
-def rmatmul(X: Any, R: Any) -> Any:
-    """``X.T @ R`` for dense ``R`` of shape (n,) or (n, k): a dense result."""
+def rmatmul(X: Any, R: Any, XT: Any = None) -> Any:
+    """``X.T @ R`` for dense ``R`` of shape (n,) or (n, k): a dense result.
+
+    ``XT``: :func:`transpose` of ``X``, for callers that apply ``X.T`` many times (torch's
+    products with the CSC view ``X.t()`` are many times slower than with a CSR transpose).
+    """
+    if XT is not None:
+        return matmul(XT, R)
     if sparse_kind(X) == "torch":
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)

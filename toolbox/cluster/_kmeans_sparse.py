@@ -38,12 +38,12 @@ def assign(X: Any, x_sq: Any, C: Any, *, xp: Any) -> tuple[Any, Any]:
     return xp.astype(labels, xp.int32), xp.take_along_axis(D, labels[:, None], axis=1)[:, 0]
 
 
-def _sums(X: Any, w: Any, labels: Any, k: int, *, xp: Any) -> tuple[Any, Any]:
+def _sums(X: Any, w: Any, labels: Any, k: int, *, xp: Any, XT: Any = None) -> tuple[Any, Any]:
     dtype = sp.stored_values(X).dtype
     onehot = xp.astype(labels[:, None] == xp.arange(k, dtype=labels.dtype, device=labels.device)[None, :], dtype)
     if w is not None:
         onehot = onehot * w[:, None]
-    return xp.permute_dims(sp.rmatmul(X, onehot), (1, 0)), xp.sum(onehot, axis=0)
+    return xp.permute_dims(sp.rmatmul(X, onehot, XT), (1, 0)), xp.sum(onehot, axis=0)
 
 
 def kmeans_plusplus(X: Any, x_sq: Any, w: Any, k: int, gen: Generator, *, xp: Any) -> Any:
@@ -85,7 +85,8 @@ def random_init(X: Any, w: Any, k: int, gen: Generator, *, xp: Any) -> Any:
     return rows(X, idx, xp=xp)
 
 
-def lloyd(X: Any, x_sq: Any, w: Any, C: Any, *, max_iter: int, tol: float, xp: Any) -> tuple[Any, float, Any, int]:
+def lloyd(X: Any, x_sq: Any, w: Any, C: Any, *, max_iter: int, tol: float, xp: Any,
+          XT: Any = None) -> tuple[Any, float, Any, int]:
     """Lloyd's algorithm from centres ``C`` with scikit-learn's stopping rules (see ``_kmeans._lloyd``).
 
     An empty cluster takes the point farthest from its centre (the j-th empty one the j-th
@@ -96,7 +97,7 @@ def lloyd(X: Any, x_sq: Any, w: Any, C: Any, *, max_iter: int, tol: float, xp: A
     i = 0
     for i in range(max_iter):  # noqa: B007 (i is the iteration count afterwards)
         labels, mind = assign(X, x_sq, C, xp=xp)
-        sums, wsum = _sums(X, w, labels, k, xp=xp)
+        sums, wsum = _sums(X, w, labels, k, xp=xp, XT=XT)
         empty = wsum == 0
         n_empty = int(xp.sum(xp.astype(empty, xp.int32)))
         if n_empty and float(xp.max(mind)) > 0:
@@ -153,6 +154,8 @@ def fit(est: Any, v: Any, *, xp: Any) -> tuple[Any, float, Any, int]:
     # scikit-learn's tolerance: tol times the mean per-feature variance (implicit zeros included)
     tol = float(xp.mean(sp.column_mean_var(X)[1])) * float(est.tol) if est.tol else 0.0
     gen = Generator(est.random_state, xp=xp, device=v.compute.device)
+    # torch: X.T as a CSR copy, made once (products with its CSC view are many times slower)
+    XT = sp.transpose(X) if sp.sparse_kind(X) == "torch" else None
     best = None
     for _ in range(est._n_runs(init_is_array)):
         if init_is_array:
@@ -161,7 +164,7 @@ def fit(est: Any, v: Any, *, xp: Any) -> tuple[Any, float, Any, int]:
             C = kmeans_plusplus(X, x_sq, w, k, gen, xp=xp)
         else:
             C = random_init(X, w, k, gen, xp=xp)
-        result = lloyd(X, x_sq, w, C, max_iter=est.max_iter, tol=tol, xp=xp)
+        result = lloyd(X, x_sq, w, C, max_iter=est.max_iter, tol=tol, xp=xp, XT=XT)
         if best is None or result[1] < best[1]:
             best = result
     return best

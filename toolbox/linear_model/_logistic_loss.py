@@ -93,11 +93,11 @@ def _pointwise_loss_and_prob(Z: Any, Y: Any, *, n_rows: int, xp: Any) -> tuple[A
 
 
 def _gradient_parts(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool,
-                    xp: Any) -> tuple[Any, Any, Any]:
+                    xp: Any, XT: Any = None) -> tuple[Any, Any, Any]:
     Z = _raw(w, X, n_rows=n_rows, fit_intercept=fit_intercept, xp=xp)
     loss, P = _pointwise_loss_and_prob(Z, Y, n_rows=n_rows, xp=xp)
     R = sw[:, None] * (P - Y)
-    G = sp.rmatmul(X, R).T if sp.is_sparse(X) else R.T @ X  # sparse X: X.T @ R, stored entries only
+    G = sp.rmatmul(X, R, XT).T if sp.is_sparse(X) else R.T @ X  # sparse X: X.T @ R, stored entries only
     if fit_intercept:
         G = xp.concat([G, xp.sum(R, axis=0)[:, None]], axis=1)
     g = xp.reshape(G, (-1,)) + pen * w
@@ -107,8 +107,8 @@ def _gradient_parts(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, f
 
 @jit(static_argnames=("n_rows", "fit_intercept"))
 def _objective_gradient_jit(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool,
-                        xp: Any) -> tuple[Any, Any]:
-    f, g, _ = _gradient_parts(w, X, Y, sw, pen, n_rows=n_rows, fit_intercept=fit_intercept, xp=xp)
+                            xp: Any, XT: Any = None) -> tuple[Any, Any]:
+    f, g, _ = _gradient_parts(w, X, Y, sw, pen, n_rows=n_rows, fit_intercept=fit_intercept, xp=xp, XT=XT)
     return f, g
 
 
@@ -503,6 +503,11 @@ def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_interce
 
         def _objective_gradient(w: Any, X: Any, Y: Any, sw: Any, pen: Any, **_: Any) -> tuple[float, Any]:
             return _binary_objective_gradient_scipy(w, X, y1, sw, swy, pen, fit_intercept=fit_intercept)
+    elif sp.sparse_kind(X) == "torch":  # X.T as a CSR copy, made once (torch's CSC products are slow)
+        XT = sp.transpose(X)
+
+        def _objective_gradient(w: Any, X: Any, Y: Any, sw: Any, pen: Any, **kw: Any) -> tuple[Any, Any]:
+            return _objective_gradient_jit(w, X, Y, sw, pen, XT=XT, **kw)
     else:
         _objective_gradient = _objective_gradient_jit
     f_arr, g = _objective_gradient(w, X, Y, sw, pen, **kw)
