@@ -55,6 +55,8 @@ SPECS: dict[str, tuple[dict, np.ndarray, np.ndarray | None]] = {
     "TruncatedSVD": ({"n_components": 2, "random_state": 0}, X_CLS, None),
     "StandardScaler": ({}, X_CLS, None),
     "MinMaxScaler": ({}, X_CLS, None),
+    "MaxAbsScaler": ({}, X_CLS, None),
+    "Normalizer": ({"norm": "l1"}, X_CLS, None),
     "RobustScaler": ({}, X_CLS, None),
     "PolynomialFeatures": ({"degree": 2}, X_CLS, None),
     "OneHotEncoder": ({"handle_unknown": "ignore"}, X_INT, None),
