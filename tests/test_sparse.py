@@ -599,3 +599,15 @@ def test_backends_without_a_sparse_path_refuse(X_sp):
 
     with tb.use_backend("array_api_strict"), pytest.raises(TypeError, match=r"scipy\.sparse matrix"):
         tp.MaxAbsScaler().fit(X_sp)
+
+
+@pytest.mark.parametrize("kind", ["csr_matrix", "torch_csr"])
+def test_kneighbors_in_many_query_chunks(kind, monkeypatch):
+    import toolbox.neighbors._base as nb
+
+    monkeypatch.setattr(nb, "_CHUNK_BYTES", 20_000)  # a few queries per chunk
+    Xs, Qs, y, _ = _knn_data()
+    m = tn.KNeighborsClassifier(4).fit(make(Xs, kind), _torch_like(y, make(Xs, kind)))
+    r = skn.KNeighborsClassifier(4).fit(Xs, y)
+    np.testing.assert_array_equal(dense(m.kneighbors(make(Qs, kind))[1]), r.kneighbors(Qs)[1])
+    np.testing.assert_array_equal(dense(m.kneighbors()[1]), r.kneighbors()[1])

@@ -130,13 +130,16 @@ def row_slice(X: Any, start: int, stop: int) -> Any:
     return X[start:stop]
 
 
-def product_dense(A: Any, B: Any) -> Any:
-    """``A @ B.T`` as a dense array, for sparse or dense ``A`` and ``B`` (at least one sparse)."""
+def product_dense(A: Any, B: Any, BT: Any = None) -> Any:
+    """``A @ B.T`` as a dense array, for sparse or dense ``A`` and ``B`` (at least one sparse).
+
+    ``BT``: :func:`transpose` of a torch sparse ``B``, for callers that multiply by it many times.
+    """
     if is_sparse(A) and is_sparse(B):
         if sparse_kind(A) == "torch":
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
-                return (A @ transpose(B)).to_dense()
+                return (A @ (transpose(B) if BT is None else BT)).to_dense()
         return np.asarray((A @ B.T).toarray())
     if is_sparse(A):
         return matmul(A, B.T)

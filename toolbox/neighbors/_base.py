@@ -439,10 +439,13 @@ class KNeighborsMixin:
         itemsize = 4 if Xq.dtype == xp.float32 else 8
         step = primitives.chunk_rows(n_q, (3 * n_fit + extra_per_row) * itemsize,
                                      _CHUNK_BYTES or primitives.CHUNK_BYTES)
+        # torch, both sparse: the training set's transpose as CSR, made once for every chunk
+        fit_T = (sp.transpose(fit_X) if sp.sparse_kind(fit_X) == "torch" and sp.is_sparse(Xq) and n_q > step
+                 else None)
         for start in range(0, n_q, step):
             stop = min(start + step, n_q)
             chunk = sp.row_slice(Xq, start, stop) if sp.is_sparse(Xq) else Xq[start:stop, ...]
-            cross = sp.product_dense(chunk, fit_X)  # (m, n_fit)
+            cross = sp.product_dense(chunk, fit_X, fit_T)  # (m, n_fit)
             _, ind = primitives.smallest_k(half[None, :] - cross, k_search, xp=xp)
             near_half = xp.reshape(xp.take(half, xp.reshape(ind, (-1,)), axis=0), ind.shape)
             d2 = xp.clip(q_sq[start:stop, None] + 2.0 * near_half - 2.0 * xp.take_along_axis(cross, ind, axis=1),
