@@ -409,3 +409,17 @@ def test_folds_as_boolean_masks_and_scorers_without_y():
     assert gs.best_params_ == {"bandwidth": 0.1} and gs.best_score_ == 42.0
     out = cross_validate(_Centroid(), X, y, cv=3, scoring=lambda est, X_, y_: 1.0)
     np.testing.assert_array_equal(out["test_score"], 1.0)
+
+
+def test_search_verbose_prints_sklearns_lines(capsys):
+    import re
+
+    X, y = datasets.load_iris(return_X_y=True)
+    GridSearchCV(_Centroid(), {"shrink": [0.0]}, cv=3, verbose=3, return_train_score=True).fit(X, y)
+    out = capsys.readouterr().out
+    assert "Fitting 3 folds for each of 1 candidates, totalling 3 fits" in out
+    assert len(re.findall(r"\[CV \d/3; 1/1\] END .*score=\(train=[\d.]+, test=[\d.]+\)", out)) == 3
+    cross_val_score(_Centroid(), X, y, cv=2, verbose=3)
+    assert len(re.findall(r"\[CV \d/2\] END .*score=[\d.]+ total time=", capsys.readouterr().out)) == 2
+    GridSearchCV(_Centroid(), {"shrink": [0.0]}, cv=3).fit(X, y)
+    assert capsys.readouterr().out == ""

@@ -104,11 +104,15 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
                                  f"{expected} splits, got {n_splits}")
         if n_splits == 0:
             raise ValueError("No fits were performed. Was the CV iterator empty? Were there no candidates?")
+        if self.verbose > 0:
+            print(f"Fitting {n_splits} folds for each of {len(candidates)} candidates, totalling "
+                  f"{n_splits * len(candidates)} fits")
         flat = run_jobs([
             functools.partial(_fit_and_score, self.estimator, X, y, train, test, scorers, params=cand,
                               fit_params=params, return_train_score=self.return_train_score,
-                              error_score=self.error_score)
-            for cand in candidates for train, test in splits], self.n_jobs)
+                              error_score=self.error_score, verbose=self.verbose,
+                              progress=f" {s + 1}/{n_splits}; {c + 1}/{len(candidates)}")
+            for c, cand in enumerate(candidates) for s, (train, test) in enumerate(splits)], self.n_jobs)
         runs = [flat[i * n_splits:(i + 1) * n_splits] for i in range(len(candidates))]
         _warn_or_raise_about_fit_failures(flat, self.error_score)
         metric_names = _fill_failed(flat, scorers, self.error_score)

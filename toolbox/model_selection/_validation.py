@@ -36,14 +36,37 @@ def _scorers(estimator: Any, scoring: Any) -> dict[str, Any]:
 
 def _fit_and_score(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
                    params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
-                   fit_params: dict[str, Any] | None) -> dict[str, Any]:
+                   fit_params: dict[str, Any] | None, verbose: int = 0, progress: str = "") -> dict[str, Any]:
     token = _QUIET.set(True)  # fold scores are reported by the caller, not per scorer call
     try:
-        return _fit_and_score_fold(estimator, X, y, train, test, scorers, params=params,
-                                   return_train_score=return_train_score, error_score=error_score,
-                                   fit_params=fit_params)
+        result = _fit_and_score_fold(estimator, X, y, train, test, scorers, params=params,
+                                     return_train_score=return_train_score, error_score=error_score,
+                                     fit_params=fit_params)
     finally:
         _QUIET.reset(token)
+    if verbose > 1:
+        _print_end(result, params, verbose, progress)
+    return result
+
+
+def _print_end(result: dict[str, Any], params: dict[str, Any] | None, verbose: int, progress: str) -> None:
+    """scikit-learn's per-fit line: ``[CV 1/3; 2/4] END C=0.1;, score=0.812 total time=   0.0s``."""
+    end_msg = f"[CV{progress}] END "
+    result_msg = ", ".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
+    result_msg += ";" if result_msg else ""
+    test, train = result.get("test"), result.get("train")
+    if verbose > 2 and test is not None:
+        if list(test) == ["score"]:
+            result_msg += ", score="
+            result_msg += (f"(train={train['score']:.3f}, test={test['score']:.3f})" if train
+                           else f"{test['score']:.3f}")
+        else:
+            for name in sorted(test):
+                result_msg += f" {name}: (" + (f"train={train[name]:.3f}, " if train else "")
+                result_msg += f"test={test[name]:.3f})"
+    total = result["fit_time"] + result["score_time"]
+    result_msg += f" total time={total:6.1f}s" if total < 60 else f" total time={total / 60:4.1f}min"
+    print(end_msg + "." * (80 - len(end_msg) - len(result_msg)) + result_msg)
 
 
 def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
@@ -212,7 +235,8 @@ def cross_validate(estimator: Any, X: Any, y: Any = None, *, groups: Any = None,
     n_jobs : int or None
         Folds fitted side by side (threads; see :mod:`toolbox.model_selection._parallel`):
         None or 1 one at a time, -1 one per core. The results are those of ``n_jobs=1``.
-    verbose : accepted for compatibility.
+    verbose : int
+        Above 1, a line per fit in scikit-learn's format (above 2 with its scores).
 
     Returns
     -------
@@ -225,8 +249,9 @@ def cross_validate(estimator: Any, X: Any, y: Any = None, *, groups: Any = None,
     splits = list(splitter.split(X, y, groups))
     results = run_jobs([
         functools.partial(_fit_and_score, estimator, X, y, train, test, scorers, params=None, fit_params=params,
-                          return_train_score=return_train_score, error_score=error_score)
-        for train, test in splits
+                          return_train_score=return_train_score, error_score=error_score, verbose=verbose,
+                          progress=f" {i + 1}/{len(splits)}")
+        for i, (train, test) in enumerate(splits)
     ], n_jobs)
     _warn_or_raise_about_fit_failures(results, error_score)
     names = _fill_failed(results, scorers, error_score)
@@ -257,4 +282,4 @@ def cross_val_score(estimator: Any, X: Any, y: Any = None, *, groups: Any = None
     if scoring is not None and not (isinstance(scoring, str) or callable(scoring)):
         raise ValueError("cross_val_score takes a single scoring; use cross_validate for several.")
     return cross_validate(estimator, X, y, groups=groups, scoring=scoring, cv=cv, n_jobs=n_jobs, params=params,
-                          error_score=error_score)["test_score"]
+                          verbose=verbose, error_score=error_score)["test_score"]
