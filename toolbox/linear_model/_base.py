@@ -65,7 +65,10 @@ def _check_squares(X: Any, *, estimator: Any, xp: Any) -> None:
     if X.shape[0] == 0 or X.shape[1] == 0:
         return
     limit = math.sqrt(float(xp.finfo(X.dtype).max) / max(1, int(X.shape[0])))
-    if sp.is_sparse(X) and sp.max_abs(X) <= limit:  # the common case, without a copy of the entries
+    if sp.is_sparse(X):
+        if sp.max_abs(X) <= limit:  # the common case, without a copy of the entries
+            return
+    elif max(float(xp.max(X)), -float(xp.min(X))) <= limit:  # two reductions, no |X| temporary
         return
     top = sp.column_max_abs(X) if sp.is_sparse(X) else xp.max(xp.abs(X), axis=0)
     j = int(xp.argmax(top))
