@@ -38,7 +38,7 @@ def _unsupported(f: dict) -> str | None:
         return "nan/inf input"
     if raised_in_toolbox and ("toolbox estimators need numeric data" in msg or "holds non-numeric" in msg):
         return "non-numeric input"
-    if exc == "InvalidParameterError" and raised_in_toolbox:  # toolbox's constraints, narrower than scikit-learn's
+    if exc == "InvalidParameterError" and f.get("through_toolbox"):  # toolbox's constraints, narrower than sklearn's
         return "parameter"
     if exc == "AttributeError" and "has no attribute" in msg:
         return "missing attribute/method"
