@@ -115,3 +115,27 @@ def test_integers_become_default_float(xp):
 @parametrize_with_checks([StandardScaler(), StandardScaler(with_mean=False), StandardScaler(with_std=False)])
 def test_sklearn_conformance(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("cls", ["StandardScaler", "MinMaxScaler"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_scaler_fits_find_nan_and_inf_from_their_statistics(xp, cls, bad):
+    # the fits skip validate_data's own NaN/inf pass and read it off the statistics they compute;
+    # the error is the same, and a failed partial_fit leaves the fitted state as it was
+    import toolbox.preprocessing as tp
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 5))
+    Xb = X.copy()
+    Xb[17, 3] = bad
+    what = "NaN" if np.isnan(bad) else "infinity"
+    for method in ("fit", "fit_transform", "partial_fit"):
+        with pytest.raises(ValueError, match=rf"Input X contains {what}: .* the first is at row 17, column 3"):
+            getattr(getattr(tp, cls)(), method)(xp.asarray(Xb))
+    est = getattr(tp, cls)().partial_fit(xp.asarray(X))
+    before = {k: xp.to_numpy(v).copy() for k, v in vars(est).items() if k.endswith("_") and v is not None
+              and not isinstance(v, (int, float))}
+    with pytest.raises(ValueError, match=what):
+        est.partial_fit(xp.asarray(Xb))
+    for k, v in before.items():
+        np.testing.assert_array_equal(xp.to_numpy(getattr(est, k)), v)

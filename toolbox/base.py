@@ -44,6 +44,7 @@ __all__ = [
     "TransformerMixin",
     "Validated",
     "check_array",
+    "check_finite_after",
     "check_is_fitted",
     "check_sparse",
     "validate_data",
@@ -122,6 +123,8 @@ def _check_finite(X: Any, *, xp: Any, name: str) -> None:
 
 def _check_no_inf(X: Any, *, xp: Any, name: str) -> None:
     """NaN allowed (missing values), infinity not: scikit-learn's ``allow-nan`` rule."""
+    if bool(xp.isfinite(xp.sum(X))):  # neither NaN nor inf: one reduction, no temporary (the common case)
+        return
     inf = xp.isinf(X)
     if not bool(xp.any(inf)):
         return
@@ -226,6 +229,7 @@ def check_array(
     ensure_min_samples: int = 1,
     ensure_min_features: int = 1,
     cast_float: bool = True,
+    check_finite: bool = True,
 ) -> Any:
     """Validate an array already in namespace ``xp``; return it cast to a float dtype.
 
@@ -268,11 +272,29 @@ def check_array(
         dtype = float_dtype(X, xp=xp, device=device)
         if X.dtype != dtype:
             X = xp.astype(X, dtype)
-        if not allow_nan:
+        if not check_finite:
+            pass  # the caller checks its own statistics instead: see check_finite_after
+        elif not allow_nan:
             _check_finite(X, xp=xp, name=name)
         else:
             _check_no_inf(X, xp=xp, name=name)
     return X
+
+
+def check_finite_after(v: Validated, *stats: Any, name: str = "X") -> None:
+    """The finiteness check that ``validate_data(..., check_finite=False)`` deferred.
+
+    For fits whose statistics are sums over rows (means, variances, minima and
+    maxima, Gram matrices): a NaN or infinity anywhere in a column of ``v.X``
+    makes that column's statistic non-finite, so finite ``stats`` prove
+    ``v.X`` finite without a pass of its own. Otherwise ``v.X`` is scanned
+    and the usual error (how many, where the first is) raised; an overflow
+    of finite values passes, as in :func:`validate_data`.
+    """
+    xp = v.xp
+    if is_sparse(v.X) or all(s is None or bool(xp.all(xp.isfinite(s))) for s in stats):
+        return  # (sparse input is always checked by validate_data: its stored entries are few)
+    _check_finite(v.X, xp=xp, name=name)
 
 
 def _check_feature_names(estimator: Any, X: Any, *, reset: bool) -> None:
@@ -397,6 +419,7 @@ def validate_data(
     ensure_min_samples: int = 1,
     accept_sparse: bool = False,
     sparse_hint: str | None = None,
+    check_finite: bool = True,
 ) -> Validated:
     """Resolve the backend for this call, convert and validate ``X`` (and ``y``, ``sample_weight``).
 
@@ -408,6 +431,11 @@ def validate_data(
     when given) unless ``accept_sparse``; then it is checked by
     :func:`check_sparse` and stays sparse (``X`` of the result is SciPy CSR or
     CSC on NumPy, a torch CSR tensor on torch).
+
+    ``check_finite=False`` (dense ``X`` only, with ``allow_nan=False``) skips
+    the pass that looks for NaN/inf: the caller promises to call
+    :func:`check_finite_after` on statistics that any non-finite value makes
+    non-finite, before it stores anything.
 
     Raises
     ------
@@ -433,7 +461,8 @@ def validate_data(
     else:
         Xa = _to_compute(X, compute, "X")
         Xa = check_array(Xa, xp=compute.xp, device=compute.device, name="X", estimator=estimator,
-                         allow_nan=allow_nan, ensure_min_samples=ensure_min_samples)
+                         allow_nan=allow_nan, ensure_min_samples=ensure_min_samples,
+                         check_finite=check_finite or allow_nan)
     n_features = int(Xa.shape[1])
     if reset:
         estimator.n_features_in_ = n_features

@@ -14,6 +14,7 @@ from ..base import (
     BaseEstimator,
     OneToOneFeatureMixin,
     TransformerMixin,
+    check_finite_after,
     check_is_fitted,
     validate_data,
 )
@@ -88,12 +89,14 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> StandardScaler:
         """Update the mean and variance with a batch ``X`` (Chan et al.'s pairwise update)."""
         first = not hasattr(self, "n_samples_seen_")
-        v = self._validate(X, first, sample_weight)
+        v = self._validate(X, first, sample_weight, fitting=True)
         self._update(v, first)
         return self
 
-    def _validate(self, X: Any, reset: bool, sample_weight: Any = None) -> Any:
-        v = validate_data(self, X, reset=reset, sample_weight=sample_weight, accept_sparse=True)
+    def _validate(self, X: Any, reset: bool, sample_weight: Any = None, fitting: bool = False) -> Any:
+        # fitting: NaN/inf show in the mean and variance _update computes anyway, so no pass of its own
+        v = validate_data(self, X, reset=reset, sample_weight=sample_weight, accept_sparse=True,
+                          check_finite=not (fitting and (self.with_mean or self.with_std)))
         if self.with_mean and sp.is_sparse(v.X):
             raise ValueError(
                 "Cannot center sparse matrices: pass `with_mean=False` instead (or use "
@@ -123,6 +126,7 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 raise ValueError("sample_weight sums to zero or less; at least one positive weight is needed.")
             mean = (w @ X) / n if need_stats else None
             var = (w @ ((X - mean) ** 2)) / n if self.with_std else None
+        check_finite_after(v, mean, var)  # before anything is stored (see _validate)
         if not first and need_stats:
             n_old = self.n_samples_seen_
             mean_old, var_old = self._fitted(v.compute, "mean_", "var_", dtype=X.dtype)
@@ -142,7 +146,7 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
         """Fit to ``X`` (n_samples, n_features) and return it standardized (validates ``X`` once)."""
         self._reset()
-        v = self._validate(X, True, sample_weight)
+        v = self._validate(X, True, sample_weight, fitting=True)
         self._update(v, True)
         return self._output(self._standardize(v.X, v.compute, X), v.origin)
 
@@ -263,13 +267,15 @@ class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Update the per-feature minimum and maximum with a batch ``X``."""
         lo, hi = self._check_range()
         first = not hasattr(self, "n_samples_seen_")
-        v = validate_data(self, X, reset=first, sparse_hint=_SCALE_SPARSE_HINT)
+        # NaN/inf show in the minima and maxima (they propagate NaN): no pass of its own for them
+        v = validate_data(self, X, reset=first, sparse_hint=_SCALE_SPARSE_HINT, check_finite=False)
         self._update(v, lo, hi, first)
         return self
 
     def _update(self, v: Any, lo: float, hi: float, first: bool) -> None:
         xp, X = v.xp, v.X
         data_min, data_max = primitives.column_min_max(X, xp=xp)
+        check_finite_after(v, data_min, data_max)  # before anything is stored
         if first:
             self.n_samples_seen_ = int(X.shape[0])
         else:
@@ -296,7 +302,7 @@ class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Fit to ``X`` and return it scaled (validates ``X`` once)."""
         self._reset()
         lo, hi = self._check_range()
-        v = validate_data(self, X, reset=True, sparse_hint=_SCALE_SPARSE_HINT)
+        v = validate_data(self, X, reset=True, sparse_hint=_SCALE_SPARSE_HINT, check_finite=False)
         self._update(v, lo, hi, True)
         return self._output(self._scale(v.X, v.compute), v.origin)
 
