@@ -611,3 +611,20 @@ def test_kneighbors_in_many_query_chunks(kind, monkeypatch):
     r = skn.KNeighborsClassifier(4).fit(Xs, y)
     np.testing.assert_array_equal(dense(m.kneighbors(make(Qs, kind))[1]), r.kneighbors(Qs)[1])
     np.testing.assert_array_equal(dense(m.kneighbors()[1]), r.kneighbors()[1])
+
+
+@pytest.mark.parametrize("kind", ["dense", "csr", "csc"])
+def test_max_abs_scaler_clip_matches_sklearn(kind):
+    from sklearn.preprocessing import MaxAbsScaler as SkMaxAbsScaler
+
+    X = np.array([[1.0, -2.0, 0.0], [0.5, 4.0, 0.0]])
+    X_new = np.array([[3.0, -10.0, 0.0], [0.2, 1.0, 7.0]])
+    conv = {"dense": np.asarray, "csr": ss.csr_matrix, "csc": ss.csc_matrix}[kind]
+    for clip in (False, True):
+        ours = tp.MaxAbsScaler(clip=clip).fit(conv(X))
+        got = ours.transform(conv(X_new))
+        assert ss.issparse(got) == (kind != "dense")
+        got = got.toarray() if ss.issparse(got) else got
+        np.testing.assert_allclose(got, SkMaxAbsScaler(clip=clip).fit(X).transform(X_new))
+        back = ours.inverse_transform(conv(X))
+        np.testing.assert_allclose(back.toarray() if ss.issparse(back) else back, X)  # no clipping on the way back

@@ -465,6 +465,9 @@ class MaxAbsScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     ----------
     copy : bool, default=True
         Accepted for compatibility; toolbox never modifies its input.
+    clip : bool, default=False
+        Clip the transformed values of new data to [-1, 1] (``transform`` only;
+        sparse input: the stored entries).
 
     Attributes
     ----------
@@ -482,10 +485,11 @@ class MaxAbsScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     Unlike scikit-learn's, this scaler rejects NaN (impute first).
     """
 
-    _parameter_constraints: dict = {"copy": ["boolean"]}  # noqa: RUF012 - scikit-learn's convention
+    _parameter_constraints: dict = {"copy": ["boolean"], "clip": ["boolean"]}  # noqa: RUF012 - scikit-learn's
 
-    def __init__(self, *, copy: bool = True) -> None:
+    def __init__(self, *, copy: bool = True, clip: bool = False) -> None:
         self.copy = copy
+        self.clip = clip
 
     def _reset(self) -> None:
         for attr in ("scale_", "max_abs_", "n_samples_seen_"):
@@ -517,9 +521,14 @@ class MaxAbsScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _scale(self, X: Any, compute: Any, original: Any, *, inverse: bool = False) -> Any:
         (scale,) = self._fitted(compute, "scale_", dtype=X.dtype)
+        clip = bool(self.clip) and not inverse
         if sp.is_sparse(X):
-            return sp.restore_format(sp.scale_columns(X, scale if inverse else 1.0 / scale), original)
-        return X * scale if inverse else X / scale
+            Xt = sp.scale_columns(X, scale if inverse else 1.0 / scale)
+            if clip:
+                Xt = sp.with_values(Xt, compute.xp.clip(sp.stored_values(Xt), min=-1.0, max=1.0))
+            return sp.restore_format(Xt, original)
+        Xt = X * scale if inverse else X / scale
+        return compute.xp.clip(Xt, min=-1.0, max=1.0) if clip else Xt
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit to ``X`` and return it scaled (validates ``X`` once)."""
