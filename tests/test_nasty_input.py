@@ -241,50 +241,7 @@ def _backend_ids():
 
 #: Cells still known to fail (issue 16, remaining): (estimator, backend, X kind, y kind). Each is
 #: checked: one that starts passing fails the test until it is removed from here.
-KNOWN = {
-    ('ElasticNet', 'numba', 'mixed scales', 'huge'),
-    ('ElasticNet', 'numba', 'uint64', 'huge'),
-    ('ElasticNet', 'numpy', 'mixed scales', 'huge'),
-    ('ElasticNet', 'numpy', 'uint64', 'huge'),
-    ('ElasticNet', 'torch-cpu', 'mixed scales', 'huge'),
-    ('KMeans', 'jax-cpu', '1e300-scaled', 'none'),
-    ('KMeans', 'numba', '1e300-scaled', 'none'),
-    ('KMeans', 'numpy', '1e300-scaled', 'none'),
-    ('KMeans', 'torch-cpu', '1e300-scaled', 'none'),
-    ('KNeighborsRegressor', 'numba', 'float16', 'huge'),
-    ('KNeighborsRegressor', 'numba', 'float32', 'huge'),
-    ('KNeighborsRegressor', 'numpy', 'float16', 'huge'),
-    ('KNeighborsRegressor', 'numpy', 'float32', 'huge'),
-    ('KNeighborsRegressor', 'torch-cpu', 'bool', 'huge'),
-    ('KNeighborsRegressor', 'torch-cpu', 'float16', 'huge'),
-    ('KNeighborsRegressor', 'torch-cpu', 'float32', 'huge'),
-    ('KNeighborsRegressor', 'torch-cpu', 'int8', 'huge'),
-    ('KNeighborsRegressor', 'torch-cpu', 'uint64', 'huge'),
-    ('Lasso', 'numba', 'mixed scales', 'huge'),
-    ('Lasso', 'numba', 'uint64', 'huge'),
-    ('Lasso', 'numpy', 'mixed scales', 'huge'),
-    ('Lasso', 'numpy', 'uint64', 'huge'),
-    ('Lasso', 'torch-cpu', 'mixed scales', 'huge'),
-    ('LinearRegression', 'numba', 'mixed scales', 'huge'),
-    ('LinearRegression', 'numba', 'uint64', 'huge'),
-    ('LinearRegression', 'numpy', 'mixed scales', 'huge'),
-    ('LinearRegression', 'numpy', 'uint64', 'huge'),
-    ('LinearRegression', 'torch-cpu', 'mixed scales', 'huge'),
-    ('OneHotEncoder', 'torch-cpu', 'uint64', 'none'),
-    ('PolynomialFeatures', 'jax-cpu', '1e300-scaled', 'none'),
-    ('PolynomialFeatures', 'numba', '1e300-scaled', 'none'),
-    ('PolynomialFeatures', 'numpy', '1e300-scaled', 'none'),
-    ('PolynomialFeatures', 'torch-cpu', '1e300-scaled', 'none'),
-    ('Ridge', 'numba', 'mixed scales', 'huge'),
-    ('Ridge', 'numba', 'uint64', 'huge'),
-    ('Ridge', 'numpy', 'mixed scales', 'huge'),
-    ('Ridge', 'numpy', 'uint64', 'huge'),
-    ('Ridge', 'torch-cpu', 'mixed scales', 'huge'),
-    ('StandardScaler', 'jax-cpu', '1e300-scaled', 'none'),
-    ('StandardScaler', 'numba', '1e300-scaled', 'none'),
-    ('StandardScaler', 'numpy', '1e300-scaled', 'none'),
-    ('StandardScaler', 'torch-cpu', '1e300-scaled', 'none'),
-}
+KNOWN: set[tuple[str, str, str, str]] = set()
 
 
 @pytest.mark.parametrize(("name", "cls"), ESTIMATORS, ids=[n for n, _ in ESTIMATORS])

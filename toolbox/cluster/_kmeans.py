@@ -251,6 +251,24 @@ def _relocate_empty(X: Any, w: Any, labels: Any, sums: Any, wsum: Any, centers: 
     return new_centers, xp.sum((new_centers - centers) ** 2)
 
 
+def _check_distances_fit(X: Any, *, xp: Any) -> None:
+    """Refuse ``X`` (n, d) whose squared distances or inertia could overflow its dtype.
+
+    A squared distance is at most ``4 * d * max|X|**2`` and the inertia ``n`` of
+    them; two reductions (max and min), no temporary.
+    """
+    n, d = int(X.shape[0]), int(X.shape[1])
+    if not n or not d:
+        return
+    biggest = sp.max_abs(X) if sp.is_sparse(X) else max(float(xp.max(X)), -float(xp.min(X)))
+    limit = math.sqrt(float(xp.finfo(X.dtype).max) / (4.0 * d * n))
+    if biggest > limit:
+        raise ValueError(
+            f"KMeans: X has values up to {biggest:.3g}, whose squared distances (and the inertia, their sum) "
+            f"overflow {X.dtype}; at most {limit:.3g} is safe for {n} x {d}. Rescale X first (e.g. "
+            "StandardScaler or MaxAbsScaler).")
+
+
 def _lloyd(X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, xp: Any,
            offset: Any = None) -> tuple[Any, float, Any, int]:
     """One run of Lloyd's algorithm from ``centers``; scikit-learn's stopping rules.
@@ -561,6 +579,7 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
             raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
         if w is not None and not float(xp.sum(w)) > 0:
             raise ValueError("sample_weight sums to zero or less; KMeans needs weights with a positive sum.")
+        _check_distances_fit(X, xp=xp)
         if sp.is_sparse(X):  # Lloyd with sparse products; X is neither centred nor densified
             from . import _kmeans_sparse
 

@@ -166,11 +166,23 @@ def _preprocess(X: Any, y: Any, sample_weight: Any, *, fit_intercept: bool, xp: 
 
 def _intercept(coef: Any, X_offset: Any, y_offset: Any, *, single: bool, xp: Any, dtype: Any,
                device: Any) -> Any:
-    """``y_offset - X_offset @ coef.T``: a Python float for one target, else an array (n_targets,)."""
+    """``y_offset - X_offset @ coef.T``: a Python float for one target, else an array (n_targets,).
+
+    Raises ValueError when the coefficients or the intercept are not finite: the
+    solution overflows ``dtype`` (columns of X and y spanning too many orders
+    of magnitude), and predicting with it would give inf or NaN.
+    """
     if X_offset is None:
-        return 0.0 if single else xp.zeros(coef.shape[0], dtype=dtype, device=device)
-    value = y_offset - coef @ X_offset
-    return float(value) if single else value
+        value = 0.0 if single else xp.zeros(coef.shape[0], dtype=dtype, device=device)
+    else:
+        value = y_offset - coef @ X_offset
+        value = float(value) if single else value
+    if not (bool(xp.all(xp.isfinite(coef))) and bool(xp.all(xp.isfinite(xp.asarray(value, device=device))))):
+        raise ValueError(
+            f"The fitted coefficients overflow {dtype}: the columns of X and y span too many orders of magnitude "
+            "for the least-squares solution to be representable. Rescale X's columns (e.g. StandardScaler) "
+            "and y first.")
+    return value
 
 
 class NormalEquations:

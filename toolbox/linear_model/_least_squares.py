@@ -121,9 +121,9 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
         if sp.is_sparse(v.X) and v.X.shape[1] > SPARSE_GRAM_MAX_FEATURES:
             coef, X_offset, y_offset, _ = _sparse_cg(v.X, y, v.sample_weight, 0.0, fit_intercept=self.fit_intercept,
                                                      tol=float(self.tol), max_iter=None, xp=xp)
-            self.coef_ = coef
             self.intercept_ = _intercept(coef, X_offset, y_offset, single=y.ndim == 1, xp=xp, dtype=dtype,
                                          device=device)
+            self.coef_ = coef
             return self
         if sp.is_sparse(v.X):
             ne = _sparse_normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
@@ -133,9 +133,9 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
         e = xp.linalg.eigvalsh(A)
         size = A.shape[0]
         cutoff = _eigen_cutoff(e, size, xp=xp)
-        self.rank_ = int(xp.sum(xp.astype(e > cutoff, xp.int32)))
-        self.singular_ = xp.flip(xp.sqrt(xp.where(e > 0, e, xp.zeros_like(e))))
-        if self.rank_ == size:
+        rank = int(xp.sum(xp.astype(e > cutoff, xp.int32)))
+        singular = xp.flip(xp.sqrt(xp.where(e > 0, e, xp.zeros_like(e))))
+        if rank == size:
             with warnings.catch_warnings():
                 # Nearly singular but above the rank cutoff: solve_spd's minimum-norm fallback is
                 # the intended answer here, so its warning is noise.
@@ -146,9 +146,9 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
             sol = _pinv_solve(e, V, rhs, cutoff, xp=xp)
         coef = ne.Xs.T @ sol if ne.wide else sol
         coef = coef.T if coef.ndim == 2 else coef
-        self.coef_ = coef
         self.intercept_ = _intercept(coef, ne.X_offset, ne.y_offset, single=y.ndim == 1, xp=xp, dtype=dtype,
                                      device=device)
+        self.coef_, self.rank_, self.singular_ = coef, rank, singular
         return self
 
     def __sklearn_tags__(self) -> Any:

@@ -58,6 +58,13 @@ class KNeighborsRegressor(KNeighborsMixin, sklearn.base.MultiOutputMixin, Regres
             except (TypeError, ValueError):
                 pass
         v = validate_data(self, X, y, reset=True, y_numeric=True, multi_output=True, accept_sparse=True)
+        if v.y.dtype != v.X.dtype and v.y.shape[0]:
+            # predictions are averaged in X's float dtype (float32 for float32 X): y must fit it
+            biggest = float(v.xp.max(v.xp.abs(v.y)))
+            if biggest > float(v.xp.finfo(v.X.dtype).max):
+                raise ValueError(
+                    f"{type(self).__name__}: y has values up to {biggest:.3g}, which overflow {v.X.dtype}, the "
+                    "floating dtype of X that predictions are computed in. Pass X as float64, or rescale y.")
         self._y = v.y
         self._fit_neighbors(v)
         return self

@@ -34,6 +34,22 @@ def _scale_from_var(var: Any, mean: Any, n_samples: float, *, xp: Any) -> Any:
     return xp.where((var <= upper) | (scale < 10 * eps), xp.ones_like(scale), scale)
 
 
+def _overflow_safe_moments(X: Any, n: float, *, xp: Any) -> tuple[Any, Any, Any]:
+    """Mean, variance and scale of finite ``X`` (n, d) whose squares overflow: moments of ``X / 2**k``.
+
+    Each column is divided by the power of two at or above its largest
+    magnitude (exact), its moments computed, then scaled back: the mean and
+    the scale are representable even where the variance itself is not (then
+    ``inf``, as its true value is). ``_scale_from_var`` is invariant under that
+    scaling, so near-constant columns are found as usual.
+    """
+    top = xp.max(xp.abs(X), axis=0)
+    k = xp.clip(xp.ceil(xp.log2(xp.where(top > 0, top, xp.ones_like(top)))), max=1023.0)
+    s = xp.astype(2.0 ** k, X.dtype)
+    m, var = primitives.column_mean_var(X / s, xp=xp)
+    return m * s, var * s * s, _scale_from_var(var, m, n, xp=xp) * s
+
+
 class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardize features by removing the mean and scaling to unit variance.
 
@@ -127,6 +143,10 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             mean = (w @ X) / n if need_stats else None
             var = (w @ ((X - mean) ** 2)) / n if self.with_std else None
         check_finite_after(v, mean, var)  # before anything is stored (see _validate)
+        scale = None
+        if var is not None and w is None and not sp.is_sparse(X) and not bool(xp.all(xp.isfinite(var))):
+            # X is finite (just checked) but its squares overflow (values near 1e300): scale first
+            mean, var, scale = _overflow_safe_moments(X, n, xp=xp)
         if not first and need_stats:
             n_old = self.n_samples_seen_
             mean_old, var_old = self._fitted(v.compute, "mean_", "var_", dtype=X.dtype)
@@ -141,7 +161,9 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.n_samples_seen_ = n
         self.mean_ = mean
         self.var_ = var
-        self.scale_ = _scale_from_var(var, mean, n, xp=xp) if var is not None else None
+        if scale is None or not first:
+            scale = _scale_from_var(var, mean, n, xp=xp) if var is not None else None
+        self.scale_ = scale
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
         """Fit to ``X`` (n_samples, n_features) and return it standardized (validates ``X`` once)."""

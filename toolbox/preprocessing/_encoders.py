@@ -10,7 +10,16 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in
 
-from ..backends import Compute, Origin, framework_of, get_framework, origin_of, resolve, to_backend
+from ..backends import (
+    Compute,
+    Origin,
+    framework_of,
+    get_framework,
+    namespace_kind,
+    origin_of,
+    resolve,
+    to_backend,
+)
 from ..backends._convert import as_host_array
 from ..backends.primitives import smallest_k
 from ..base import (
@@ -39,6 +48,12 @@ def _column_uniques(X: Any, *, xp: Any) -> list[Any]:
     static shapes); the per-column counts are the only host round trip.
     """
     n, d = X.shape
+    if X.dtype in (getattr(xp, "uint16", None), getattr(xp, "uint32", None), getattr(xp, "uint64", None)) \
+            and namespace_kind(xp) == "torch":
+        # torch's CPU gather/scatter kernels have no uint16-64 versions: these (rare) columns are
+        # sorted on the host (a counted transfer) and the categories moved back
+        host = [np.unique(np.asarray(to_backend(X[:, j], "numpy"))) for j in range(d)]
+        return [xp.asarray(to_backend(c, "torch", X.device)) for c in host]
     S = xp.sort(X, axis=0)
     first = xp.ones((1, d), dtype=xp.bool, device=S.device)
     new = xp.concat([first, S[1:, ...] != S[:-1, ...]], axis=0) if n > 1 else first

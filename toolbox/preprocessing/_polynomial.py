@@ -283,6 +283,19 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
                 names.append("1")
         return np.asarray(names, dtype=object)
 
+    def _check_overflow(self, v: Any, sp: Any) -> None:
+        """Refuse ``X`` whose degree-``max_degree`` products may overflow its dtype (every |x| <= the bound)."""
+        if self._max_degree < 2 or not v.X.shape[0] or not v.X.shape[1]:
+            return
+        xp = v.xp
+        biggest = sp.max_abs(v.X) if sp.is_sparse(v.X) else max(float(xp.max(v.X)), -float(xp.min(v.X)))
+        limit = float(xp.finfo(v.X.dtype).max) ** (1.0 / self._max_degree)
+        if biggest > limit:
+            raise ValueError(
+                f"PolynomialFeatures: X has values up to {biggest:.3g}, whose degree-{self._max_degree} products "
+                f"overflow {v.X.dtype} (at most {limit:.3g} is safe). Rescale X first (e.g. MaxAbsScaler), or "
+                "pass it as float64.")
+
     def transform(self, X: Any) -> Any:
         """Polynomial features of ``X`` (n_samples, n_features), shape (n_samples, n_output_features_).
 
@@ -294,6 +307,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         v = validate_data(self, X, reset=False, accept_sparse=True)
         from ..backends import _sparse as sp
 
+        self._check_overflow(v, sp)
         if sp.is_sparse(v.X):
             out = _sparse_polynomial(v.X, min_degree=self._min_degree, max_degree=self._max_degree,
                                      interaction_only=self.interaction_only, include_bias=self.include_bias,
