@@ -531,17 +531,24 @@ def _column_mean_var_generic(X: Any, *, xp: Any) -> tuple[Any, Any]:
     return mean + s1 / n, s2 / n - (s1 / n) ** 2
 
 
-def column_mean_var(X: Any, *, xp: Any) -> tuple[Any, Any]:
+def column_mean_var(X: Any, *, xp: Any, dtype: Any = None) -> tuple[Any, Any]:
     """Mean and (biased) variance of each column of ``X`` (n, d), n >= 1: two arrays (d,).
 
     The corrected two-pass algorithm (Chan, Golub & LeVeque): the squared
     deviations from the first-pass mean, minus the square of their residual
     mean. Temporaries stay within one row chunk; the numba kernel makes two
-    parallel passes with float64 accumulators.
+    parallel passes with float64 accumulators. ``dtype`` (NumPy only, e.g.
+    float64 for float32 ``X``, as scikit-learn's scalers): the dtype the
+    statistics are computed and returned in; default ``X``'s.
     """
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(f"column_mean_var needs X of shape (n, d) with n >= 1; got {tuple(X.shape)}.")
     fn = _native("column_mean_var", xp)
+    if dtype is not None and dtype != X.dtype:
+        if fn is not None and namespace_kind(xp) == "numpy":
+            return fn(X, xp=xp, dtype=dtype)
+        mean, var = _column_mean_var_generic(xp.astype(X, dtype), xp=xp)
+        return mean, var
     if fn is not None:
         return fn(X, xp=xp)
     return _column_mean_var_generic(X, xp=xp)

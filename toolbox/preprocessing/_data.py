@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from scipy.special import ndtri
 from sklearn.utils._param_validation import StrOptions
 
 from ..backends import _sparse as sp
-from ..backends import primitives
+from ..backends import namespace_kind, primitives
 from ..base import (
     BaseEstimator,
     OneToOneFeatureMixin,
@@ -27,11 +28,16 @@ __all__ = ["MaxAbsScaler", "MinMaxScaler", "Normalizer", "RobustScaler", "Standa
 
 
 def _scale_from_var(var: Any, mean: Any, n_samples: float, *, xp: Any) -> Any:
-    """``sqrt(var)``, with scale 1 for (near-)constant features, as scikit-learn does."""
+    """``sqrt(var)``, with scale 1 for (near-)constant features, as scikit-learn does.
+
+    A feature is constant when its variance is within the rounding error of its
+    estimate, ``var <= n * eps * var + (n * mean * eps) ** 2`` (scikit-learn's
+    ``constant_mask``); a tiny but well-estimated variance (1e-48) is kept.
+    """
     eps = float(xp.finfo(var.dtype).eps)
     upper = n_samples * eps * var + (n_samples * mean * eps) ** 2
     scale = xp.sqrt(var)
-    return xp.where((var <= upper) | (scale < 10 * eps), xp.ones_like(scale), scale)
+    return xp.where(var <= upper, xp.ones_like(scale), scale)
 
 
 def _overflow_safe_moments(X: Any, n: float, *, xp: Any) -> tuple[Any, Any, Any]:
@@ -124,24 +130,34 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _update(self, v: Any, first: bool) -> None:
         xp, X, w = v.xp, v.X, v.sample_weight
         need_stats = self.with_mean or self.with_std
+        # NumPy / SciPy input: the statistics in float64 whatever X's float dtype, as scikit-learn
+        # (its accumulators and attributes); other backends compute in X's own dtype (GPUs)
+        acc = np.float64 if namespace_kind(xp) == "numpy" else X.dtype
         if sp.is_sparse(X):
             n = int(X.shape[0]) if w is None else float(xp.sum(w))
             if w is not None and n <= 0:
                 raise ValueError("sample_weight sums to zero or less; at least one positive weight is needed.")
-            mean, var = sp.column_mean_var(X, w) if self.with_std else (None, None)
+            if self.with_std:  # float32 SciPy input: its stored entries as float64 (nnz memory), as scikit-learn
+                Xs = X.astype(acc) if acc != X.dtype and sp.sparse_kind(X) == "scipy" else X
+                mean, var = sp.column_mean_var(Xs, w if w is None or w.dtype == Xs.dtype else xp.astype(w, acc))
+            else:
+                mean, var = None, None
             need_stats = self.with_std
         elif w is None:
             n: float = int(X.shape[0])
             if self.with_std:
-                mean, var = primitives.column_mean_var(X, xp=xp)
+                mean, var = primitives.column_mean_var(X, xp=xp, dtype=acc)
+            elif need_stats:
+                mean, var = (np.mean(X, axis=0, dtype=acc) if acc != X.dtype else xp.mean(X, axis=0)), None
             else:
-                mean, var = (xp.mean(X, axis=0) if need_stats else None), None
+                mean, var = None, None
         else:
-            n = float(xp.sum(w))
+            Xa, wa = (X, w) if acc == X.dtype else (xp.astype(X, acc), xp.astype(w, acc))
+            n = float(xp.sum(wa))
             if n <= 0:
                 raise ValueError("sample_weight sums to zero or less; at least one positive weight is needed.")
-            mean = (w @ X) / n if need_stats else None
-            var = (w @ ((X - mean) ** 2)) / n if self.with_std else None
+            mean = (wa @ Xa) / n if need_stats else None
+            var = (wa @ ((Xa - mean) ** 2)) / n if self.with_std else None
         check_finite_after(v, mean, var)  # before anything is stored (see _validate)
         scale = None
         if var is not None and w is None and not sp.is_sparse(X) and not bool(xp.all(xp.isfinite(var))):
@@ -149,7 +165,7 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             mean, var, scale = _overflow_safe_moments(X, n, xp=xp)
         if not first and need_stats:
             n_old = self.n_samples_seen_
-            mean_old, var_old = self._fitted(v.compute, "mean_", "var_", dtype=X.dtype)
+            mean_old, var_old = self._fitted(v.compute, "mean_", "var_", dtype=mean.dtype)
             total = n_old + n
             delta = mean - mean_old
             if var is not None:

@@ -64,13 +64,15 @@ def _centered_moments(X, start, stop, mean):  # pragma: no cover - compiled
     return s1, s2
 
 
-def column_mean_var(X: Any, *, xp: Any) -> tuple[Any, Any]:
+def column_mean_var(X: Any, *, xp: Any, dtype: Any = None) -> tuple[Any, Any]:
+    """Per-column mean and biased variance (float64 accumulators), returned as ``dtype`` (default X's)."""
     n = X.shape[0]
-    mean = (sum(_run(_sums, X)) / n).astype(X.dtype)
+    out = np.dtype(dtype or X.dtype)
+    mean = (sum(_run(_sums, X)) / n).astype(np.promote_types(X.dtype, out))
     moments = _run(_centered_moments, X, mean)
     s1 = sum(m[0] for m in moments) / n
     s2 = sum(m[1] for m in moments) / n
-    return (mean + s1).astype(X.dtype), (s2 - s1 * s1).astype(X.dtype)
+    return (mean + s1).astype(out), (s2 - s1 * s1).astype(out)
 
 
 # --------------------------------------------------------------------------- minimum and maximum

@@ -10,13 +10,15 @@ import numpy as np
 CHUNK_BYTES = 1 << 20
 
 
-def column_mean_var(X: Any, *, xp: Any) -> tuple[Any, Any]:
+def column_mean_var(X: Any, *, xp: Any, dtype: Any = None) -> tuple[Any, Any]:
+    """Per-column mean and biased variance; ``dtype`` (e.g. float64 for float32 ``X``): the accumulators'."""
     n, d = X.shape
-    mean = X.sum(axis=0) / n
-    step = max(1, CHUNK_BYTES // max(d * X.itemsize, 1))
-    s1 = np.zeros(d, dtype=X.dtype)
-    s2 = np.zeros(d, dtype=X.dtype)
-    buf = np.empty((min(step, n), d), dtype=X.dtype)
+    acc = np.dtype(dtype or X.dtype)
+    mean = X.sum(axis=0, dtype=acc) / n
+    step = max(1, CHUNK_BYTES // max(d * acc.itemsize, 1))
+    s1 = np.zeros(d, dtype=acc)
+    s2 = np.zeros(d, dtype=acc)
+    buf = np.empty((min(step, n), d), dtype=acc)
     for start in range(0, n, step):
         chunk = X[start:start + step]
         T = np.subtract(chunk, mean, out=buf[:chunk.shape[0]])
