@@ -369,6 +369,18 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         self.indicator_ = None
         return v, None
 
+    def _warn_skipped(self) -> None:
+        """scikit-learn's warning for the features dropped because they had no observed value in fit."""
+        invalid = self._empty
+        if hasattr(self, "feature_names_in_"):
+            invalid = self.feature_names_in_[invalid]
+        warnings.warn(
+            f"Skipping features without any observed values: {invalid}. At least one non-missing "
+            f"value is needed for imputation with strategy='{self.strategy}'.",
+            UserWarning,
+            stacklevel=4,
+        )
+
     def _impute_sparse(self, v: Any, original: Any) -> Any:
         xp, Xa = v.xp, v.X
         (stats,) = self._fitted(v.compute, "statistics_", dtype=Xa.dtype)
@@ -377,15 +389,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         cols = sp._col_index(Xa)
         out = sp.with_values(Xa, xp.where(miss, xp.take(stats, cols, axis=0), vals))
         if self._valid is not None:
-            invalid = self._empty
-            if hasattr(self, "feature_names_in_"):
-                invalid = self.feature_names_in_[invalid]
-            warnings.warn(
-                f"Skipping features without any observed values: {invalid}. At least one non-missing "
-                f"value is needed for imputation with strategy='{self.strategy}'.",
-                UserWarning,
-                stacklevel=3,
-            )
+            self._warn_skipped()
             out = sp.select_columns(out, self._valid)
         return self._output(sp.restore_format(out, original), v.origin)
 
@@ -394,15 +398,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         (stats,) = self._fitted(v.compute, "statistics_", dtype=Xa.dtype)
         out = xp.where(mask, stats[None, :], Xa)
         if self._valid is not None:
-            invalid = self._empty
-            if hasattr(self, "feature_names_in_"):
-                invalid = self.feature_names_in_[invalid]
-            warnings.warn(
-                f"Skipping features without any observed values: {invalid}. At least one non-missing "
-                f"value is needed for imputation with strategy='{self.strategy}'.",
-                UserWarning,
-                stacklevel=3,
-            )
+            self._warn_skipped()
             out = xp.take(out, xp.asarray(self._valid, device=v.compute.device), axis=1)
         if self.indicator_ is not None:
             ind = self.indicator_._transform_mask(mask, xp=xp)

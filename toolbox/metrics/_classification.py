@@ -339,6 +339,20 @@ def precision_recall_fscore_support(y_true: Any, y_pred: Any, *, beta: float = 1
         tp, pred, true = (xp.take(xp.concat([s, pad]), idx, axis=0) for s in (tp, pred, true))
     if average == "micro":
         tp, pred, true = (xp.reshape(xp.sum(s), (1,)) for s in (tp, pred, true))
+    precision, recall, f = _prf_from_counts(tp, pred, true, beta=beta, average=average, warn_for=warn_for,
+                                            zero_division=zero_division, xp=xp)
+    if average is not None:
+        weights = true if average == "weighted" else None
+        return (_nanaverage(precision, weights, xp=xp), _nanaverage(recall, weights, xp=xp),
+                _nanaverage(f, weights, xp=xp), None)
+    support = true if sw is not None else xp.astype(xp.round(true), xp.int64 if fdt == getattr(xp, "float64", None)
+                                                     else xp.int32)
+    return call.output(precision), call.output(recall), call.output(f), call.output(support)
+
+
+def _prf_from_counts(tp: Any, pred: Any, true: Any, *, beta: float, average: Any, warn_for: Any,
+                     zero_division: Any, xp: Any) -> tuple[Any, Any, Any]:
+    """Precision, recall and F-beta from true-positive, predicted and true counts (arrays of one shape)."""
     precision = _prf_divide(tp, pred, "precision", "predicted", average, warn_for, zero_division, xp=xp)
     recall = _prf_divide(tp, true, "recall", "true", average, warn_for, zero_division, xp=xp)
     if math.isinf(beta):
@@ -349,13 +363,7 @@ def precision_recall_fscore_support(y_true: Any, y_pred: Any, *, beta: float = 1
         b2 = float(beta) ** 2
         f = _prf_divide((1 + b2) * tp, b2 * true + pred, "f-score", "true nor predicted", average, warn_for,
                         zero_division, xp=xp)
-    if average is not None:
-        weights = true if average == "weighted" else None
-        return (_nanaverage(precision, weights, xp=xp), _nanaverage(recall, weights, xp=xp),
-                _nanaverage(f, weights, xp=xp), None)
-    support = true if sw is not None else xp.astype(xp.round(true), xp.int64 if fdt == getattr(xp, "float64", None)
-                                                     else xp.int32)
-    return call.output(precision), call.output(recall), call.output(f), call.output(support)
+    return precision, recall, f
 
 
 def _prfs_multilabel(y_true: Any, y_pred: Any, *, beta: float, labels: Any, average: Any, warn_for: Any,
@@ -387,16 +395,8 @@ def _prfs_multilabel(y_true: Any, y_pred: Any, *, beta: float, labels: Any, aver
     xp = np
     if average == "micro":
         tp, pred, true = (np.reshape(np.sum(v), (1,)) for v in (tp, pred, true))
-    precision = _prf_divide(tp, pred, "precision", "predicted", average, warn_for, zero_division, xp=xp)
-    recall = _prf_divide(tp, true, "recall", "true", average, warn_for, zero_division, xp=xp)
-    if math.isinf(beta):
-        f = recall
-    elif beta == 0:
-        f = precision
-    else:
-        b2 = float(beta) ** 2
-        f = _prf_divide((1 + b2) * tp, b2 * true + pred, "f-score", "true nor predicted", average, warn_for,
-                        zero_division, xp=xp)
+    precision, recall, f = _prf_from_counts(tp, pred, true, beta=beta, average=average, warn_for=warn_for,
+                                            zero_division=zero_division, xp=xp)
     if average is not None:
         weights = true if average == "weighted" else sw if average == "samples" else None
         return (_nanaverage(precision, weights, xp=xp), _nanaverage(recall, weights, xp=xp),
