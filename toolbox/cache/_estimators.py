@@ -29,6 +29,7 @@ already fitted (it continues from the state it has).
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 import types
 from typing import Any
@@ -62,7 +63,8 @@ def _class_code(cls: type) -> tuple[str, ...]:
             continue
         for name, attr in sorted(vars(klass).items()):
             func = getattr(attr, "__func__", attr)
-            func = getattr(func, "__wrapped__", func)
+            # the user's own function under toolbox's wrappers (fit hooks, the dask dispatch: one each)
+            func = inspect.unwrap(func) if callable(func) else func
             if isinstance(func, types.FunctionType):
                 out.append(f"{klass.__qualname__}.{name}:{_code_digest(func.__code__)}")
     return tuple(out)
