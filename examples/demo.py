@@ -83,6 +83,8 @@ def _targets() -> list[tuple[str, str | None]]:
     """(backend, device) pairs for every installed backend, GPUs included when present."""
     out: list[tuple[str, str | None]] = []
     for name in tb.available_backends():
+        if name == "dask":  # a scale-out engine for data beyond one machine's memory (docs/scaling.md), not a device
+            continue
         if name == "cupy":
             try:
                 import cupy
