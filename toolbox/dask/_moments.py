@@ -43,7 +43,8 @@ def moments_block(X: np.ndarray, sw: np.ndarray | None = None) -> tuple[float, n
     return n, mean, sw @ ((X - mean) ** 2)
 
 
-def merge_moments(a: tuple, b: tuple) -> tuple:
+def _pairwise_merge(a: tuple, b: tuple, outer: Any) -> tuple:
+    """Chan et al.'s merge of ``(n, mean, centred second moments)``; ``outer(delta)`` is their correction term."""
     na, ma, sa = a
     nb, mb, sb = b
     if na == 0:
@@ -52,7 +53,12 @@ def merge_moments(a: tuple, b: tuple) -> tuple:
         return a
     n = na + nb
     delta = mb - ma
-    return n, ma + delta * (nb / n), sa + sb + delta**2 * (na * nb / n)
+    return n, ma + delta * (nb / n), sa + sb + outer(delta) * (na * nb / n)
+
+
+def merge_moments(a: tuple, b: tuple) -> tuple:
+    """Merge per-column ``(n, mean, sum of squared deviations)``."""
+    return _pairwise_merge(a, b, lambda d: d**2)
 
 
 def min_max_block(X: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
@@ -88,15 +94,7 @@ def gram_block(X: np.ndarray, y: np.ndarray | None = None, sw: np.ndarray | None
 
 def merge_gram(a: tuple, b: tuple) -> tuple:
     """Merge centred cross-products; for uncentred ones (``centered=False``) the mean term is unused."""
-    na, ma, Ga = a
-    nb, mb, Gb = b
-    if na == 0:
-        return b
-    if nb == 0:
-        return a
-    n = na + nb
-    delta = mb - ma
-    return n, ma + delta * (nb / n), Ga + Gb + np.outer(delta, delta) * (na * nb / n)
+    return _pairwise_merge(a, b, lambda d: np.outer(d, d))
 
 
 def merge_gram_raw(a: tuple, b: tuple) -> tuple:

@@ -296,12 +296,11 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
 
     def _fit(self, X: Any) -> tuple[Any, Any]:
         self._validate_params()
-        if self.strategy == "constant":
-            fill = self._fill()
+        fill = self._fill() if self.strategy == "constant" else None
         v = _validate(self, X, reset=True)
         xp, Xa = v.xp, v.X
         if sp.is_sparse(Xa):
-            return self._fit_sparse(v, fill if self.strategy == "constant" else None)
+            return self._fit_sparse(v, fill)
         mask = _missing_mask(Xa, self.missing_values, xp=xp)
         count = xp.sum(xp.astype(~mask, Xa.dtype), axis=0)
         empty = count == 0
@@ -314,6 +313,17 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
             stats = _most_frequent(Xa, mask, xp=xp)
         else:
             stats = xp.full((Xa.shape[1],), fill, dtype=Xa.dtype, device=Xa.device)
+        self._set_statistics(stats, empty, fill, xp=xp)
+        if self.add_indicator:
+            self.indicator_ = MissingIndicator(missing_values=self.missing_values, error_on_new=False)
+            self.indicator_.n_features_in_ = self.n_features_in_
+            self.indicator_._fit_mask(mask, xp=xp)
+        else:
+            self.indicator_ = None
+        return v, mask
+
+    def _set_statistics(self, stats: Any, empty: Any, fill: float | None, *, xp: Any) -> None:
+        """``statistics_`` (empty features: ``fill``, 0 or NaN) and which features transform keeps."""
         if self.keep_empty_features:
             empty_value = fill if self.strategy == "constant" else 0.0
         else:
@@ -322,13 +332,6 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         empty_host = np.asarray(to_backend(empty, "numpy"))
         self._valid = None if (self.keep_empty_features or not empty_host.any()) else np.flatnonzero(~empty_host)
         self._empty = np.flatnonzero(empty_host)
-        if self.add_indicator:
-            self.indicator_ = MissingIndicator(missing_values=self.missing_values, error_on_new=False)
-            self.indicator_.n_features_in_ = self.n_features_in_
-            self.indicator_._fit_mask(mask, xp=xp)
-        else:
-            self.indicator_ = None
-        return v, mask
 
     def _fit_sparse(self, v: Any, fill: float | None) -> tuple[Any, Any]:
         """Statistics of sparse ``X`` (scikit-learn's semantics): implicit zeros are observed values,
@@ -358,14 +361,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
             stats = sp.column_sums(observed) / xp.where(empty, xp.ones_like(count), count)
         else:
             stats = xp.full((Xa.shape[1],), fill, dtype=vals.dtype, device=v.compute.device)
-        if self.keep_empty_features:
-            empty_value = fill if self.strategy == "constant" else 0.0
-        else:
-            empty_value = math.nan
-        self.statistics_ = xp.where(empty, xp.full_like(stats, empty_value), stats)
-        empty_host = np.asarray(to_backend(empty, "numpy"))
-        self._valid = None if (self.keep_empty_features or not empty_host.any()) else np.flatnonzero(~empty_host)
-        self._empty = np.flatnonzero(empty_host)
+        self._set_statistics(stats, empty, fill, xp=xp)
         self.indicator_ = None
         return v, None
 
