@@ -401,6 +401,14 @@ def test_polynomial_feature_names_from_dataframe():
     assert list(pf.get_feature_names_out()) == ["1", "a", "b", "a^2", "a b", "b^2"]
 
 
+def test_polynomial_order_f_gives_fortran_numpy():
+    X = np.arange(10.0).reshape(5, 2)
+    assert PolynomialFeatures().fit_transform(X).flags.c_contiguous
+    out = PolynomialFeatures(order="F").fit_transform(X)
+    assert out.flags.f_contiguous
+    np.testing.assert_array_equal(out, skp.PolynomialFeatures(order="F").fit_transform(X))
+
+
 def test_polynomial_bad_degree():
     X = np.ones((3, 2))
     with pytest.raises(ValueError, match="would result in an empty output array"):

@@ -503,6 +503,32 @@ def test_polynomial_features_never_densify(kind):
     np.testing.assert_allclose(vals, [2, 3, 4, 5, 6, 7, 9, 25, 49])
 
 
+@pytest.mark.parametrize("container", [ss.csr_matrix, ss.csr_array])
+@pytest.mark.parametrize(("degree", "n_features"), [(2, 65535), (3, 2344), (3, int(np.iinfo(np.int64).max ** (1 / 3) + 3)),
+                                                    (2, int(np.sqrt(np.iinfo(np.int64).max)))])
+def test_polynomial_features_huge_column_counts_exact(container, degree, n_features):
+    """Output columns past 2**31 (int64 indices) and past 2**53 (exact, not float, column ranks)."""
+    X = container(([3.0], ([0], [n_features - 1])), shape=(1, n_features))
+    ours = tp.PolynomialFeatures(degree, include_bias=False).fit(X)
+    theirs = skp.PolynomialFeatures(degree, include_bias=False).fit(X)
+    assert ours.n_output_features_ == theirs.n_output_features_
+    out, expected = ours.transform(X), theirs.transform(X)
+    assert out.indices.dtype == expected.indices.dtype
+    np.testing.assert_array_equal(out.indices, expected.indices)
+    np.testing.assert_array_equal(out.data, expected.data)
+    assert tp.PolynomialFeatures._num_combinations(n_features, 0, degree, False, False) == ours.n_output_features_
+
+
+def test_polynomial_features_too_many_columns_and_empty_output():
+    X = ss.csr_matrix(([1.0], ([0], [np.iinfo(np.int64).max // 2 - 1])))
+    with pytest.raises(ValueError, match="too large to be indexed by int64"):
+        tp.PolynomialFeatures((2, 2)).fit(X)
+    # interaction terms of degree 3 need three features: no column at all, as scikit-learn
+    X2 = ss.csr_matrix(np.arange(6.0).reshape(3, 2))
+    out = tp.PolynomialFeatures((3, 3), interaction_only=True, include_bias=False).fit_transform(X2)
+    assert ss.issparse(out) and out.shape == (3, 0)
+
+
 @pytest.mark.parametrize("params", [{}, {"drop": "first"}, {"drop": "if_binary"}, {"handle_unknown": "ignore"}])
 def test_onehot_sparse_output_matches_sklearn(params):
     rng = np.random.default_rng(23)

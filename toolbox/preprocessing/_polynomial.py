@@ -64,20 +64,33 @@ def _block_size(d: int, k: int, interaction_only: bool) -> int:
     return math.comb(d, k) if interaction_only else math.comb(d + k - 1, k)
 
 
-def _rank_step(d: int, prev: np.ndarray, col: np.ndarray, r: int, interaction_only: bool) -> np.ndarray:
+def _comb_exact(m: np.ndarray, k: int, big: bool) -> np.ndarray:
+    """``comb(m, k)`` elementwise for non-negative integer ``m``, exactly.
+
+    ``m (m-1) ... (m-k+1) / k!`` one factor at a time (each partial product divides
+    exactly); int64 while ``m**k`` fits, Python integers (object array) beyond.
+    """
+    m = m.astype(object) if big else m.astype(np.int64)
+    out = np.ones_like(m)
+    for i in range(k):  # a loop over the degree
+        out = out * (m - i) // (i + 1)
+    return out
+
+
+def _rank_step(d: int, prev: np.ndarray, col: np.ndarray, r: int, interaction_only: bool,
+               big: bool) -> np.ndarray:
     """Terms (in scikit-learn's lexicographic order) that precede choosing ``col`` after ``prev``.
 
     With ``r`` positions left after this one: the number of size-``k`` terms whose first
-    differing position holds a value in ``[prev, col)``, by the hockey-stick identity. Float
-    binomials, exact while the output has fewer than 2**53 columns.
+    differing position holds a value in ``[prev, col)``, by the hockey-stick identity. Exact
+    integers (int64, or Python integers when ``big``); the difference fits int64 since it is
+    below the output's column count.
     """
-    from scipy.special import comb
-
     if interaction_only:
-        out = comb(d - prev, r + 1) - comb(d - col, r + 1)
+        out = _comb_exact(d - prev, r + 1, big) - _comb_exact(d - col, r + 1, big)
     else:
-        out = comb(d - prev + r, r + 1) - comb(d - col + r, r + 1)
-    return np.rint(out).astype(np.int64)
+        out = _comb_exact(d - prev + r, r + 1, big) - _comb_exact(d - col + r, r + 1, big)
+    return out.astype(np.int64)
 
 
 def _sparse_polynomial(X: Any, *, min_degree: int, max_degree: int, interaction_only: bool,
@@ -110,6 +123,7 @@ def _sparse_polynomial(X: Any, *, min_degree: int, max_degree: int, interaction_
     row_of = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     row_end = indptr[1:][row_of]  # end of each entry's row
     out_rows, out_cols, out_vals = [], [], []
+    big = (d + max_degree) ** max_degree >= 2**63  # Python integers: no overflow
     offset = 0
     if include_bias:
         out_rows.append(np.arange(n, dtype=np.int64))
@@ -123,7 +137,7 @@ def _sparse_polynomial(X: Any, *, min_degree: int, max_degree: int, interaction_
         # position 1: every stored entry
         last = np.arange(cols.shape[0], dtype=np.int64)
         value = vals.copy()
-        rank = _rank_step(d, np.zeros_like(cols), cols, k - 1, interaction_only)
+        rank = _rank_step(d, np.zeros_like(cols), cols, k - 1, interaction_only, big)
         for t in range(2, k + 1):  # a loop over the degree
             start = last + 1 if interaction_only else last
             counts = np.maximum(row_end[last] - start, 0)
@@ -132,13 +146,15 @@ def _sparse_polynomial(X: Any, *, min_degree: int, max_degree: int, interaction_
             first = np.cumsum(counts) - counts
             nxt = start[src] + (np.arange(total, dtype=np.int64) - first[src])
             prev = cols[last[src]] + (1 if interaction_only else 0)
-            rank = rank[src] + _rank_step(d, prev, cols[nxt], k - t, interaction_only)
+            rank = rank[src] + _rank_step(d, prev, cols[nxt], k - t, interaction_only, big)
             value = value[src] * vals[nxt]
             last = nxt
         out_rows.append(row_of[last])
         out_cols.append(offset + rank)
         out_vals.append(value)
         offset += size
+    if not out_rows:  # interaction_only with min_degree > n_features: no output column
+        out_rows, out_cols, out_vals = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)], [vals[:0]]
     rows_all = np.concatenate(out_rows)
     cols_all = np.concatenate(out_cols)
     vals_all = np.concatenate(out_vals)
@@ -146,6 +162,9 @@ def _sparse_polynomial(X: Any, *, min_degree: int, max_degree: int, interaction_
     coo = (scipy.sparse.coo_array if array_api else scipy.sparse.coo_matrix)((vals_all, (rows_all, cols_all)),
                                                                             shape=(n, n_out))
     out = coo.tocsc() if csc else coo.tocsr()
+    # int32 indices while they fit (as scikit-learn, and SciPy's spmatrix, do); int64 beyond
+    index = np.int32 if max(n, n_out, out.nnz) <= np.iinfo(np.int32).max else np.int64
+    out.indices, out.indptr = out.indices.astype(index, copy=False), out.indptr.astype(index, copy=False)
     if kind == "torch":
         import torch
 
@@ -196,7 +215,7 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
     include_bias : bool, default=True
         Include the column of ones (degree 0).
     order : {'C', 'F'}, default='C'
-        Accepted for compatibility; the memory layout is the array library's.
+        Memory layout of a dense NumPy output; other libraries keep their own layout.
 
     Attributes
     ----------
@@ -249,10 +268,24 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         self._validate_params()
         v = validate_data(self, X, reset=True, accept_sparse=True)
         self._min_degree, self._max_degree = self._degrees()
+        n_features = int(v.X.shape[1])
         self.n_output_features_ = _num_combinations(
-            int(v.X.shape[1]), self._min_degree, self._max_degree, self.interaction_only, self.include_bias
+            n_features, self._min_degree, self._max_degree, self.interaction_only, self.include_bias
         )
+        if self.n_output_features_ > np.iinfo(np.intp).max:
+            raise ValueError(
+                f"The output that would result from the current configuration would have "
+                f"{self.n_output_features_} features which is too large to be indexed by "
+                f"{np.dtype(np.intp).name}. Please change some or all of the following:\n"
+                f"- The number of features in the input, currently {n_features=}\n"
+                f"- The range of degrees to calculate, currently [{self._min_degree}, {self._max_degree}]\n"
+                f"- Whether to include only interaction terms, currently {self.interaction_only}\n"
+                f"- Whether to include a bias term, currently {self.include_bias}.")
         return self
+
+    # scikit-learn's static helpers, with its signatures (code written against them calls them)
+    _combinations = staticmethod(_combinations)
+    _num_combinations = staticmethod(_num_combinations)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -316,4 +349,6 @@ class PolynomialFeatures(TransformerMixin, BaseEstimator):
         out = _polynomial_features(v.X, min_degree=self._min_degree, max_degree=self._max_degree,
                                    interaction_only=self.interaction_only, include_bias=self.include_bias,
                                    xp=v.xp)
+        if self.order == "F" and isinstance(out, np.ndarray):
+            out = np.asfortranarray(out)
         return self._output(out, v.origin)
