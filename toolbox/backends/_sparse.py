@@ -18,14 +18,19 @@ from typing import Any
 
 import numpy as np
 
+from .primitives import lerp_quantiles
+
 __all__ = [
     "as_compute_format",
     "column_max_abs",
     "column_mean_var",
+    "column_quantiles",
     "column_sums",
     "copy",
     "gram",
+    "hstack",
     "is_sparse",
+    "keep_entries",
     "matmul",
     "max_abs",
     "product_dense",
@@ -40,6 +45,7 @@ __all__ = [
     "select_columns",
     "sparse_kind",
     "stored_values",
+    "to_dense",
     "total_variance",
     "transpose",
     "with_values",
@@ -181,6 +187,47 @@ def with_values(X: Any, values: Any) -> Any:
     return type(X)((values, X.indices.copy(), X.indptr.copy()), shape=X.shape)
 
 
+def keep_entries(X: Any, keep: Any, values: Any = None) -> Any:
+    """A new sparse matrix (``X``'s format) holding only the stored entries where ``keep`` (bool, nnz) is
+    True, with ``values`` (one per kept entry; default ``X``'s own) as their values."""
+    vals = stored_values(X)[keep] if values is None else values
+    if sparse_kind(X) == "torch":
+        import torch
+
+        counts = torch.bincount(_major_index(X)[keep], minlength=int(X.shape[0]))
+        crow = torch.cat([torch.zeros(1, dtype=torch.int64, device=counts.device), torch.cumsum(counts, 0)])
+        return _torch_csr(crow, X.col_indices()[keep], vals, tuple(X.shape))
+    counts = np.bincount(_major_index(X)[keep], minlength=len(X.indptr) - 1)
+    indptr = np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(counts)]).astype(X.indptr.dtype)
+    return type(X)((vals, X.indices[keep], indptr), shape=X.shape)
+
+
+def hstack(blocks: list[Any]) -> Any:
+    """The sparse matrices ``blocks`` (one family, same number of rows) side by side, in the first
+    one's format (and, for SciPy, its matrix or array class)."""
+    first = blocks[0]
+    if sparse_kind(first) == "torch":
+        import torch
+
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
+            out = torch.cat([b.to_sparse_coo() for b in blocks], dim=1).coalesce()
+            return out.to_sparse_csr() if first.layout == torch.sparse_csr else out
+    import scipy.sparse
+
+    out = scipy.sparse.hstack(blocks, format=first.format)
+    return out if isinstance(out, type(first)) else type(first)(out)
+
+
+def to_dense(X: Any) -> Any:
+    """Sparse ``X`` as a dense array of its library (NumPy for SciPy)."""
+    if sparse_kind(X) == "torch":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Ss]parse.*", category=UserWarning)
+            return X.to_dense()
+    return np.asarray(X.toarray())
+
+
 def _minor_index(X: Any) -> Any:
     """Column index (CSR) or row index (CSC) of each stored entry."""
     return X.col_indices() if sparse_kind(X) == "torch" else X.indices
@@ -293,10 +340,57 @@ def column_mean_var(X: Any, weights: Any = None) -> tuple[Any, Any]:
     w_nz = None if weights is None else weights[_row_index(X)]
     if w_nz is not None:
         dev = dev * w_nz
-    ones = vals * 0 + 1 if w_nz is None else w_nz
-    w_stored = _scatter_sum(ones, col, p, X)
-    var = (_scatter_sum(dev, col, p, X) + (total - w_stored) * mean**2) / total
+    ones = vals * 0 + 1
+    w_stored = _scatter_sum(ones if w_nz is None else w_nz, col, p, X)
+    w_zero = total - w_stored  # weight of the implicit zeros: exactly 0 for a full column
+    if w_nz is not None:
+        w_zero = w_zero * (_scatter_sum(ones, col, p, X) < n)
+    # corrected two-pass (as scikit-learn's _incremental_mean_and_var): minus the squared sum of
+    # the deviations, which rounding leaves non-zero; a constant column gets exactly 0
+    diff = vals - mean[col]
+    correction = _scatter_sum(diff if w_nz is None else diff * w_nz, col, p, X) - w_zero * mean
+    var = (_scatter_sum(dev, col, p, X) + w_zero * mean**2 - correction**2 / total) / total
     return mean, var
+
+
+def column_quantiles(X: Any, qs: tuple[float, ...]) -> list[Any]:
+    """Quantiles ``qs`` (percent) of each column, implicit zeros included: one array (p,) per ``q``.
+
+    NumPy's default ("linear") method, as on the dense column. The stored entries are sorted
+    once by (column, value); the ``k``-th smallest value of column ``j`` is then a stored
+    entry below its zeros, a zero, or a stored entry above them, found by index arithmetic
+    (no loop over columns, memory of the stored entries).
+    """
+    n, p = X.shape
+    vals, col = stored_values(X), _col_index(X)
+    torch_kind = sparse_kind(X) == "torch"
+    if torch_kind:
+        import torch
+
+        by_val = torch.argsort(vals, stable=True)
+        order = by_val[torch.argsort(col[by_val], stable=True)]
+        count = torch.bincount(col, minlength=p)
+        neg = torch.bincount(col[vals < 0], minlength=p)
+        start = torch.cumsum(count, 0) - count
+    else:
+        order = np.lexsort((vals, col))
+        count = np.bincount(col, minlength=p)
+        neg = np.bincount(col[vals < 0], minlength=p)
+        start = np.cumsum(count) - count
+    sv = vals[order]
+    zeros = n - count  # implicit zeros per column
+    last = max(int(sv.shape[0]) - 1, 0)
+
+    where = torch.where if torch_kind else np.where
+
+    def kth(k: int) -> Any:
+        if not sv.shape[0]:
+            return vals.new_zeros(p) if torch_kind else np.zeros(p, vals.dtype)
+        below = sv[(start + k).clip(0, last)]  # the k-th stored entry, when k < neg
+        above = sv[(start + k - zeros).clip(0, last)]  # when k >= neg + zeros
+        return where(k >= neg + zeros, above, where(k < neg, below, below * 0))
+
+    return lerp_quantiles(n, qs, kth)
 
 
 def max_abs(X: Any) -> float:
