@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 import warnings
 from typing import Any
 
@@ -14,7 +15,7 @@ from .._labels import encode_labels
 from ..backends import _sparse as sp
 from ..backends import primitives, to_backend
 from ..base import BaseEstimator, ClassifierMixin, check_is_fitted, validate_data
-from . import _logistic_loss
+from . import _logistic_l1, _logistic_loss
 from ._base import _check_int, _check_option, _check_real, _validate_fit
 
 __all__ = ["LogisticRegression"]
@@ -46,6 +47,44 @@ def _class_weights(class_weight: Any, classes: Any, y_enc: Any, sw: Any, *, xp: 
     if missing and n_classes - len(missing) != len(class_weight):
         raise ValueError(f"The classes, {missing}, are not in class_weight")
     return xp.asarray(values, dtype=dtype, device=device)
+
+
+def _check_32bit_indices(X: Any) -> None:
+    """scikit-learn's refusal of 64-bit sparse indices for the liblinear, sag and saga solvers."""
+    keys = ("row", "col") if X.format == "coo" else ("indices", "indptr") if X.format in ("csr", "csc", "bsr") else ()
+    for key in keys:
+        dt = getattr(X, key).dtype
+        if dt != np.int32:
+            raise ValueError(
+                "Only sparse matrices with 32-bit integer indices are accepted. "
+                f"Got {dt} indices. Please do report a minimal reproducer on scikit-learn issue tracker so that "
+                "support for your use-case can be studied by maintainers. See: "
+                "https://scikit-learn.org/dev/developers/minimal_reproducer.html"
+            )
+
+
+def _as_float64(A: Any, *, xp: Any) -> Any:
+    """``A`` in float64 where the backend's device has it (liblinear's precision), else unchanged."""
+    if sp.is_sparse(A):
+        if sp.sparse_kind(A) == "torch":
+            import torch
+
+            return A if A.dtype == torch.float64 or A.device.type == "mps" else sp.as_compute_format(A, torch.float64)
+        return sp.as_compute_format(A, np.float64)
+    if A.dtype == xp.float64:
+        return A
+    try:
+        return xp.astype(A, xp.float64)
+    except (TypeError, RuntimeError, ValueError):  # no float64 on this device
+        return A
+
+
+def _max_value(X: Any, *, xp: Any) -> float:
+    if sp.is_sparse(X):
+        vals = sp.stored_values(X)
+        top = float(vals.max()) if int(vals.shape[0]) else 0.0
+        return max(top, 0.0) if int(vals.shape[0]) < X.shape[0] * X.shape[1] else top
+    return float(xp.max(X)) if X.shape[0] * X.shape[1] else 0.0
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
@@ -134,45 +173,86 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ #
-    def _check_params(self) -> float:
-        """Validate the parameters; return the effective C (``inf`` for no penalty)."""
+    def _check_params(self) -> tuple[float, float]:
+        """Validate the parameters as scikit-learn 1.9 does, with its warnings and messages.
+
+        Returns ``(C, l1_ratio)``: the effective inverse strength (``inf`` for no penalty) and the
+        L1 share of the penalty (0 for L2, 1 for L1).
+        """
         _check_option(self.penalty, "penalty", ("deprecated", "l2", "l1", "elasticnet", None), estimator=self)
         _check_option(self.solver, "solver", _SOLVERS, estimator=self)
         C = _check_real(self.C, "C", estimator=self, low=0.0, low_open=True, allow_inf=True)
         _check_real(self.tol, "tol", estimator=self, low=0.0)
         _check_int(self.max_iter, "max_iter", estimator=self, low=0)
         _check_real(self.intercept_scaling, "intercept_scaling", estimator=self, low=0.0, low_open=True)
+        if self.l1_ratio is not None:
+            _check_real(self.l1_ratio, "l1_ratio", estimator=self, low=0.0, high=1.0)
         if self.class_weight is not None and self.class_weight != "balanced" \
                 and not isinstance(self.class_weight, dict):
             raise ValueError(
                 f"LogisticRegression: class_weight must be None, 'balanced' or a dict mapping class "
                 f"labels to weights; got {self.class_weight!r}."
             )
-        if self.penalty in ("l1", "elasticnet"):
-            raise NotImplementedError(
-                f"LogisticRegression(penalty={self.penalty!r}) is not implemented in toolbox; only the L2 "
-                "penalty (l1_ratio=0) or no penalty (C=np.inf)."
-            )
-        if self.l1_ratio is None:
-            warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and will trigger an error in 1.10. "
-                          "Use 0<=l1_ratio<=1 instead.", FutureWarning, stacklevel=3)
-        elif _check_real(self.l1_ratio, "l1_ratio", estimator=self, low=0.0, high=1.0) != 0.0:
-            raise NotImplementedError(
-                f"LogisticRegression(l1_ratio={self.l1_ratio!r}) is not implemented in toolbox: only the "
-                "L2 penalty (l1_ratio=0) is."
-            )
-        if self.dual:
-            raise NotImplementedError("LogisticRegression(dual=True) is not implemented in toolbox; "
-                                      "use dual=False (the primal problem).")
-        if self.penalty != "deprecated":
+        if self.n_jobs is not None and (isinstance(self.n_jobs, bool) or not isinstance(self.n_jobs, numbers.Integral)):
+            raise ValueError(f"LogisticRegression: n_jobs must be None or an integer, got {self.n_jobs!r}.")
+        if self.penalty == "deprecated":
+            if self.l1_ratio == 0 or self.l1_ratio is None:
+                penalty = "l2"
+                if self.l1_ratio is None:
+                    warnings.warn("'l1_ratio=None' was deprecated in version 1.8 and will trigger an error in "
+                                  "1.10. Use 0<=l1_ratio<=1 instead.", FutureWarning, stacklevel=3)
+            elif self.l1_ratio == 1:
+                penalty = "l1"
+            else:
+                penalty = "elasticnet"
+            if math.isinf(C):
+                penalty = None
+        else:
+            penalty = self.penalty
             warnings.warn(
                 "'penalty' was deprecated in version 1.8 and will be removed in 1.10. To avoid this "
-                "warning, leave 'penalty' set to its default value and use 'l1_ratio' or 'C' instead.",
+                "warning, leave 'penalty' set to its default value and use 'l1_ratio' or 'C' instead. "
+                "Use l1_ratio=0 instead of penalty='l2', l1_ratio=1 instead of penalty='l1', l1_ratio set "
+                "to a float between 0 and 1 instead of penalty='elasticnet', and C=np.inf instead of "
+                "penalty=None.",
                 FutureWarning, stacklevel=3,
             )
-            if self.penalty is None:
-                return math.inf
-        return C
+        solver = self.solver
+        if solver not in ("liblinear", "saga") and penalty not in ("l2", None):
+            raise ValueError(f"Solver {solver} supports only 'l2' or None penalties, got {penalty} penalty.")
+        if solver != "liblinear" and self.dual:
+            raise ValueError(f"Solver {solver} supports only dual=False, got dual={self.dual}")
+        if penalty == "elasticnet" and solver != "saga":
+            raise ValueError(f"Only 'saga' solver supports elasticnet penalty, got solver={solver}.")
+        if solver == "liblinear" and penalty is None:
+            raise ValueError("C=np.inf as well as penalty=None is not supported for the liblinear solver")
+        if solver == "liblinear" and penalty == "l1" and self.dual:
+            raise ValueError(
+                "Unsupported set of arguments: The combination of penalty='l1' and loss='logistic_regression' "
+                f"are not supported when dual=True, Parameters: penalty='l1', loss='logistic_regression', "
+                f"dual={bool(self.dual)!r}"
+            )
+        if penalty != "elasticnet" and self.l1_ratio is not None and 0 < self.l1_ratio < 1:
+            warnings.warn(f"l1_ratio parameter is only used when penalty is 'elasticnet'. Got (penalty={penalty})",
+                          UserWarning, stacklevel=3)
+        if (self.penalty == "l2" and self.l1_ratio != 0) or (self.penalty == "l1" and self.l1_ratio != 1):
+            warnings.warn(f"Inconsistent values: penalty={self.penalty} with l1_ratio={self.l1_ratio}. penalty "
+                          "is deprecated. Please use l1_ratio only.", UserWarning, stacklevel=3)
+        if penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
+        if self.penalty is None:
+            if self.C != 1.0:
+                warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters", UserWarning,
+                              stacklevel=3)
+            C = math.inf
+        if self.n_jobs is not None:
+            warnings.warn(f"'n_jobs' has no effect since 1.8 and will be removed in 1.10. You provided "
+                          f"'n_jobs={self.n_jobs}', please leave it unspecified.", FutureWarning, stacklevel=3)
+        if penalty is None:
+            C = math.inf
+        l1_ratio = {"l1": 1.0, "elasticnet": float(self.l1_ratio) if self.l1_ratio is not None else 0.0}.get(
+            penalty, 0.0)
+        return C, l1_ratio
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> LogisticRegression:
         """Fit the model.
@@ -188,23 +268,33 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
-        C = self._check_params()
+        C, l1_ratio = self._check_params()
+        liblinear = self.solver == "liblinear"
+        if self.solver in ("liblinear", "sag", "saga") and sp.sparse_kind(X) == "scipy":
+            _check_32bit_indices(X)
         v = _validate_fit(self, X, y, sample_weight, regressor=False, accept_sparse=True)
         xp, X, device = v.xp, v.X, v.compute.device
+        sw = v.sample_weight
+        if liblinear:  # liblinear computes in float64 (scikit-learn's coef_ is then float64 too)
+            X, sw = _as_float64(X, xp=xp), (None if sw is None else _as_float64(sw, xp=xp))
         dtype = X.dtype
         classes, y_enc = encode_labels(v.y, compute=v.compute, estimator_name=type(self).__name__)
         n_classes = int(classes.shape[0])
-        if self.solver == "liblinear" and n_classes > 2:
+        if liblinear and n_classes > 2:
             raise ValueError(
                 "The 'liblinear' solver does not support multiclass classification (n_classes >= 3). "
                 "Either use another solver or wrap the estimator in a OneVsRestClassifier to keep "
                 "applying a one-versus-rest scheme."
             )
+        if liblinear and _max_value(X, xp=xp) > 1e30:
+            raise ValueError(
+                "Using the 'liblinear' solver while X contains a maximum value > 1e30 results in a frozen fit. "
+                "Please choose another solver or rescale the input X."
+            )
         n, d = int(X.shape[0]), int(X.shape[1])
         n_rows = 1 if n_classes == 2 else n_classes
         fi = bool(self.fit_intercept)
 
-        sw = v.sample_weight
         if self.class_weight is not None:
             cw = _class_weights(self.class_weight, classes, y_enc, sw, xp=xp, dtype=dtype, device=device)
             cw_per_sample = xp.take(cw, y_enc, axis=0)
@@ -220,10 +310,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             sw = sw / total
 
         lam = 0.0 if math.isinf(C) else 1.0 / (C * total)
-        row_pen = [lam] * d
+        # liblinear penalizes the intercept: its weight multiplies a constant feature intercept_scaling
+        s = float(self.intercept_scaling)
+        l2_row = [(1.0 - l1_ratio) * lam] * d
+        l1_row = [l1_ratio * lam] * d
         if fi:
-            row_pen.append(lam / float(self.intercept_scaling) ** 2 if self.solver == "liblinear" else 0.0)
-        pen = xp.asarray(row_pen * n_rows, dtype=dtype, device=device)
+            l2_row.append(l2_row[0] / s**2 if liblinear else 0.0)
+            l1_row.append(l1_row[0] / s if liblinear else 0.0)
+        pen = xp.asarray(l2_row * n_rows, dtype=dtype, device=device)
+        l1 = xp.asarray(l1_row * n_rows, dtype=dtype, device=device) if l1_ratio > 0 else None
 
         p = n_rows * (d + int(fi))
         w = xp.zeros((p,), dtype=dtype, device=device)
@@ -236,8 +331,15 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         opts = dict(n_rows=n_rows, fit_intercept=fi, max_iter=int(self.max_iter), tol=float(self.tol), xp=xp,
                     report=functools.partial(_hooks.report_metric, self, "loss"), solver=str(self.solver))
         codes = xp.arange(n_classes, dtype=y_enc.dtype, device=device) if n_rows > 1 else None
+        if l1 is not None:
+            if _logistic_loss.use_newton(n, d, n_rows, device):
+                Yt = xp.astype((y_enc == 1)[None, :] if codes is None else codes[:, None] == y_enc[None, :], dtype)
+                w, n_iter = _logistic_l1.prox_newton(w, X, Yt, sw, pen, l1, warm=warm, **opts)
+            else:
+                Y = xp.astype((y_enc == 1)[:, None] if codes is None else y_enc[:, None] == codes[None, :], dtype)
+                w, n_iter = _logistic_l1.prox_gradient(w, X, Y, sw, pen, l1, **opts)
         # sparse X: L-BFGS, whose gradient needs only X @ W.T and X.T @ R (the Hessian X.T D X is dense)
-        if not sp.is_sparse(X) and _logistic_loss.use_newton(n, d, n_rows, device):
+        elif not sp.is_sparse(X) and _logistic_loss.use_newton(n, d, n_rows, device):
             # one-hot labels, class-major: (n_rows, n)
             Yt = xp.astype((y_enc == 1)[None, :] if codes is None else codes[:, None] == y_enc[None, :], dtype)
             w, n_iter = _logistic_loss.newton(w, X, Yt, sw, pen, warm=warm, **opts)

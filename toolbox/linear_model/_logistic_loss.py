@@ -300,8 +300,9 @@ def _step_scores(step: Any, g: Any, Pt: Any, X: Any, sw: Any, pen: Any, *, n_row
     return Zst, xp.stack([xp.sum(g * step), curvature])
 
 
-@jit(static_argnames=("n_rows", "fit_intercept"))
-def _hessian(Pt: Any, X: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool, xp: Any) -> Any:
+@jit(static_argnames=("n_rows", "fit_intercept", "identify"))
+def _hessian(Pt: Any, X: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool, xp: Any,
+             identify: bool = True) -> Any:
     """Hessian (p, p) of the objective from the probabilities ``Pt`` (n_rows, m) of the rows ``X``.
 
     ``sw`` (m,) are those rows' weights, scaled to the full data's total when the rows are a
@@ -309,7 +310,8 @@ def _hessian(Pt: Any, X: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: 
     ``X.T diag(c_km) X`` with ``c_km = sw * P_k * (delta_km - P_m)``. Its block rows sum to
     zero (the probabilities do), so for the softmax only the ``(K - 1) K / 2`` blocks among the
     first ``K - 1`` classes are computed, as symmetric products, and the last block row and
-    column are derived from them.
+    column are derived from them. ``identify=False`` leaves out the term that makes the
+    softmax Hessian definite (the L1 solver damps it itself).
     """
     K = n_rows
     computed = K - 1 if K > 1 else 1
@@ -334,7 +336,7 @@ def _hessian(Pt: Any, X: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: 
     p = H.shape[0]
     device = getattr(H, "device", None)  # None for JAX tracers: jit places constants itself
     H = H + xp.eye(p, dtype=H.dtype, device=device) * pen[None, :]
-    if K > 1:
+    if K > 1 and identify:
         # The softmax loss is invariant to adding the same vector to every class row, so H is
         # singular along (1, ..., 1) (x) e_j. Gradients (and iterates started at 0) stay orthogonal
         # to those directions; adding scale * (J / K) (x) I makes H definite without changing the
