@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +58,29 @@ def is_host_labels(y: Any) -> bool:
     return isinstance(y, np.ndarray) and y.dtype.kind not in "biuf"
 
 
+def check_legacy_sequences(y: Any, name: str) -> None:
+    """Refuse the old sequence-of-sequences multilabel format (``[[1], [0, 2]]``) of ``name``, as scikit-learn does."""
+    if framework_of(y) is not None and not (isinstance(y, np.ndarray) and y.dtype.kind == "O"):
+        return
+    if not isinstance(y, (list, tuple, np.ndarray)) or len(y) == 0:
+        return
+    first = y[0]
+    if not hasattr(first, "__array__") and isinstance(first, Sequence) and not isinstance(first, (str, bytes)):
+        try:
+            if np.asarray(y).dtype.kind != "O":
+                return  # a rectangular list of lists: a 2-D array
+        except ValueError:
+            pass
+        raise ValueError(
+            "You appear to be using a legacy multi-label data representation. Sequence of sequences "
+            "are no longer supported; use a binary array or sparse matrix instead - the MultiLabelBinarizer "
+            "transformer can convert to this format."
+        )
+
+
 def as_1d(y: Any, name: str) -> Any:
     """``y`` as a 1-D array (NumPy for lists); column vectors are flattened."""
+    check_legacy_sequences(y, name)
     if framework_of(y) is None:
         y = as_host_array(y)
         if y.dtype.kind == "O":

@@ -505,14 +505,12 @@ def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample
     xp = call.xp
     P = check_array(_to_compute(y_proba, call.compute, "y_proba"), xp=xp, device=call.compute.device,
                     name="y_proba", ensure_2d=False)
+    if _multilabel.is_indicator(y_true):
+        return _log_loss_multilabel(call, y_true, P, normalize=normalize, sample_weight=sample_weight)
     y_true = as_1d(y_true, "y_true")
     n = check_lengths(y_proba=P, y_true=y_true)  # scikit-learn's order
     sw = sample_weight_of(sample_weight, call, n, dtype=P.dtype)
-    pmax, pmin = float(xp.max(P)), float(xp.min(P))
-    if pmax > 1:
-        raise ValueError(f"y_prob contains values greater than 1: {pmax}")
-    if pmin < 0:
-        raise ValueError(f"y_prob contains values lower than 0: {pmin}")
+    _check_proba_range(P, xp=xp)
     extra = None
     if labels is not None:
         extra = labels_as_array(labels, call)
@@ -565,8 +563,22 @@ def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample
             f"The number of classes in labels is different from that in y_prob. Classes found in labels: "
             f"{enc.host_classes()}"
         )
-    P = xp.clip(P, eps, 1 - eps)
     Y = enc.codes[0][:, None] == xp.arange(k, dtype=enc.codes[0].dtype, device=call.compute.device)[None, :]
+    return _cross_entropy(Y, P, sw, normalize=normalize, xp=xp)
+
+
+def _check_proba_range(P: Any, *, xp: Any) -> None:
+    pmax, pmin = float(xp.max(P)), float(xp.min(P))
+    if pmax > 1:
+        raise ValueError(f"y_prob contains values greater than 1: {pmax}")
+    if pmin < 0:
+        raise ValueError(f"y_prob contains values lower than 0: {pmin}")
+
+
+def _cross_entropy(Y: Any, P: Any, sw: Any, *, normalize: bool, xp: Any) -> float:
+    """``-sum(Y * log(clip(P)))`` per sample (``Y`` boolean), then the (weighted) mean or sum."""
+    eps = float(xp.finfo(P.dtype).eps)
+    P = xp.clip(P, eps, 1 - eps)
     loss = -xp.sum(xp.where(Y, xp.log(P), xp.zeros_like(P)), axis=1)
     if sw is None:
         return float(xp.mean(loss) if normalize else xp.sum(loss))
@@ -574,3 +586,31 @@ def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample
     if not normalize:
         return float(total)
     return float(total) / float(xp.sum(sw))
+
+
+def _log_loss_multilabel(call: Call, y_true: Any, P: Any, *, normalize: bool, sample_weight: Any) -> float:
+    """log_loss of a multilabel indicator ``y_true`` (n, k): scikit-learn's ``-sum(Y log P)`` per sample."""
+    xp = call.xp
+    _check_proba_range(P, xp=xp)
+    if _multilabel.sp.is_sparse(y_true):
+        y_true = y_true.toarray()
+    Yv = _to_compute(y_true, call.compute, "y_true")
+    n = check_lengths(y_proba=P, y_true=Yv)
+    sw = sample_weight_of(sample_weight, call, n, dtype=P.dtype)
+    if not bool(xp.all((Yv == 0) | (Yv == 1))):
+        raise ValueError("Multioutput target data is not supported with label binarization")
+    if P.ndim == 1:
+        P = P[:, None]
+    if P.shape[1] == 1:
+        P = xp.concat([1 - P, P], axis=1)
+    eps = float(xp.finfo(P.dtype).eps)
+    if not bool(xp.all(xp.abs(xp.sum(P, axis=1) - 1) <= math.sqrt(eps) * 1.0)):
+        warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
+                      stacklevel=3)
+    k = int(Yv.shape[1])
+    if k != P.shape[1]:
+        raise ValueError(
+            f"y_true and y_prob contain different number of classes: {k} vs {P.shape[1]}. Please provide the "
+            f"true labels explicitly through the labels argument. Classes found in y_true: {list(range(k))}"
+        )
+    return _cross_entropy(Yv == 1, P, sw, normalize=normalize, xp=xp)

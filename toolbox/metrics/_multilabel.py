@@ -14,6 +14,7 @@ import numpy as np
 from ..backends import _sparse as sp
 from ..backends import framework_of
 from ..backends._convert import as_host_array
+from ._base import check_legacy_sequences
 
 __all__: list[str] = []
 
@@ -22,6 +23,7 @@ def is_indicator(y: Any) -> bool:
     """A sparse matrix, or a 2-D numeric array with more than one column (scikit-learn's multilabel case)."""
     if sp.is_sparse(y):
         return True
+    check_legacy_sequences(y, "y")
     if framework_of(y) is None:
         if isinstance(y, (list, tuple)) and y and isinstance(y[0], (list, tuple, np.ndarray)):
             arr = as_host_array(y)
