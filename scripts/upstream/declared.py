@@ -103,6 +103,13 @@ DECLARED: tuple[Declared, ...] = (
         r"max_fpr \(partial ROC AUC\) is not supported|multi_class='ovo' is not supported",
     ),
     Declared(
+        "copy-false-not-in-place",
+        "copy=False is accepted, but toolbox never modifies the caller's array: the result is a new array, "
+        "so a test asserting that the output *is* the input fails.",
+        r"^assert (array|<).* is (array|<)",
+        buckets=("wrong-answer",),
+    ),
+    Declared(
         "neighbors-metrics",
         "KNeighbors* implement the Euclidean distance only (brute force, exact); other metrics, p != 2, "
         "callable metrics and metric_params raise, naming the metric.",

@@ -350,7 +350,7 @@ def column_mean_var(X: Any, weights: Any = None) -> tuple[Any, Any]:
     diff = vals - mean[col]
     correction = _scatter_sum(diff if w_nz is None else diff * w_nz, col, p, X) - w_zero * mean
     var = (_scatter_sum(dev, col, p, X) + w_zero * mean**2 - correction**2 / total) / total
-    return mean, var
+    return mean, abs(var) * (var > 0)  # rounding can leave a constant column at -1e-48
 
 
 def column_quantiles(X: Any, qs: tuple[float, ...]) -> list[Any]:

@@ -35,6 +35,7 @@ __all__ = [
     "columnwise_affine",
     "gram",
     "histogram",
+    "lerp_quantiles",
     "logsumexp",
     "native_kinds",
     "segment_mean_var",
@@ -606,6 +607,24 @@ def columnwise_affine(X: Any, *, sub: Any = None, div: Any = None, mul: Any = No
     if fn is not None:
         return fn(X, sub, div, mul, add, xp=xp)
     return _columnwise_affine_generic(X, sub, div, mul, add, xp=xp)
+
+
+def lerp_quantiles(n: int, qs: tuple[float, ...], kth: Callable[[int], Any]) -> list[Any]:
+    """Quantiles ``qs`` (percent) of ``n`` values by NumPy's default ("linear") method.
+
+    ``kth(k)`` gives the ``k``-th smallest value (of every column at once, any shape);
+    position ``q/100 * (n - 1)``, linear interpolation between its neighbours, written
+    like NumPy's ``_lerp``. Positions are Python numbers, so every index is static.
+    """
+    out = []
+    for q in qs:
+        pos = q / 100.0 * (n - 1)
+        lo = min(math.floor(pos), n - 1)
+        hi = min(lo + 1, n - 1)
+        t = pos - lo
+        a, b = kth(lo), kth(hi)
+        out.append(a + (b - a) * t if t < 0.5 else b - (b - a) * (1.0 - t))
+    return out
 
 
 def _segment_mean_var_generic(X: Any, ids: Any, num_segments: int, *, xp: Any) -> tuple[Any, Any, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -54,6 +53,13 @@ def _overflow_safe_moments(X: Any, n: float, *, xp: Any) -> tuple[Any, Any, Any]
     s = xp.astype(2.0 ** k, X.dtype)
     m, var = primitives.column_mean_var(X / s, xp=xp)
     return m * s, var * s * s, _scale_from_var(var, m, n, xp=xp) * s
+
+
+def _as_float16_like(out: Any, original: Any) -> Any:
+    """A float16 NumPy input's result back in float16 (computed in float32), as scikit-learn returns it."""
+    if isinstance(original, np.ndarray) and original.dtype == np.float16 and isinstance(out, np.ndarray):
+        return out.astype(np.float16)
+    return out
 
 
 class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -196,8 +202,9 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             return sp.restore_format(sp.scale_columns(X, 1.0 / scale), original)
         mean, scale = self._fitted(compute, "mean_", "scale_", dtype=X.dtype)
         # one pass, one new array: (X - mean) / scale, rounded as the two separate operations
-        return primitives.columnwise_affine(X, sub=mean if self.with_mean else None,
-                                            div=scale if self.with_std else None, xp=compute.xp)
+        out = primitives.columnwise_affine(X, sub=mean if self.with_mean else None,
+                                           div=scale if self.with_std else None, xp=compute.xp)
+        return _as_float16_like(out, original)
 
     def transform(self, X: Any, copy: bool | None = None) -> Any:
         """Standardize ``X`` (n_samples, n_features); same library, device and float dtype as ``X``."""
@@ -220,7 +227,7 @@ class StandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             Xt = Xt * scale
         if self.with_mean:
             Xt = Xt + mean
-        return self._output(Xt, v.origin)
+        return self._output(_as_float16_like(Xt, X), v.origin)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -359,22 +366,8 @@ class MinMaxScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
 
 def _quantiles_of_sorted(S: Any, qs: tuple[float, ...], *, xp: Any) -> list[Any]:
-    """Quantiles ``qs`` (percent) of each row of ``S`` (n_features, n_samples), sorted along axis 1.
-
-    NumPy's default ("linear") method: position ``q/100 * (n - 1)``, linear
-    interpolation between its neighbours, written like NumPy's ``_lerp``.
-    Positions are Python numbers, so every index is static.
-    """
-    n = S.shape[1]
-    out = []
-    for q in qs:
-        pos = q / 100.0 * (n - 1)
-        lo = min(math.floor(pos), n - 1)
-        hi = min(lo + 1, n - 1)
-        t = pos - lo
-        a, b = S[:, lo], S[:, hi]
-        out.append(a + (b - a) * t if t < 0.5 else b - (b - a) * (1.0 - t))
-    return out
+    """Quantiles ``qs`` (percent) of each row of ``S`` (n_features, n_samples), sorted along axis 1."""
+    return primitives.lerp_quantiles(int(S.shape[1]), qs, lambda k: S[:, k])
 
 
 class RobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -411,7 +404,9 @@ class RobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     Notes
     -----
-    Unlike scikit-learn's, this scaler rejects NaN (impute first) and sparse input.
+    Sparse input (``scipy.sparse``, torch sparse) needs ``with_centering=False``: the quantiles
+    include the implicit zeros and the output keeps the input's structure. Unlike
+    scikit-learn's, this scaler rejects NaN (impute first).
     """
 
     _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
@@ -441,7 +436,10 @@ class RobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         q_min, q_max = self.quantile_range
         if not 0 <= q_min <= q_max <= 100:
             raise ValueError(f"Invalid quantile range: {self.quantile_range}")
-        v = validate_data(self, X, reset=True, sparse_hint=_SCALE_SPARSE_HINT)
+        v = validate_data(self, X, reset=True, accept_sparse=True)
+        if sp.is_sparse(v.X) and self.with_centering:
+            raise ValueError("Cannot center sparse matrices: use `with_centering=False` instead. See docstring "
+                             f"for motivation and alternatives ({_SCALE_SPARSE_HINT}).")
         self._fit_validated(v.X, float(q_min), float(q_max), xp=v.xp)
         return v
 
@@ -449,18 +447,31 @@ class RobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self.center_ = self.scale_ = None
         if not (self.with_centering or self.with_scaling):
             return
-        S = xp.sort(X.T, axis=1)  # features as rows: each sort runs along contiguous-ish memory
-        if self.with_centering:
-            (self.center_,) = _quantiles_of_sorted(S, (50.0,), xp=xp)
-        if self.with_scaling:
+        if sp.is_sparse(X):  # scaling only (centring refused): quantiles with the implicit zeros
+            lo, hi = sp.column_quantiles(X, (q_min, q_max))
+        else:
+            S = xp.sort(X.T, axis=1)  # features as rows: each sort runs along contiguous-ish memory
+            if self.with_centering:
+                (self.center_,) = _quantiles_of_sorted(S, (50.0,), xp=xp)
+            if not self.with_scaling:
+                return
             lo, hi = _quantiles_of_sorted(S, (q_min, q_max), xp=xp)
-            scale = _handle_zeros_in_scale(hi - lo, xp=xp)
-            if self.unit_variance:
-                scale = scale / float(ndtri(q_max / 100.0) - ndtri(q_min / 100.0))
-            self.scale_ = scale
+        scale = _handle_zeros_in_scale(hi - lo, xp=xp)
+        if self.unit_variance:
+            scale = scale / float(ndtri(q_max / 100.0) - ndtri(q_min / 100.0))
+        self.scale_ = scale
 
-    def _apply(self, X: Any, compute: Any) -> Any:
+    def _apply(self, X: Any, compute: Any, original: Any, *, inverse: bool = False) -> Any:
         center, scale = self._fitted(compute, "center_", "scale_", dtype=X.dtype)
+        if sp.is_sparse(X):
+            if self.with_centering and center is not None:
+                raise ValueError("Cannot center sparse matrices: this RobustScaler was fitted with "
+                                 "with_centering=True; refit it with with_centering=False for sparse input.")
+            if self.with_scaling:
+                X = sp.scale_columns(X, scale if inverse else 1.0 / scale)
+            return sp.restore_format(sp.copy(X) if X is original else X, original)
+        if inverse:
+            return (X * scale if self.with_scaling else X) + (center if self.with_centering else 0.0)
         if self.with_centering:
             X = X - center
         if self.with_scaling:
@@ -470,25 +481,27 @@ class RobustScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit to ``X`` and return it scaled (validates ``X`` once)."""
         v = self._fit(X)
-        return self._output(self._apply(v.X, v.compute), v.origin)
+        return self._output(self._apply(v.X, v.compute, X), v.origin)
 
     def transform(self, X: Any) -> Any:
-        """Center and scale ``X`` (n_samples, n_features); same library, device and float dtype."""
+        """Center and scale ``X`` (n_samples, n_features); same library, device and float dtype.
+
+        Sparse ``X`` (fitted with ``with_centering=False``) stays sparse: its stored entries are scaled.
+        """
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False, sparse_hint=_SCALE_SPARSE_HINT)
-        return self._output(self._apply(v.X, v.compute), v.origin)
+        v = validate_data(self, X, reset=False, accept_sparse=True)
+        return self._output(self._apply(v.X, v.compute, X), v.origin)
 
     def inverse_transform(self, X: Any) -> Any:
         """Undo :meth:`transform`: ``X * scale_ + center_``."""
         check_is_fitted(self)
-        v = validate_data(self, X, reset=False, sparse_hint=_SCALE_SPARSE_HINT)
-        Xt = v.X
-        center, scale = self._fitted(v.compute, "center_", "scale_", dtype=Xt.dtype)
-        if self.with_scaling:
-            Xt = Xt * scale
-        if self.with_centering:
-            Xt = Xt + center
-        return self._output(Xt, v.origin)
+        v = validate_data(self, X, reset=False, accept_sparse=True)
+        return self._output(self._apply(v.X, v.compute, X, inverse=True), v.origin)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = not self.with_centering
+        return tags
 
 
 class MaxAbsScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -648,8 +661,10 @@ class Normalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         v = validate_data(self, X, reset=False, accept_sparse=True)
         xp, Xa = v.xp, v.X
         norms = _handle_zeros_in_scale(self._norms(Xa, xp), xp=xp)
-        if sp.is_sparse(Xa):
-            return self._output(sp.restore_format(sp.scale_rows(Xa, 1.0 / norms), X), v.origin)
+        if sp.is_sparse(Xa):  # SciPy: CSR whatever the input's format, as scikit-learn's normalize
+            Xt = sp.scale_rows(Xa, 1.0 / norms)
+            Xt = Xt.tocsr() if sp.sparse_kind(Xt) == "scipy" else sp.restore_format(Xt, X)
+            return self._output(Xt, v.origin)
         return self._output(Xa / norms[:, None], v.origin)
 
     def __sklearn_tags__(self) -> Any:
