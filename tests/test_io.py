@@ -59,7 +59,7 @@ SPECS: dict[str, tuple[dict, np.ndarray, np.ndarray | None]] = {
     "Normalizer": ({"norm": "l1"}, X_CLS, None),
     "RobustScaler": ({}, X_CLS, None),
     "PolynomialFeatures": ({"degree": 2}, X_CLS, None),
-    "OneHotEncoder": ({"handle_unknown": "ignore"}, X_INT, None),
+    "OneHotEncoder": ({"handle_unknown": "ignore", "sparse_output": False}, X_INT, None),
     "SimpleImputer": ({}, X_NAN, None),
     "MissingIndicator": ({}, X_NAN, None),
     "LabelEncoder": ({}, None, Y_CLS),
@@ -190,7 +190,7 @@ def test_pipeline_column_transformer_feature_union_round_trip(tmp_path):
     from toolbox.preprocessing import OneHotEncoder, StandardScaler
 
     df = pd.DataFrame({"a": X_CLS[:, 0], "b": X_CLS[:, 1], "c": X_INT[:, 0], "d": X_CLS[:, 2]})
-    ct = ColumnTransformer([("num", StandardScaler(), ["a", "b"]), ("cat", OneHotEncoder(), ["c"])],
+    ct = ColumnTransformer([("num", StandardScaler(), ["a", "b"]), ("cat", OneHotEncoder(sparse_output=False), ["c"])],
                            remainder="passthrough")
     union = FeatureUnion([("id", FunctionTransformer()), ("pca", PCA(n_components=2))])
     model = make_pipeline(ct, union, LogisticRegression()).fit(df, Y_CLS)

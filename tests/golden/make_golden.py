@@ -40,7 +40,7 @@ def models() -> dict:
         "hgb_classifier": (HistGradientBoostingClassifier(max_iter=8, max_leaf_nodes=5, random_state=0)
                            .fit(hgb_X, y3), hgb_X, "predict_proba"),
         "kmeans": (KMeans(n_clusters=3, n_init=1, random_state=0).fit(X), X, "transform"),
-        "onehot": (OneHotEncoder(handle_unknown="ignore").fit(Xi), Xi, "transform"),
+        "onehot": (OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(Xi), Xi, "transform"),
         "grid_search": (GridSearchCV(Ridge(), {"alpha": [0.1, 1.0]}, cv=3).fit(X, yr), X, "predict"),
     }
     try:
