@@ -218,7 +218,7 @@ def test_ridge_alpha_per_target():
     alphas = np.array([0.1, 10.0, 1000.0])
     est = Ridge(alpha=alphas).fit(X, Y)
     _close_np(est.coef_, sk.Ridge(alpha=alphas).fit(X, Y).coef_)
-    with pytest.raises(ValueError, match="alpha has 2 values but y has 3 target"):
+    with pytest.raises(ValueError, match="Number of targets and number of penalties do not correspond: 2 != 3"):
         Ridge(alpha=[1.0, 2.0]).fit(X, Y)
 
 
@@ -262,12 +262,152 @@ def test_enet_warm_start_precompute_and_convergence_warning():
     Xc = X - X.mean(0)
     g = Lasso(alpha=0.01, fit_intercept=False, precompute=Xc.T @ Xc).fit(Xc, y)
     _close_np(g.coef_, sk.Lasso(alpha=0.01, fit_intercept=False, **TIGHT).fit(Xc, y).coef_, 1e-7)
-    with pytest.warns(UserWarning, match="Gram matrix was provided"):
-        Lasso(alpha=0.01, precompute=Xc.T @ Xc).fit(X, y)
+    with pytest.warns(UserWarning, match="Gram matrix was provided"):  # X not centred: recomputed
+        Lasso(alpha=0.01, precompute=Xc.T @ Xc).fit(X + 1.0, y)
     with pytest.warns(ConvergenceWarning, match=r"did not converge after 1 FISTA iterations: duality gap"):
         Lasso(alpha=0.1, max_iter=1, tol=1e-12).fit(X, y)
     gap = ElasticNet(alpha=0.1, selection="random", random_state=0).fit(X, y).dual_gap_
     assert abs(gap) <= 1e-4 * np.mean((y - y.mean()) ** 2)  # (may be -1e-13 by rounding at the optimum)
+
+
+# --------------------------------------------------------------------------- #
+# positive=True: non-negative least squares and ridge
+# --------------------------------------------------------------------------- #
+
+
+@functools.cache
+def signed_problem():
+    """Diabetes' X with a target whose unconstrained fit has negative coefficients."""
+    X, y = diabetes()
+    rng = np.random.default_rng(1)
+    coef = rng.normal(0, 100, X.shape[1])
+    return X, X @ coef + rng.normal(0, 1, len(y)), rng.uniform(0.2, 2.0, len(y))
+
+
+def _kkt(est, X, y, sw=None, alpha=0.0):
+    """Non-negative, and the projected gradient of the (weighted, penalized) loss is zero."""
+    coef = np.asarray(est.coef_)
+    assert np.all(coef >= 0)
+    w = np.ones(len(y)) if sw is None else sw
+    grad = -X.T @ (w * (y - X @ coef - est.intercept_)) + alpha * coef
+    scale = np.abs(X.T @ (w * y)).max()
+    assert np.all(grad[coef == 0] >= -1e-8 * scale)
+    np.testing.assert_allclose(grad[coef > 0], 0.0, atol=1e-8 * scale)
+
+
+@pytest.mark.parametrize("name", ["LinearRegression", "Ridge"])
+def test_positive_matches_sklearn(xp, name):
+    X, y, sw = signed_problem()
+    if name == "LinearRegression":
+        ref, est = sk.LinearRegression(positive=True), LinearRegression(positive=True)
+    else:  # scikit-learn's lbfgs at a tight tol; toolbox's active set is exact
+        ref, est = sk.Ridge(alpha=0.5, positive=True, tol=1e-14), Ridge(alpha=0.5, positive=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref.fit(X, y, sample_weight=sw)
+    Xb = xp.asarray(X)
+    est.fit(Xb, xp.asarray(y), sample_weight=xp.asarray(sw))
+    assert np.any(sk.LinearRegression().fit(X, y).coef_ < 0) and xp.to_numpy(est.coef_).min() >= 0
+    rtol = (1e-9 if name == "LinearRegression" else 1e-6) if xp.float64 else None
+    _close(xp, est.coef_, ref.coef_, rtol)
+    _close(xp, est.intercept_, ref.intercept_, rtol)
+    assert est.coef_.dtype == Xb.dtype
+    _same_type(est.coef_, Xb)
+    _same_type(est.predict(Xb), Xb)
+    if xp.float64:
+        _kkt(est.to_backend("numpy"), X, y, sw, alpha=0.0 if name == "LinearRegression" else 0.5)
+
+
+def test_positive_shapes_wide_multi_target_and_no_intercept():
+    X, Y = multi_target()
+    ols = LinearRegression(positive=True).fit(X, Y)
+    assert ols.coef_.shape == (3, X.shape[1]) and ols.intercept_.shape == (3,)
+    for k in range(3):  # one NNLS per target, the same as fitting each alone
+        _close_np(ols.coef_[k], LinearRegression(positive=True).fit(X, Y[:, k]).coef_)
+    _close_np(ols.coef_, sk.LinearRegression(positive=True).fit(X, Y).coef_, 1e-8)
+    alphas = np.array([0.1, 10.0, 1000.0])
+    ridge = Ridge(alpha=alphas, positive=True).fit(X, Y)
+    for k in range(3):
+        _kkt(Ridge(alpha=alphas[k], positive=True).fit(X, Y[:, k]), X, Y[:, k], alpha=alphas[k])
+        _close_np(ridge.coef_[k], Ridge(alpha=alphas[k], positive=True).fit(X, Y[:, k]).coef_)
+    rng = np.random.default_rng(0)
+    Xw, yw = rng.normal(size=(12, 30)), rng.normal(size=12)  # wide: the (d, d) problem, not the kernel form
+    for fit_intercept in (True, False):
+        est = Ridge(alpha=1.0, positive=True, fit_intercept=fit_intercept).fit(Xw, yw)
+        _kkt(est, Xw - (Xw.mean(0) if fit_intercept else 0), yw - (yw.mean() if fit_intercept else 0), alpha=1.0)
+        est = LinearRegression(positive=True, fit_intercept=fit_intercept).fit(Xw, yw)
+        assert np.all(est.coef_ >= 0)
+        ref = sk.LinearRegression(positive=True, fit_intercept=fit_intercept).fit(Xw, yw)
+        _close_np(est.predict(Xw), ref.predict(Xw), 1e-7)  # (the NNLS coefficients need not be unique)
+    # all-positive truth: positive=True changes nothing
+    Xp = rng.uniform(size=(200, 4))
+    yp = Xp @ np.array([1.0, 2.0, 3.0, 1.5])
+    _close_np(LinearRegression(positive=True).fit(Xp, yp).coef_, LinearRegression().fit(Xp, yp).coef_)
+    est = LinearRegression(positive=True).fit([[1.0]], [0.0])  # degenerate: one sample
+    assert float(est.coef_[0]) == 0.0 and est.intercept_ == 0.0
+
+
+def test_positive_ridge_solvers_sparse_and_messages():
+    import scipy.sparse
+
+    X, y, sw = signed_problem()
+    Xs = scipy.sparse.csr_matrix(X)
+    auto = Ridge(alpha=0.5, positive=True).fit(X, y, sw)
+    assert auto.solver_ == "nnls" and auto.n_iter_ is None
+    lbfgs = Ridge(alpha=0.5, positive=True, solver="lbfgs").fit(X, y, sw)
+    assert lbfgs.solver_ == "lbfgs"
+    _close_np(lbfgs.coef_, auto.coef_)  # a converged L-BFGS-B point is polished to the exact minimizer
+    for solver in ("auto", "lbfgs"):
+        sparse = Ridge(alpha=0.5, positive=True, solver=solver).fit(Xs, y, sw)
+        _close_np(sparse.coef_, auto.coef_)
+        assert sparse.intercept_ == pytest.approx(auto.intercept_, rel=1e-9)
+    with pytest.warns(ConvergenceWarning, match="lbfgs solver did not converge"):  # scikit-learn's test
+        Ridge(alpha=0.01, solver="lbfgs", fit_intercept=False, tol=1e-12, positive=True,
+              max_iter=1).fit(np.array([[1.0, -1], [1, 1]]), np.array([-1e10, 1e10]))
+    for solver in ("svd", "cholesky", "lsqr", "sparse_cg", "sag", "saga"):
+        with pytest.raises(ValueError, match=f"solver='{solver}' does not support positive fitting"):
+            Ridge(positive=True, solver=solver).fit(X, y)
+    with pytest.raises(ValueError, match="'lbfgs' solver can be used only when positive=True"):
+        Ridge(solver="lbfgs").fit(X, y)
+    with pytest.raises(TypeError, match="Sparse data was passed for X, but dense data is required"):
+        LinearRegression(positive=True).fit(Xs, y)
+    assert not LinearRegression(positive=True).__sklearn_tags__().input_tags.sparse
+    with pytest.raises(ValueError, match="Sample weights must be 1D array or scalar"):
+        Ridge().fit(X, y, sw[:, None])
+    ridge = Ridge().fit(X, y)
+    assert isinstance(ridge.intercept_, float) and ridge.intercept_.shape == ()  # np.float64, as scikit-learn
+
+
+def test_enet_given_gram_and_ridge_case():
+    import scipy.sparse
+
+    X, y = diabetes()
+    Xc = X - X.mean(0)
+    with pytest.warns(UserWarning, match="Gram matrix was provided but X was centered to fit intercept: "
+                                         "recomputing Gram matrix"):
+        ElasticNet(alpha=0.01, precompute=X.T @ X).fit(X + 1.0, y)
+    # X already centred: the Gram matrix is used with the intercept, after scikit-learn's spot check
+    g = ElasticNet(alpha=0.01, precompute=Xc.T @ Xc).fit(Xc, y)
+    _close_np(g.coef_, sk.ElasticNet(alpha=0.01, **TIGHT).fit(Xc, y).coef_, 1e-7)
+    garbage = np.random.default_rng(0).normal(size=X.shape)
+    with pytest.raises(ValueError, match=r"Gram matrix.*did not pass validation"):
+        ElasticNet(alpha=0.01, precompute=garbage.T @ garbage).fit(Xc, y)
+    ElasticNet(alpha=0.01, precompute=garbage.T @ garbage, fit_intercept=False).fit(Xc, y, check_input=False)
+    # l1_ratio=0 is a ridge problem, solved exactly: dense (kernel form when wide) and sparse agree
+    rng = np.random.default_rng(0)
+    for n, d in ((24, 6), (6, 24)):
+        Xr, yr, w = rng.normal(size=(n, d)), rng.normal(size=n), rng.uniform(0.5, 2, n)
+        dense = ElasticNet(alpha=0.3, l1_ratio=0.0).fit(Xr, yr, w)
+        sparse = ElasticNet(alpha=0.3, l1_ratio=0.0).fit(scipy.sparse.csc_matrix(Xr), yr, w)
+        _close_np(sparse.coef_, dense.coef_, 1e-10)
+        ref = sk.Ridge(alpha=0.3 * w.sum()).fit(Xr, yr, w)
+        _close_np(dense.coef_, ref.coef_, 1e-9)
+        assert dense.n_iter_ == 1 and abs(dense.dual_gap_) < 1e-12
+    est = ElasticNet().fit(X, y)
+    assert scipy.sparse.issparse(est.sparse_coef_) and est.sparse_coef_.shape == (1, X.shape[1])
+    np.testing.assert_array_equal(est.sparse_coef_.toarray()[0], est.coef_)
+    with pytest.raises(ValueError, match="Coordinate descent iterations resulted in non-finite parameter values"):
+        ElasticNet(alpha=0.1).fit(np.finfo(np.float64).max * rng.uniform(size=(10, 2)), np.arange(10.0))
 
 
 def _skip_jax_x64(xp):
@@ -466,10 +606,6 @@ def test_bad_input_messages(xp):
 
 def test_not_implemented_options_are_named():
     X, y = iris()
-    with pytest.raises(NotImplementedError, match=r"LinearRegression\(positive=True\)"):
-        LinearRegression(positive=True).fit(X, y)
-    with pytest.raises(NotImplementedError, match=r"Ridge\(positive=True\)"):
-        Ridge(positive=True).fit(X, y)
     with pytest.raises(NotImplementedError, match=r"l1_ratio=0.5"):
         LogisticRegression(l1_ratio=0.5).fit(X, y)
     with pytest.raises(NotImplementedError, match=r"penalty='l1'"), warnings.catch_warnings():
@@ -509,7 +645,8 @@ def _expected_failed_checks(estimator):
 
 
 @parametrize_with_checks(
-    [LinearRegression(), Ridge(), Lasso(), ElasticNet(), LogisticRegression()],
+    [LinearRegression(), Ridge(), Lasso(), ElasticNet(), LogisticRegression(), LinearRegression(positive=True),
+     Ridge(positive=True)],
     expected_failed_checks=_expected_failed_checks,
 )
 def test_sklearn_conformance(estimator, check):

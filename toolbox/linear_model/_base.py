@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import _sparse as sp
-from ..backends import primitives
+from ..backends import primitives, to_backend
 from ..base import check_is_fitted, validate_data
 
 __all__: list[str] = []
@@ -52,11 +52,11 @@ def _check_option(value: Any, name: str, options: tuple[Any, ...], *, estimator:
 
 
 def _reject_positive(estimator: Any) -> None:
+    """``positive=True`` on the paths that do not implement it (toolbox.dask's normal equations)."""
     if getattr(estimator, "positive", False):
         raise NotImplementedError(
-            f"{type(estimator).__name__}(positive=True) is not implemented in toolbox; use "
-            "toolbox.linear_model.Lasso(positive=True) / ElasticNet(positive=True) for non-negative "
-            "coefficients, or scikit-learn."
+            f"{type(estimator).__name__}(positive=True) is not implemented in toolbox for Dask arrays; fit it on "
+            "an in-memory array (NumPy, torch, JAX, CuPy), where non-negative coefficients are supported."
         )
 
 
@@ -76,8 +76,8 @@ def _check_squares(X: Any, *, estimator: Any, xp: Any) -> None:
     if biggest > limit:
         raise ValueError(
             f"{type(estimator).__name__}: X column {j} has values up to {biggest:.3g}, whose squares "
-            f"overflow {X.dtype} (X.T @ X would be infinite). Rescale the features first, e.g. divide "
-            "X by a constant."
+            f"overflow {X.dtype} (X.T @ X would be infinite){getattr(estimator, '_overflow_note', '')}. Rescale "
+            "the features first, e.g. divide X by a constant."
         )
 
 
@@ -105,6 +105,15 @@ def _validate_fit(estimator: Any, X: Any, y: Any, sample_weight: Any, *, regress
             y = y.astype(np.float64)
         except (TypeError, ValueError):
             pass
+    if sample_weight is not None:
+        ndim = getattr(sample_weight, "ndim", None)
+        if ndim is None and isinstance(sample_weight, (list, tuple)):
+            ndim = np.ndim(np.asarray(sample_weight, dtype=object))
+        if ndim is not None and ndim > 1:
+            raise ValueError(
+                f"Sample weights must be 1D array or scalar; {type(estimator).__name__} got sample_weight of "
+                f"shape {tuple(np.shape(sample_weight))}."
+            )
     v = validate_data(estimator, X, y, reset=True, sample_weight=sample_weight, y_numeric=regressor,
                       multi_output=regressor, accept_sparse=accept_sparse)
     _check_squares(v.X, estimator=estimator, xp=v.xp)
@@ -166,17 +175,18 @@ def _preprocess(X: Any, y: Any, sample_weight: Any, *, fit_intercept: bool, xp: 
 
 def _intercept(coef: Any, X_offset: Any, y_offset: Any, *, single: bool, xp: Any, dtype: Any,
                device: Any) -> Any:
-    """``y_offset - X_offset @ coef.T``: a Python float for one target, else an array (n_targets,).
+    """``y_offset - X_offset @ coef.T``: a float (``np.float64``, as scikit-learn) for one target, else an
+    array (n_targets,).
 
     Raises ValueError when the coefficients or the intercept are not finite: the
     solution overflows ``dtype`` (columns of X and y spanning too many orders
     of magnitude), and predicting with it would give inf or NaN.
     """
     if X_offset is None:
-        value = 0.0 if single else xp.zeros(coef.shape[0], dtype=dtype, device=device)
+        value = np.float64(0.0) if single else xp.zeros(coef.shape[0], dtype=dtype, device=device)
     else:
         value = y_offset - coef @ X_offset
-        value = float(value) if single else value
+        value = np.float64(float(value)) if single else value
     if not (bool(xp.all(xp.isfinite(coef))) and bool(xp.all(xp.isfinite(xp.asarray(value, device=device))))):
         raise ValueError(
             f"The fitted coefficients overflow {dtype}: the columns of X and y span too many orders of magnitude "
@@ -251,6 +261,51 @@ def _sparse_normal_equations(X: Any, y: Any, sample_weight: Any, *, fit_intercep
     A = A - total * (X_offset[:, None] * X_offset[None, :])
     rhs = rhs - total * (X_offset * y_offset if y.ndim == 1 else X_offset[:, None] * y_offset[None, :])
     return NormalEquations(A, rhs, None, False, X_offset, y_offset)
+
+
+def _gram_normal_equations(X: Any, y: Any, sample_weight: Any, *, fit_intercept: bool,
+                           xp: Any) -> NormalEquations:
+    """The normal equations in their ``(d, d)`` form ``X.T X w = X.T y``, also for wide or sparse ``X``.
+
+    The non-negative solvers (``positive=True``) need the feature-space problem; the kernel
+    form :func:`_normal_equations` uses for wide data does not carry the constraint.
+    """
+    if sp.is_sparse(X):
+        return _sparse_normal_equations(X, y, sample_weight, fit_intercept=fit_intercept, xp=xp)
+    if int(X.shape[0]) >= int(X.shape[1]):
+        return _normal_equations(X, y, sample_weight, fit_intercept=fit_intercept, xp=xp)
+    Xs, ys, X_offset, y_offset = _preprocess(X, y, sample_weight, fit_intercept=fit_intercept, xp=xp)
+    return NormalEquations(primitives.gram(Xs, xp=xp), Xs.T @ ys, Xs, False, X_offset, y_offset)
+
+
+def _positive_solve(ne: NormalEquations, y: Any, sample_weight: Any, alpha: Any, *, solver: str,
+                    tol: float, max_iter: int | None, compute: Any, dtype: Any) -> Any:
+    """Non-negative coefficients from the ``(d, d)`` normal equations ``ne``; ``(n_targets, d)``.
+
+    ``solver``: ``"nnls"`` (exact active set) or ``"lbfgs"`` (L-BFGS-B, scikit-learn's
+    ``Ridge(solver='lbfgs')``). ``alpha`` is a float or one value per target. The ``(d, d)``
+    problem goes to the host once (float64) and the coefficients come back to ``compute``'s
+    device in ``dtype``; ``X`` itself never moves. See :mod:`._nnls`.
+    """
+    from ._nnls import lbfgs_gram, nnls_gram
+
+    xp = compute.xp
+    G = np.asarray(to_backend(ne.A, "numpy"), dtype=np.float64)
+    B = np.asarray(to_backend(ne.rhs, "numpy"), dtype=np.float64)
+    B = B[:, None] if B.ndim == 1 else B
+    k = int(B.shape[1])
+    alphas = np.broadcast_to(np.asarray(alpha, dtype=np.float64).reshape(-1), (k,)).copy()
+    G = 0.5 * (G + G.T)
+    if solver == "lbfgs":
+        yc = y - ne.y_offset if ne.y_offset is not None else y
+        yc = yc[:, None] if yc.ndim == 1 else yc
+        sq = yc * yc
+        yy = xp.sum(sq, axis=0) if sample_weight is None else sample_weight @ sq
+        yy = np.asarray(to_backend(yy, "numpy"), dtype=np.float64).reshape(-1)
+        coef = lbfgs_gram(G, B, alphas, yy, tol=tol, max_iter=max_iter)
+    else:
+        coef = nnls_gram(G, B, alphas)
+    return xp.astype(compute.asarray(coef), dtype)
 
 
 def _sparse_cg(X: Any, y: Any, sample_weight: Any, alpha: Any, *, fit_intercept: bool, tol: float,
@@ -332,7 +387,7 @@ class LinearModel:
         else:
             out = v.X @ coef if coef.ndim == 1 else v.X @ coef.T
         if isinstance(self.intercept_, float):  # type: ignore[attr-defined]
-            out = out + self.intercept_  # type: ignore[attr-defined]
+            out = out + float(self.intercept_)  # type: ignore[attr-defined]
         else:
             (b,) = self._fitted(v.compute, "intercept_", dtype=v.X.dtype)  # type: ignore[attr-defined]
             out = out + b

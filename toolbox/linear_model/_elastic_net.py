@@ -11,8 +11,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 from ..backends import _sparse as sp
-from ..backends import framework_of, primitives
+from ..backends import framework_of, primitives, to_backend
 from ..base import BaseEstimator, RegressorMixin
 from ._base import (
     SPARSE_GRAM_MAX_FEATURES,
@@ -26,9 +28,54 @@ from ._base import (
     _sparse_normal_equations,
     _validate_fit,
 )
-from ._fista import enet_fista
+from ._fista import _gap, enet_fista
 
 __all__ = ["ElasticNet", "Lasso"]
+
+
+def _is_centred(X: Any, sw: Any, *, xp: Any) -> bool:
+    """Whether the (weighted) column means of dense ``X`` are all within 1e-8 of zero (``np.allclose``)."""
+    mean = xp.mean(X, axis=0) if sw is None else (sw @ X) / xp.sum(sw)
+    return bool(xp.all(xp.abs(mean) <= 1e-8))
+
+
+def _check_given_gram(X: Any, G: Any, sw: Any, *, fit_intercept: bool, xp: Any) -> None:
+    """scikit-learn's spot check of a user's Gram matrix: one off-diagonal element, recomputed from ``X``.
+
+    ``G`` must be ``Xs.T @ Xs`` for ``Xs`` the centred (``fit_intercept``) ``X`` with rows scaled
+    by ``sqrt(sample_weight)`` (weights rescaled to sum to ``n_samples``).
+    """
+    d = int(X.shape[1])
+    f1 = d // 2
+    f2 = min(f1 + 1, d - 1)
+    cols = [X[:, f1], X[:, f2]]
+    if fit_intercept:
+        cols = [c - (xp.mean(c) if sw is None else xp.sum(sw * c) / xp.sum(sw)) for c in cols]
+    if sw is not None:
+        root = xp.sqrt(sw)
+        cols = [c * root for c in cols]
+    expected = float(xp.sum(cols[0] * cols[1]))
+    actual = float(G[f1, f2])
+    rtol = 1e-4 if xp.float32 in (X.dtype, G.dtype) else 1e-7
+    if not abs(expected - actual) <= 1e-5 + rtol * abs(actual):
+        raise ValueError(
+            "Gram matrix passed in via 'precompute' parameter did not pass validation when a single element was "
+            f"checked - please check that it was computed properly. For element ({f1},{f2}) we computed {expected} "
+            f"but the user-supplied value was {actual}."
+        )
+
+
+def _ridge_solution(A: Any, B: Any, l2: float, *, gram: bool, xp: Any) -> Any:
+    """The minimizer of ``1/(2n) ||Y - X W||^2 + l2/2 ||W||^2`` (``l2 > 0``), exactly.
+
+    ``A``, ``B``: ``G = X.T X / n`` and ``X.T Y / n`` (``gram``), else ``X`` and ``Y``, where the
+    kernel form ``X.T (X X.T / n + l2 I)^-1 Y / n`` needs an (n, n) system only.
+    """
+    if gram:
+        return primitives.solve_spd(A + l2 * xp.eye(A.shape[0], dtype=A.dtype, device=A.device), B, xp=xp)
+    n = A.shape[0]
+    K = primitives.gram(A.T, xp=xp) / n + l2 * xp.eye(n, dtype=A.dtype, device=A.device)
+    return A.T @ primitives.solve_spd(K, B / n, xp=xp)
 
 
 class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
@@ -51,9 +98,11 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
     fit_intercept : bool, default=True
     precompute : bool, 'auto' or array of shape (n_features, n_features), default=False
         toolbox always works on the Gram matrix when ``n_samples >= n_features`` (and on ``X``
-        otherwise, unless ``precompute=True``). A given Gram matrix ``X.T @ X`` is used
-        when ``fit_intercept=False`` and no ``sample_weight`` is given, else recomputed
-        with a warning (as scikit-learn).
+        otherwise, unless ``precompute=True``). A given Gram matrix is used as scikit-learn
+        does: it must be ``Xs.T @ Xs`` for ``Xs`` the (already centred, when
+        ``fit_intercept``) ``X`` with rows scaled by ``sqrt(sample_weight)`` (weights rescaled
+        to sum to ``n_samples``), and one element is spot-checked; it is recomputed, with a
+        warning, when ``fit_intercept=True`` and ``X`` is not centred, and ignored for sparse ``X``.
     max_iter : int, default=1000
         Maximum number of FISTA iterations (scikit-learn counts coordinate-descent sweeps).
     copy_X : bool, default=True
@@ -74,7 +123,9 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
     intercept_ : float or array of shape (n_targets,)
         A Python float when ``y`` was 1-D (as scikit-learn), else an array.
     n_iter_ : int or list of int
-        FISTA iterations (one count per target for 2-D ``y``; targets are solved together).
+        FISTA iterations (one count per target for 2-D ``y``; targets are solved together);
+        1 for ``l1_ratio=0`` without ``positive`` (a ridge problem, solved exactly by one
+        Cholesky solve).
     dual_gap_ : float or array of shape (n_targets,)
         Duality gap at the solution, divided by ``n_samples`` (as scikit-learn).
     n_features_in_ : int
@@ -82,6 +133,9 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
     """
 
     _accepts_sparse = True
+    #: added to the message refusing X whose squares overflow (see ``_base._check_squares``)
+    _overflow_note = (", so the iterations would give non-finite coefficients (scikit-learn: 'Coordinate descent "
+                      "iterations resulted in non-finite parameter values')")
 
     def __init__(self, alpha: float = 1.0, *, l1_ratio: float = 0.5, fit_intercept: bool = True,
                  precompute: Any = False, max_iter: int = 1000, copy_X: bool = True, tol: float = 1e-4,
@@ -111,7 +165,8 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : float or array-like of shape (n_samples,), default=None
         check_input : bool, default=True
-            Accepted for compatibility; inputs are always validated.
+            ``False`` skips the spot check of a given Gram matrix (``precompute``); inputs are
+            always validated.
 
         Returns
         -------
@@ -150,15 +205,17 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
         k = 1 if y.ndim == 1 else int(y.shape[1])
 
         G = None
-        if gram_given:
-            if self.fit_intercept or sw is not None:
-                warnings.warn("Gram matrix was provided but X was centered to fit intercept or normalized "
-                              "by sample weights: recompute Gram.", UserWarning, stacklevel=2)
+        if gram_given and not sparse:  # sparse X: a given Gram matrix is not used (as scikit-learn)
+            if self.fit_intercept and not _is_centred(v.X, sw, xp=xp):
+                warnings.warn("Gram matrix was provided but X was centered to fit intercept: recomputing Gram "
+                              "matrix.", UserWarning, stacklevel=2)
             else:
                 G = v.compute.asarray(self.precompute)
                 if tuple(G.shape) != (d, d):
                     raise ValueError(f"{type(self).__name__}: precompute (the Gram matrix) must have shape "
                                      f"({d}, {d}), got {tuple(G.shape)}.")
+                if check_input:
+                    _check_given_gram(v.X, G, sw, fit_intercept=self.fit_intercept, xp=xp)
                 G = xp.astype(G, dtype) / n
         use_gram = G is not None or n >= d or self.precompute is True or sparse
         if sparse:  # centred implicitly through the Gram matrix: X is never densified
@@ -192,19 +249,33 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
             prev = prev[None, :] if prev.ndim == 1 else prev
             if tuple(prev.shape) == (k, d):
                 W = prev.T
-        W, gap, n_iter = enet_fista(W, A, B, y2, n, alpha * l1_ratio, alpha * (1.0 - l1_ratio),
-                                    gram=use_gram, positive=bool(self.positive), max_iter=max_iter, tol=tol,
-                                    xp=xp)
+        l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
+        if l1 == 0 and l2 > 0 and not self.positive:
+            # a ridge problem: its exact solution, as Ridge computes it
+            W = _ridge_solution(A, B, l2, gram=use_gram, xp=xp)
+            gap = _gap(W, A, B, y2, 0.0, l2, float(n), positive=False, gram=use_gram, kind="B", xp=xp)
+            n_iter = 1
+        else:
+            W, gap, n_iter = enet_fista(W, A, B, y2, n, l1, l2, gram=use_gram, positive=bool(self.positive),
+                                        max_iter=max_iter, tol=tol, xp=xp)
         single = k == 1  # as scikit-learn, y of shape (n_samples, 1) also gives coef_ (n_features,)
         coef = W.T
         self.intercept_ = _intercept(coef, X_offset, y_offset, single=False, xp=xp, dtype=dtype,
                                      device=device)
         if y.ndim == 1:
-            self.intercept_ = float(self.intercept_[0])
+            self.intercept_ = np.float64(float(self.intercept_[0]))
         self.coef_ = coef[0, :] if single else coef
         self.n_iter_ = n_iter if single else [n_iter] * k
         self.dual_gap_ = float(gap[0]) if single else gap
         return self
+
+    @property
+    def sparse_coef_(self) -> Any:
+        """``coef_`` as a SciPy CSR matrix of shape (1, n_features) or (n_targets, n_features), on the host."""
+        import scipy.sparse
+
+        coef = np.asarray(to_backend(self.coef_, "numpy"))
+        return scipy.sparse.csr_matrix(coef[None, :] if coef.ndim == 1 else coef)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

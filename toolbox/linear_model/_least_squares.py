@@ -13,9 +13,10 @@ from ._base import (
     SPARSE_GRAM_MAX_FEATURES,
     LinearModel,
     _as_target_matrix,
+    _gram_normal_equations,
     _intercept,
     _normal_equations,
-    _reject_positive,
+    _positive_solve,
     _sparse_cg,
     _sparse_normal_equations,
     _validate_fit,
@@ -60,8 +61,8 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
     n_jobs : int, default=None
         Accepted for compatibility; parallelism comes from the backend's BLAS.
     positive : bool, default=False
-        Non-negative least squares is not implemented: ``positive=True`` raises
-        ``NotImplementedError``.
+        Constrain the coefficients to be non-negative (non-negative least squares, solved
+        exactly on the normal equations; dense ``X`` only, as in scikit-learn).
 
     Attributes
     ----------
@@ -71,10 +72,12 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
     intercept_ : float or array of shape (n_targets,)
         A Python float when ``y`` was 1-D (as scikit-learn), else an array like ``coef_``.
     rank_ : int
-        Numerical rank of the (centered, weighted) ``X``.
+        Numerical rank of the (centered, weighted) ``X``. Not set with ``positive=True``
+        (as scikit-learn).
     singular_ : array of shape (min(n_samples, n_features),)
         Singular values of the centered ``X``, largest first, computed as square roots of
         the Gram matrix's eigenvalues (so values below ``sqrt(eps) * max`` are inexact).
+        Not set with ``positive=True``.
     n_features_in_ : int
     feature_names_in_ : ndarray of str, shape (n_features_in_,)
         Only when fitted on a DataFrame with string column names.
@@ -89,6 +92,11 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
     ``sqrt(size * eps)`` times the largest), and ``IllConditionedWarning`` is not issued.
     Squaring the condition number makes this less accurate than scikit-learn's SVD-based
     ``lstsq`` when ``X`` is nearly (but not exactly) singular.
+
+    With ``positive=True`` the ``(d, d)`` normal equations (built the same way, on the data's
+    device) are solved on the host by the Lawson-Hanson active-set method (SciPy's ``nnls``
+    on a square root of ``X.T X``), which is exact: scikit-learn runs the same algorithm on
+    ``X`` itself.
     """
 
     _accepts_sparse = True
@@ -114,10 +122,27 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
         -------
         self
         """
-        _reject_positive(self)
+        positive = bool(self.positive)
+        if positive and sp.is_sparse(X):
+            raise TypeError(
+                "Sparse data was passed for X, but dense data is required. Use '.toarray()' to convert to a "
+                "dense array: LinearRegression(positive=True) needs dense X, as in scikit-learn (Ridge("
+                "positive=True) takes sparse X)."
+            )
         v = _validate_fit(self, X, y, sample_weight, regressor=True, accept_sparse=True)
         xp, dtype, device = v.xp, v.X.dtype, v.compute.device
         y = _as_target_matrix(v.y, dtype, xp=xp)
+        if positive:
+            ne = _gram_normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
+            coef = _positive_solve(ne, y, v.sample_weight, 0.0, solver="nnls", tol=float(self.tol), max_iter=None,
+                                   compute=v.compute, dtype=dtype)
+            coef = coef[0, :] if y.ndim == 1 else coef
+            self.intercept_ = _intercept(coef, ne.X_offset, ne.y_offset, single=y.ndim == 1, xp=xp, dtype=dtype,
+                                         device=device)
+            self.coef_ = coef
+            for name in ("rank_", "singular_"):  # a refit must not keep the unconstrained fit's
+                self.__dict__.pop(name, None)
+            return self
         if sp.is_sparse(v.X) and v.X.shape[1] > SPARSE_GRAM_MAX_FEATURES:
             coef, X_offset, y_offset, _ = _sparse_cg(v.X, y, v.sample_weight, 0.0, fit_intercept=self.fit_intercept,
                                                      tol=float(self.tol), max_iter=None, xp=xp)
@@ -154,5 +179,5 @@ class LinearRegression(LinearModel, RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = not self.positive
         return tags

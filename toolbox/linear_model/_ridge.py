@@ -14,10 +14,13 @@ from ._base import (
     SPARSE_GRAM_MAX_FEATURES,
     LinearModel,
     _as_target_matrix,
+    _check_int,
     _check_option,
     _check_real,
+    _gram_normal_equations,
     _intercept,
     _normal_equations,
+    _positive_solve,
     _reject_positive,
     _sparse_cg,
     _sparse_normal_equations,
@@ -44,13 +47,17 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
     fit_intercept : bool, default=True
     copy_X : bool, default=True
         Accepted for compatibility; toolbox never modifies ``X``.
-    max_iter, tol : accepted for compatibility
-        Every solver computes the exact solution (below), so they have no effect.
+    max_iter, tol : int or None, float
+        Used by ``solver='lbfgs'`` (``positive=True``) only, as L-BFGS-B's iteration limit and
+        tolerance; every other solver computes the exact solution (below).
     solver : {'auto', 'svd', 'cholesky', 'lsqr', 'sparse_cg', 'sag', 'saga', 'lbfgs'}, default='auto'
-        Accepted for compatibility; all give the same (exact) solution through the Gram
-        matrix and Cholesky. ``'lbfgs'`` requires ``positive=True``, as in scikit-learn.
+        Accepted for compatibility; without ``positive`` all give the same (exact) solution
+        through the Gram matrix and Cholesky. ``'lbfgs'`` requires ``positive=True``, and
+        ``positive=True`` requires ``'auto'`` or ``'lbfgs'``, as in scikit-learn.
     positive : bool, default=False
-        ``positive=True`` raises ``NotImplementedError``.
+        Constrain the coefficients to be non-negative. ``solver='auto'`` solves the problem
+        exactly (active set); ``solver='lbfgs'`` runs L-BFGS-B with bounds as scikit-learn
+        does (``tol``, ``max_iter``; ``ConvergenceWarning`` when it stops early).
     random_state : accepted for compatibility.
 
     Attributes
@@ -60,9 +67,10 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
     intercept_ : float or array of shape (n_targets,)
         A Python float when ``y`` was 1-D (as scikit-learn), else an array.
     n_iter_ : None
-        No iterative solver is used.
+        No iterative solver is used (also with ``solver='lbfgs'``, as scikit-learn).
     solver_ : str
-        ``"cholesky"``.
+        ``"cholesky"``; with ``positive=True``, ``"nnls"`` (the exact active-set solver used for
+        ``solver='auto'``) or ``"lbfgs"``.
     n_features_in_ : int
     feature_names_in_ : ndarray of str, shape (n_features_in_,)
 
@@ -74,6 +82,12 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
     A singular system (``alpha=0`` with rank-deficient ``X``) gives the minimum-norm
     solution with an ``IllConditionedWarning``. Per-target ``alpha`` uses one
     eigendecomposition for all targets.
+
+    With ``positive=True`` the ``(d, d)`` normal equations (also for wide or sparse ``X``:
+    built on the data's device) go to the host once; ``solver='auto'`` solves them exactly by
+    the Lawson-Hanson active-set method (SciPy's ``nnls`` on the Cholesky factor of
+    ``X.T X + alpha I``), ``solver='lbfgs'`` by L-BFGS-B on the same objective as
+    scikit-learn's.
     """
 
     _accepts_sparse = True
@@ -90,11 +104,19 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
         self.positive = positive
         self.random_state = random_state
 
-    def _check_params(self, n_targets: int) -> Any:
+    def _check_params(self, n_targets: int, *, positive_supported: bool = False) -> Any:
         _check_option(self.solver, "solver", _SOLVERS, estimator=self)
-        _reject_positive(self)
-        if self.solver == "lbfgs":
-            raise ValueError("Ridge: 'lbfgs' solver can be used only when positive=True.")
+        if not positive_supported:
+            _reject_positive(self)
+        if self.solver == "lbfgs" and not self.positive:
+            raise ValueError("'lbfgs' solver can be used only when positive=True. Please use another solver.")
+        if self.positive and self.solver not in ("auto", "lbfgs"):
+            raise ValueError(
+                f"solver='{self.solver}' does not support positive fitting. Please set the solver to 'auto' or "
+                "'lbfgs', or set `positive=False`"
+            )
+        if self.max_iter is not None:
+            _check_int(self.max_iter, "max_iter", estimator=self, low=1)
         _check_real(self.tol, "tol", estimator=self, low=0.0)
         if isinstance(self.alpha, numbers.Real) and not isinstance(self.alpha, bool):
             return _check_real(self.alpha, "alpha", estimator=self, low=0.0)
@@ -104,8 +126,8 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
             return _check_real(float(alpha[0]), "alpha", estimator=self, low=0.0)
         if alpha.size != n_targets:
             raise ValueError(
-                f"Ridge: alpha has {alpha.size} values but y has {n_targets} target(s); give one "
-                "alpha or one per target."
+                f"Number of targets and number of penalties do not correspond: {alpha.size} != {n_targets}. "
+                "Ridge takes one alpha, or one per target (column of y)."
             )
         if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
             raise ValueError(f"Ridge: every alpha must be a finite number >= 0, got {alpha.tolist()}.")
@@ -127,7 +149,9 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
         v = _validate_fit(self, X, y, sample_weight, regressor=True, accept_sparse=True)
         xp, dtype, device = v.xp, v.X.dtype, v.compute.device
         y = _as_target_matrix(v.y, dtype, xp=xp)
-        alpha = self._check_params(1 if y.ndim == 1 else int(y.shape[1]))
+        alpha = self._check_params(1 if y.ndim == 1 else int(y.shape[1]), positive_supported=True)
+        if self.positive:
+            return self._fit_positive(v, y, alpha)
         if sp.is_sparse(v.X) and v.X.shape[1] > SPARSE_GRAM_MAX_FEATURES:
             coef, X_offset, y_offset, n_iter = _sparse_cg(v.X, y, v.sample_weight, alpha,
                                                           fit_intercept=self.fit_intercept, tol=float(self.tol),
@@ -159,6 +183,28 @@ class Ridge(LinearModel, RegressorMixin, BaseEstimator):
         self.coef_ = coef[0, :] if coef.ndim == 2 and coef.shape[0] == 1 else coef
         self.n_iter_ = None
         self.solver_ = "cholesky"
+        return self
+
+    def _fit_positive(self, v: Any, y: Any, alpha: Any) -> Ridge:
+        """``positive=True``: the ``(d, d)`` normal equations, solved with ``w >= 0`` (see Notes)."""
+        xp, dtype, device = v.xp, v.X.dtype, v.compute.device
+        d = int(v.X.shape[1])
+        if sp.is_sparse(v.X) and d > SPARSE_GRAM_MAX_FEATURES:
+            raise ValueError(
+                f"Ridge(positive=True) on sparse X solves the (n_features, n_features) normal equations, so it "
+                f"takes at most {SPARSE_GRAM_MAX_FEATURES} features; X has {d}. Select features first, or fit "
+                "with positive=False."
+            )
+        ne = _gram_normal_equations(v.X, y, v.sample_weight, fit_intercept=self.fit_intercept, xp=xp)
+        solver = "lbfgs" if self.solver == "lbfgs" else "nnls"
+        coef = _positive_solve(ne, y, v.sample_weight, alpha, solver=solver, tol=float(self.tol),
+                               max_iter=self.max_iter, compute=v.compute, dtype=dtype)
+        coef = coef[0, :] if y.ndim == 1 else coef
+        self.intercept_ = _intercept(coef, ne.X_offset, ne.y_offset, single=y.ndim == 1, xp=xp, dtype=dtype,
+                                     device=device)
+        self.coef_ = coef[0, :] if coef.ndim == 2 and coef.shape[0] == 1 else coef
+        self.n_iter_ = None
+        self.solver_ = solver
         return self
 
     def __sklearn_tags__(self) -> Any:
