@@ -421,9 +421,8 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
     fill_value : number, default=None
         The value for ``strategy='constant'`` (None means 0).
     copy : bool, default=True
-        ``False`` imputes in place where scikit-learn does: a NumPy floating
-        array, or a SciPy CSC matrix of floats, when no feature is dropped
-        (the result is then ``X`` itself). Every other input is copied.
+        Accepted for compatibility; toolbox never modifies its input
+        (``copy=False`` returns a new array too).
     add_indicator : bool, default=False
         Append :class:`MissingIndicator` columns (as 0/1 in X's dtype).
     keep_empty_features : bool, default=False
@@ -622,26 +621,13 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
             stacklevel=4,
         )
 
-    def _in_place(self, Xa: Any, original: Any) -> bool:
-        """Whether ``copy=False`` imputes ``original`` itself (scikit-learn's cases: NumPy float arrays,
-        SciPy CSC of floats; never when features are dropped)."""
-        if self.copy or self._valid is not None or Xa is not original:
-            return False
-        if isinstance(original, np.ndarray):
-            return bool(original.flags.writeable)
-        return sp.sparse_kind(original) == "scipy" and original.format == "csc" and original.data.flags.writeable
-
     def _impute_sparse(self, v: Any, original: Any, mask: Any = None) -> Any:
         xp, Xa = v.xp, v.X
         (stats,) = self._fitted(v.compute, "statistics_", dtype=Xa.dtype)
         vals = sp.stored_values(Xa)
         miss = _missing_mask(vals, self.missing_values, xp=xp)
         cols = sp._col_index(Xa)
-        if self._in_place(Xa, original):
-            vals[miss] = stats[cols[miss]]
-            out = Xa
-        else:
-            out = sp.with_values(Xa, xp.where(miss, xp.take(stats, cols, axis=0), vals))
+        out = sp.with_values(Xa, xp.where(miss, xp.take(stats, cols, axis=0), vals))
         if self._valid is not None:
             self._warn_skipped()
             out = sp.select_columns(out, self._valid)
@@ -653,14 +639,10 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
             out = sp.hstack([out, ind])
         return self._output(sp.restore_format(out, original), v.origin)
 
-    def _impute(self, v: Any, mask: Any, original: Any) -> Any:
+    def _impute(self, v: Any, mask: Any) -> Any:
         xp, Xa = v.xp, v.X
         (stats,) = self._fitted(v.compute, "statistics_", dtype=Xa.dtype)
-        if self._in_place(Xa, original):
-            np.copyto(Xa, stats[None, :], where=mask)
-            out = Xa
-        else:
-            out = xp.where(mask, stats[None, :], Xa)
+        out = xp.where(mask, stats[None, :], Xa)
         if self._valid is not None:
             self._warn_skipped()
             out = xp.take(out, xp.asarray(self._valid, device=v.compute.device), axis=1)
@@ -674,7 +656,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         v, mask = self._fit(X)
         if sp.is_sparse(v.X):
             return self._impute_sparse(v, X, mask)
-        return self._impute(v, mask, X)
+        return self._impute(v, mask)
 
     def transform(self, X: Any) -> Any:
         """Impute ``X`` (n_samples, n_features), dense or sparse (sparse stays sparse).
@@ -692,7 +674,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
         v = _validate(self, X, reset=False)
         if sp.is_sparse(v.X):
             return self._impute_sparse(v, X)
-        return self._impute(v, _missing_mask(v.X, self.missing_values, xp=v.xp), X)
+        return self._impute(v, _missing_mask(v.X, self.missing_values, xp=v.xp))
 
     def inverse_transform(self, X: Any) -> Any:
         """Put ``missing_values`` back where the indicator columns say (needs ``add_indicator=True``).
