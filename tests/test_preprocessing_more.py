@@ -302,6 +302,137 @@ def test_onehot_bad_input():
         enc.transform(scipy.sparse.csr_matrix(X))
 
 
+def _dense(out):
+    if hasattr(out, "toarray"):
+        return out.toarray()
+    return np.asarray(out.to_dense().cpu()) if hasattr(out, "to_dense") else out
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"min_frequency": 5}, {"min_frequency": 0.2}, {"max_categories": 3}, {"max_categories": 3, "drop": "first"},
+     {"min_frequency": 4, "drop": "if_binary", "handle_unknown": "infrequent_if_exist"},
+     {"max_categories": 2, "handle_unknown": "ignore"}],
+)
+def test_onehot_infrequent_matches_sklearn(xp, params):
+    rng = np.random.default_rng(5)
+    X = rng.choice([0.0, 1.0, 2.0, 3.0, 5.0, np.nan], size=(80, 3), p=[0.4, 0.2, 0.15, 0.1, 0.05, 0.1])
+    X[:, 2] = rng.integers(0, 4, 80)
+    ref = skp.OneHotEncoder(sparse_output=False, **params).fit(X)
+    enc = OneHotEncoder(sparse_output=False, **params).fit(xp.asarray(X))
+    out = enc.transform(xp.asarray(X))
+    _same_library(out, xp.asarray(X))
+    np.testing.assert_array_equal(xp.to_numpy(out), ref.transform(X))
+    assert list(enc.get_feature_names_out()) == list(ref.get_feature_names_out())
+    for got, want in zip(enc.infrequent_categories_, ref.infrequent_categories_):
+        assert (got is None) == (want is None)
+        if want is not None:
+            np.testing.assert_array_equal(xp.to_numpy(got), want)
+    assert [None if v is None else int(v) for v in (enc.drop_idx_ if enc.drop_idx_ is not None else [])] == \
+        [None if v is None else int(v) for v in (ref.drop_idx_ if ref.drop_idx_ is not None else [])]
+    X_new = X[:10].copy()
+    X_new[0, 0], X_new[3, 2] = 7.0, 9.0  # unknown values
+    if params.get("handle_unknown", "error") == "error":
+        with pytest.raises(ValueError, match=r"Found unknown categories \[7.0\] in column 0 during transform"):
+            enc.transform(xp.asarray(X_new))
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        got, want = enc.transform(xp.asarray(X_new)), ref.transform(X_new)
+    np.testing.assert_array_equal(xp.to_numpy(got), want)
+    back = enc.inverse_transform(got)  # the infrequent group: 'infrequent_sklearn' (a NumPy object array)
+    want_back = ref.inverse_transform(want)
+    if framework_of(back) is not framework_of(np.zeros(1)):  # unknown numeric categories: NaN off NumPy
+        want_back = np.where(np.equal(want_back, None), np.nan, want_back).astype(float)
+    np.testing.assert_array_equal(np.asarray(xp.to_numpy(back) if framework_of(back) is not None else back,
+                                             dtype=object).astype(str), want_back.astype(str))
+
+
+def test_onehot_infrequent_strings_and_drop_errors():
+    X = np.array([["a"] * 5 + ["b"] * 20 + ["c"] * 10 + ["d"] * 3], dtype=object).T
+    for kw in ({"max_categories": 3}, {"min_frequency": 6}, {"min_frequency": 0.16}):
+        ref = skp.OneHotEncoder(handle_unknown="infrequent_if_exist", **kw).fit(X)
+        enc = OneHotEncoder(handle_unknown="infrequent_if_exist", **kw).fit(X)
+        test = np.array([["b"], ["a"], ["c"], ["d"], ["e"]], dtype=object)
+        np.testing.assert_array_equal(enc.transform(test).toarray(), ref.transform(test).toarray())
+        np.testing.assert_array_equal(enc.infrequent_categories_[0], ["a", "d"])
+        assert list(enc.get_feature_names_out()) == ["x0_b", "x0_c", "x0_infrequent_sklearn"]
+        np.testing.assert_array_equal(enc.inverse_transform(enc.transform(test)),
+                                      [["b"], ["infrequent_sklearn"], ["c"], ["infrequent_sklearn"],
+                                       ["infrequent_sklearn"]])
+    with pytest.raises(ValueError, match="Unable to drop category 'a' from feature 0 because it is infrequent"):
+        OneHotEncoder(max_categories=2, drop=["a"]).fit(X)
+    enc = OneHotEncoder(max_categories=2, drop=["b"], sparse_output=False).fit(X)
+    assert enc.categories_[0][enc.drop_idx_[0]] == "b"
+    np.testing.assert_array_equal(enc.transform(np.array([["b"], ["c"]], dtype=object)), [[0], [1]])
+    with pytest.raises(AttributeError):
+        _ = OneHotEncoder().fit(X).infrequent_categories_
+
+
+def test_onehot_missing_values_are_categories():
+    pd = pytest.importorskip("pandas")
+    X = np.array([["b", 1.0], [None, np.nan], ["a", 2.0], [np.nan, np.nan], ["a", 1.0]], dtype=object)
+    ref = skp.OneHotEncoder(sparse_output=False).fit(X)
+    enc = OneHotEncoder(sparse_output=False).fit(X)
+    assert enc.categories_[0][:2].tolist() == ["a", "b"] and enc.categories_[0][2] is None
+    assert np.isnan(enc.categories_[0][3])
+    np.testing.assert_array_equal(enc.transform(X), ref.transform(X))
+    assert list(enc.get_feature_names_out()) == list(ref.get_feature_names_out())
+    back = enc.inverse_transform(enc.transform(X))
+    assert back[1, 0] is None and np.isnan(back[3, 0]) and back[0, 0] == "b"
+    Xf = np.array([[1.0], [np.nan], [3.0], [np.nan]])
+    np.testing.assert_array_equal(OneHotEncoder().fit(Xf).transform(Xf).toarray(),
+                                  skp.OneHotEncoder().fit(Xf).transform(Xf).toarray())
+    df = pd.DataFrame({"c": pd.Series(["c", "a", pd.NA, "b"], dtype="category"), "n": [3.0, np.nan, 0.0, 3.0]})
+    ref = skp.OneHotEncoder(sparse_output=False).fit(df)
+    enc = OneHotEncoder(sparse_output=False).fit(df)
+    np.testing.assert_array_equal(enc.transform(df), ref.transform(df))
+    assert list(enc.get_feature_names_out()) == list(ref.get_feature_names_out())
+    assert list(enc.get_feature_names_out()) == ["c_a", "c_b", "c_c", "c_nan", "n_0.0", "n_3.0", "n_nan"]
+    enc = OneHotEncoder(drop=["b", np.nan]).fit(X)
+    np.testing.assert_array_equal(enc.transform(X).toarray(), skp.OneHotEncoder(drop=["b", np.nan]).fit(X)
+                                  .transform(X).toarray())
+
+
+def test_onehot_drop_with_unknown_warns_and_inverts():
+    X = [["a", 0], ["b", 2], ["b", 1]]
+    for drop in ("first", "if_binary"):
+        for hu, what in (("ignore", "all zeros"), ("infrequent_if_exist", "the infrequent category."),
+                         ("warn", "the infrequent category.")):
+            enc = OneHotEncoder(drop=drop, sparse_output=False, handle_unknown=hu).fit(X)
+            ref = skp.OneHotEncoder(drop=drop, sparse_output=False, handle_unknown=hu).fit(X)
+            with pytest.warns(UserWarning, match=r"Found unknown categories in columns \[0, 1\] during transform. "
+                                                 f"These unknown categories will be encoded as {what}"):
+                out = enc.transform([["c", 3]])
+            np.testing.assert_array_equal(out, np.zeros((1, out.shape[1])))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                want = ref.inverse_transform(ref.transform([["c", 3]]))
+            np.testing.assert_array_equal(enc.inverse_transform(out), want)
+    enc = OneHotEncoder(handle_unknown="ignore").fit(X)
+    back = enc.inverse_transform(enc.transform([["c", 0]]))
+    assert back.dtype == object and back[0, 0] is None and back[0, 1] == 0
+
+
+def test_onehot_string_categories_and_errors():
+    X = np.array([["b"], ["a"]], dtype="S")
+    enc = OneHotEncoder(categories=[np.array(["b", "a"], dtype="U")], sparse_output=False).fit(X)
+    np.testing.assert_array_equal(enc.transform(np.array([["a"], ["b"]], dtype="S")), [[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match="the predefined categories have type 'bytes' which is incompatible"):
+        OneHotEncoder(categories=[np.array(["b", "a"], dtype="S")]).fit(np.array([["b"], ["a"]], dtype="U"))
+    with pytest.raises(ValueError, match="the predefined categories contain duplicate elements"):
+        OneHotEncoder(categories=[["a", "b", "a"]]).fit(np.array([["a"], ["b"]], dtype=object))
+    X = [["abc", 2, 55], ["def", 1, 55], ["abc", 3, 55]]
+    enc = OneHotEncoder(categories=[["abc", "def"], [1, 2], [54, 55, 56]], handle_unknown="ignore").fit(X)
+    back = enc.inverse_transform(enc.transform(X))
+    expected = np.array(X, dtype=object)
+    expected[2, 1] = None
+    np.testing.assert_array_equal(back, expected)
+    with pytest.raises(ValueError, match="Pandas output does not support sparse data"):
+        pytest.importorskip("pandas")
+        OneHotEncoder().set_output(transform="pandas").fit_transform(np.array([[1], [2]]))
+
+
 # --------------------------------------------------------------------------- #
 # LabelEncoder
 # --------------------------------------------------------------------------- #
