@@ -553,6 +553,39 @@ def test_onehot_sparse_output_unknown_and_memory():
     assert big.shape == (200_000, 50_000) and big.nnz == 200_000
 
 
+def test_onehot_sparse_by_default_in_the_input_backends_format():
+    """sparse_output defaults to True, as scikit-learn: SciPy CSR for NumPy / list / pandas input (int32
+    indices, csr_array under sparse_interface='sparray'), torch CSR for torch, dense on the device elsewhere."""
+    import sklearn
+
+    X = np.array([[3, 2, 1], [0, 1, 1], [3, 0, 1]])
+    expected = skp.OneHotEncoder().fit_transform(X)
+    assert tp.OneHotEncoder().get_params()["sparse_output"] is True
+    for data in (X, X.tolist(), X.astype(object)):
+        out = tp.OneHotEncoder().fit_transform(data)
+        assert type(out) is type(expected) and out.format == "csr"
+        assert out.indices.dtype == np.int32 and out.indptr.dtype == np.int32
+        np.testing.assert_array_equal(out.toarray(), expected.toarray())
+    with sklearn.config_context(sparse_interface="sparray"):
+        out = tp.OneHotEncoder().fit_transform(X)
+        assert type(out) is type(skp.OneHotEncoder().fit_transform(X)) is ss.csr_array
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"a": ["x", "y", None], "b": [1.0, np.nan, 1.0]})
+    out = tp.OneHotEncoder().fit_transform(df)
+    assert ss.issparse(out)
+    np.testing.assert_array_equal(out.toarray(), skp.OneHotEncoder().fit_transform(df).toarray())
+    np.testing.assert_array_equal(tp.OneHotEncoder().fit(df).inverse_transform(out).astype(str),
+                                  skp.OneHotEncoder().fit(df).inverse_transform(out).astype(str))
+    torch = pytest.importorskip("torch")
+    out = tp.OneHotEncoder(min_frequency=2).fit_transform(torch.as_tensor(X))
+    assert out.layout == torch.sparse_csr
+    np.testing.assert_array_equal(dense(out), skp.OneHotEncoder(min_frequency=2).fit_transform(X).toarray())
+    jnp = pytest.importorskip("jax.numpy")
+    out = tp.OneHotEncoder().fit_transform(jnp.asarray(X))
+    assert type(out).__module__.startswith("jax") and not ss.issparse(out)  # no JAX sparse path: dense there
+    np.testing.assert_array_equal(np.asarray(out), expected.toarray())
+
+
 # --------------------------------------------------------------------------- #
 # metrics: multilabel indicators, dense or sparse, as scikit-learn accepts them
 # --------------------------------------------------------------------------- #
