@@ -604,15 +604,165 @@ def test_bad_input_messages(xp):
         LinearRegression().fit(Xb, yb).predict(xp.asarray(X[:, :3]))
 
 
-def test_not_implemented_options_are_named():
+# --------------------------------------------------------------------------- #
+# LogisticRegression: L1 and elastic-net penalties (saga, liblinear)
+# --------------------------------------------------------------------------- #
+
+
+def _ref_l1(**kw):
+    # scikit-learn's saga / liblinear run to a tight tol: the optimum of the same objective
+    kw = {"tol": 1e-12, "max_iter": 100_000, **kw}
+    return sk.LogisticRegression(**kw)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+@pytest.mark.parametrize("data", ["binary", "multinomial"])
+def test_logistic_l1_enet_matches_sklearn(xp, data, l1_ratio):
     X, y = iris()
-    with pytest.raises(NotImplementedError, match=r"l1_ratio=0.5"):
-        LogisticRegression(l1_ratio=0.5).fit(X, y)
-    with pytest.raises(NotImplementedError, match=r"penalty='l1'"), warnings.catch_warnings():
+    if data == "binary":
+        X, y = X[y > 0], y[y > 0]  # two overlapping classes
+    C = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = _ref_l1(C=C, l1_ratio=l1_ratio, solver="saga").fit(X, y)
+    Xb = xp.asarray(X)
+    tol = 1e-10 if xp.float64 else 1e-5
+    est = LogisticRegression(C=C, l1_ratio=l1_ratio, solver="saga", tol=tol, max_iter=200).fit(Xb, xp.asarray(y))
+    rtol = _rtol_solver(xp, 1e-6)
+    assert tuple(est.coef_.shape) == ref.coef_.shape
+    _close(xp, est.coef_, ref.coef_, rtol)
+    _close(xp, est.intercept_, ref.intercept_, rtol)
+    _close(xp, est.predict_proba(Xb), ref.predict_proba(X), rtol)
+    if xp.float64:  # the same exact zeros (the support)
+        np.testing.assert_array_equal(xp.to_numpy(est.coef_) == 0, ref.coef_ == 0)
+    assert (ref.coef_ == 0).any()
+    assert int(est.n_iter_[0]) < 50  # proximal Newton: a handful of iterations
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_logistic_liblinear_l1_matches_sklearn(fit_intercept):
+    X, y = breast_cancer()
+    for C, s in ((0.05, 1.0), (0.5, 3.0)):
+        kw = dict(C=C, l1_ratio=1, solver="liblinear", intercept_scaling=s, fit_intercept=fit_intercept)
+        ref = _ref_l1(**kw).fit(X, y)
+        est = LogisticRegression(tol=1e-10, **kw).fit(X, y)
+        _close_np(est.coef_, ref.coef_, 1e-5)
+        _close_np(est.intercept_ + 1e-300, ref.intercept_ + 1e-300, 1e-5)
+        np.testing.assert_array_equal(est.coef_ == 0, ref.coef_ == 0)
+    # liblinear fits in float64, as scikit-learn (its coef_ is float64 for float32 X)
+    assert LogisticRegression(solver="liblinear").fit(X.astype(np.float32), y).coef_.dtype == np.float64
+    # the L2 penalty with dual=True: the same optimum as the primal problem
+    dual = LogisticRegression(solver="liblinear", dual=True, tol=1e-10).fit(X, y)
+    _close_np(dual.coef_, _ref_l1(solver="liblinear").fit(X, y).coef_, 1e-5)
+
+
+def test_logistic_l1_sparse_and_weights():
+    import scipy.sparse
+
+    X, y = wine()
+    w = np.random.default_rng(0).uniform(0.2, 2.0, size=y.shape[0])
+    kw = dict(C=0.2, l1_ratio=0.7, solver="saga")
+    dense = LogisticRegression(tol=1e-10, **kw).fit(X, y, sample_weight=w)
+    sparse = LogisticRegression(tol=1e-10, **kw).fit(scipy.sparse.csr_matrix(X), y, sample_weight=w)
+    _close_np(sparse.coef_, dense.coef_, 1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = _ref_l1(**kw).fit(X, y, sample_weight=w)
+    _close_np(dense.coef_, ref.coef_, 1e-6)
+    # class weights are sample weights
+    Xb, yb = X[y < 2], y[y < 2]
+    cw = LogisticRegression(l1_ratio=1, solver="liblinear", class_weight={0: 1, 1: 2}, tol=1e-12).fit(Xb, yb)
+    sw = LogisticRegression(l1_ratio=1, solver="liblinear", tol=1e-12).fit(Xb, yb, sample_weight=yb + 1.0)
+    _close_np(cw.coef_, sw.coef_, 1e-10)
+
+
+def test_logistic_l1_gradient_fallback(monkeypatch):
+    # Too many parameters for a dense Hessian: accelerated proximal gradient, the same optimum
+    from toolbox.linear_model import _logistic_loss
+
+    X, y = breast_cancer()
+    kw = dict(C=0.5, l1_ratio=1, solver="saga", tol=1e-8, max_iter=100_000)
+    newton = LogisticRegression(**kw).fit(X, y)
+    monkeypatch.setattr(_logistic_loss, "NEWTON_MAX_PARAMS", 0)
+    fista = LogisticRegression(**kw).fit(X, y)
+    _close_np(fista.coef_, newton.coef_, 1e-4)
+    with pytest.warns(ConvergenceWarning, match="The max_iter was reached"):
+        LogisticRegression(C=0.5, l1_ratio=1, solver="saga", max_iter=3).fit(X, y)
+
+
+def test_logistic_penalty_options_as_sklearn():
+    X, y = iris()
+    Xb, yb = X[y > 0], y[y > 0]
+    for solver in ("lbfgs", "newton-cg", "newton-cholesky", "sag"):
+        with pytest.raises(ValueError, match=f"Solver {solver} supports only 'l2' or None penalties, got l1"):
+            LogisticRegression(solver=solver, l1_ratio=1).fit(X, y)
+        with pytest.raises(ValueError, match=f"Solver {solver} supports only dual=False, got dual=True"):
+            LogisticRegression(solver=solver, dual=True).fit(X, y)
+    with pytest.raises(ValueError, match="Only 'saga' solver supports elasticnet penalty, got solver=liblinear"):
+        LogisticRegression(solver="liblinear", l1_ratio=0.5).fit(Xb, yb)
+    with pytest.raises(ValueError, match="penalty=None is not supported for the liblinear solver"):
+        LogisticRegression(solver="liblinear", C=np.inf).fit(Xb, yb)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        LogisticRegression(penalty="l1").fit(X, y)
-    with pytest.raises(NotImplementedError, match=r"dual=True"):
-        LogisticRegression(dual=True).fit(X, y)
+        with pytest.raises(ValueError, match="l1_ratio must be specified when penalty is elasticnet"):
+            LogisticRegression(penalty="elasticnet", solver="saga", l1_ratio=None).fit(Xb, yb)
+        with pytest.warns(UserWarning, match=r"l1_ratio parameter is only used when penalty is 'elasticnet'"):
+            LogisticRegression(penalty="l1", solver="saga", l1_ratio=0.5).fit(Xb, yb)
+        with pytest.warns(UserWarning, match="Inconsistent values: penalty=l2 with l1_ratio=1.0"):
+            LogisticRegression(penalty="l2", solver="saga", l1_ratio=1.0).fit(Xb, yb)
+        with pytest.warns(UserWarning, match="Setting penalty=None will ignore the C"):
+            LogisticRegression(penalty=None, C=4).fit(Xb, yb)
+        # penalty='elasticnet' with l1_ratio=1 is penalty='l1'
+        a = LogisticRegression(penalty="elasticnet", l1_ratio=1.0, solver="saga").fit(Xb, yb)
+        b = LogisticRegression(penalty="l1", solver="saga").fit(Xb, yb)
+        np.testing.assert_array_equal(a.coef_, b.coef_)
+    with pytest.raises(ValueError, match="Unsupported set of arguments.*penalty='l1'.*dual=True"):
+        LogisticRegression(solver="liblinear", l1_ratio=1, dual=True).fit(Xb, yb)
+    with pytest.warns(FutureWarning, match="'n_jobs' has no effect since 1.8"):
+        LogisticRegression(n_jobs=1).fit(Xb, yb)
+    with pytest.raises(ValueError, match="maximum value > 1e30 results in a frozen fit"):
+        LogisticRegression(solver="liblinear").fit(np.array([[0.0], [1e100]]), [0, 1])
+
+
+def test_logistic_large_sparse_indices():
+    import scipy.sparse
+
+    X = scipy.sparse.random(20, 10, density=0.5, format="csr", random_state=0)
+    X.indices, X.indptr = X.indices.astype(np.int64), X.indptr.astype(np.int64)
+    y = np.arange(20) % 2
+    for solver in ("liblinear", "sag", "saga"):
+        with pytest.raises(ValueError, match="Only sparse matrices with 32-bit integer indices"):
+            LogisticRegression(solver=solver).fit(X, y)
+    LogisticRegression(solver="lbfgs").fit(X, y)
+
+
+def test_logistic_sparsify_densify():
+    import scipy.sparse
+
+    X, y = wine()
+    est = LogisticRegression(C=0.1, l1_ratio=1, solver="saga").fit(X, y)
+    dense = est.decision_function(X)
+    assert est.sparsify() is est and scipy.sparse.issparse(est.coef_)
+    _close_np(est.decision_function(X), dense)
+    _close_np(est.decision_function(scipy.sparse.coo_matrix(X)), dense)
+    np.testing.assert_array_equal(est.predict(X), np.argmax(dense, axis=1))
+    assert est.densify() is est and isinstance(est.coef_, np.ndarray)
+    _close_np(est.decision_function(X), dense)
+
+
+def test_logistic_newton_cholesky_singular_resorts_to_lbfgs():
+    # as scikit-learn: a singular Hessian makes newton-cholesky resort to lbfgs (toolbox's lbfgs)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(10, 20)), np.arange(10) % 2
+    ref = LogisticRegression(solver="lbfgs", C=1e30).fit(X, y)
+    with pytest.warns(IllConditionedWarning, match="It will now resort to lbfgs instead"):
+        nc = LogisticRegression(solver="newton-cholesky", C=1e30).fit(X, y)
+    assert nc.n_iter_[0] == ref.n_iter_[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IllConditionedWarning)
+        with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
+            lim = LogisticRegression(solver="newton-cholesky", C=1e30, max_iter=int(ref.n_iter_[0]) - 1).fit(X, y)
+    assert lim.n_iter_[0] == lim.max_iter - 1
 
 
 def test_inputs_not_modified(xp):

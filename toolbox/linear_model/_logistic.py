@@ -49,6 +49,11 @@ def _class_weights(class_weight: Any, classes: Any, y_enc: Any, sw: Any, *, xp: 
     return xp.asarray(values, dtype=dtype, device=device)
 
 
+def _dense(M: Any) -> Any:
+    """A sparse matrix's dense form in its own library (NumPy for SciPy)."""
+    return M.to_dense() if sp.sparse_kind(M) == "torch" else np.asarray(M.toarray())
+
+
 def _check_32bit_indices(X: Any) -> None:
     """scikit-learn's refusal of 64-bit sparse indices for the liblinear, sag and saga solvers."""
     keys = ("row", "col") if X.format == "coo" else ("indices", "indptr") if X.format in ("csr", "csc", "bsr") else ()
@@ -324,6 +329,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         w = xp.zeros((p,), dtype=dtype, device=device)
         warm = False
         if self.warm_start and hasattr(self, "coef_") and tuple(self.coef_.shape) == (n_rows, d):
+            self.densify()
             coef, icpt = self._fitted(v.compute, "coef_", "intercept_", dtype=dtype)
             W = xp.concat([coef, icpt[:, None]], axis=1) if fi else coef
             w, warm = xp.reshape(W, (-1,)), True
@@ -358,7 +364,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     def _scores(self, X: Any) -> tuple[Any, Any]:
         check_is_fitted(self)
         v = validate_data(self, X, reset=False, accept_sparse=True)
-        coef, icpt = self._fitted(v.compute, "coef_", "intercept_", dtype=v.X.dtype)
+        if sp.is_sparse(self.coef_):  # after sparsify(): the dense rows, for this product only
+            coef = v.compute.asarray(_dense(self.coef_))
+            coef = coef if coef.dtype == v.X.dtype else v.xp.astype(coef, v.X.dtype)
+            (icpt,) = self._fitted(v.compute, "intercept_", dtype=v.X.dtype)
+        else:
+            coef, icpt = self._fitted(v.compute, "coef_", "intercept_", dtype=v.X.dtype)
         if sp.is_sparse(v.X):
             return sp.matmul(v.X, coef.T) + icpt, v
         return v.X @ coef.T + icpt, v
@@ -399,6 +410,45 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Probabilities of shape (n_samples, n_classes) (sigmoid for two classes, else softmax)."""
         Z, v = self._scores(X)
         return self._output(v.xp.exp(self._log_proba(Z, xp=v.xp)), v.origin)
+
+    def sparsify(self) -> LogisticRegression:
+        """Store ``coef_`` as a sparse matrix (``scipy.sparse.csr_matrix`` for NumPy, CSR for torch).
+
+        Worth it for L1-penalized models with many zero coefficients; ``intercept_`` stays dense.
+        Predictions are unchanged. :meth:`densify` converts back.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        if sp.is_sparse(self.coef_):
+            return self
+        kind = type(self.coef_).__module__.split(".")[0]
+        if isinstance(self.coef_, np.ndarray):
+            import scipy.sparse
+
+            self.coef_ = scipy.sparse.csr_matrix(self.coef_)
+        elif kind == "torch":
+            self.coef_ = self.coef_.to_sparse_csr()
+        else:
+            raise TypeError(
+                f"LogisticRegression.sparsify: coef_ is a {type(self.coef_).__name__} ({kind}), which has no "
+                "sparse format here; sparse coefficients are supported for NumPy (SciPy) and torch fits."
+            )
+        return self
+
+    def densify(self) -> LogisticRegression:
+        """Convert a sparse ``coef_`` (after :meth:`sparsify`) back to a dense array; else a no-op.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self)
+        if sp.is_sparse(self.coef_):
+            self.coef_ = _dense(self.coef_)
+        return self
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

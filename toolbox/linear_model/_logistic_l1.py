@@ -164,11 +164,11 @@ def _l1_qp(A: Any, b: Any, lam: Any, lam_host: np.ndarray, v: Any, *, thr: float
         quad = xp.sum(D * (A_SS @ D))
         lin = xp.sum(D * (A_SS @ vS)) - xp.sum(b_S * D)
         pts = vS[None, :] + T[:, None] * D[None, :]
-        Q = T * lin + 0.5 * T * T * quad + xp.sum(lam_S[None, :] * xp.abs(pts), axis=1)
+        # the change of the objective from vS, summed per entry (differences of totals lose it to rounding)
+        Q = T * lin + 0.5 * T * T * quad + xp.sum(lam_S[None, :] * (xp.abs(pts) - xp.abs(vS)[None, :]), axis=1)
         Q = xp.where(T <= 1.0, Q, xp.full_like(Q, xp.inf))
         k = int(xp.argmin(Q))
-        q_best, q0 = float(Q[k]), float(xp.sum(lam_S * xp.abs(vS)))
-        if not q_best < q0 - 1e-14 * max(abs(q0), abs(q_best), 1e-300) and not (k == len(S) and q_best <= q0):
+        if float(Q[k]) > 0:
             return expand(vS, S)  # no progress possible (rounding): the current point
         t = float(T[k])
         vS = vS + t * D
@@ -216,6 +216,11 @@ def prox_newton(w: Any, X: Any, Yt: Any, sw: Any, l2: Any, l1: Any, *, n_rows: i
     lam_host = _host(l1).astype(np.float64)
     eye = xp.eye(p, dtype=w.dtype, device=w.device)
     max_steps = QP_STEPS_PER_PARAM * p + 50
+    shift = None
+    if n_rows > 1 and fit_intercept and not bool(xp.any(xp.reshape(l1, (n_rows, -1))[:, -1] != 0)) \
+            and not bool(xp.any(xp.reshape(l2, (n_rows, -1))[:, -1] != 0)):
+        d1 = p // n_rows
+        shift = xp.astype(xp.arange(d1, device=w.device) == d1 - 1, w.dtype)[None, :]
     Yw = sw[None, :] * Yt
     Zt = _scores_t(w, X, **kw) if warm else xp.zeros((n_rows, n), dtype=w.dtype, device=device)
     f_arr, Zt, lse = _objective_along(0.0, Zt, Zt, w, w, Yw, sw, l2, n_rows=n_rows, xp=xp)
@@ -229,20 +234,29 @@ def prox_newton(w: Any, X: Any, Yt: Any, sw: Any, l2: Any, l1: Any, *, n_rows: i
         g, Pt = _gradient(Zt, lse, w, X, Yw, sw, l2, XT=XT, **kw)
         opt = float(subgradient_max(w, g, l1, xp=xp))
         H = _hessian_any(Pt, X, sw, l2, **kw)
-        mu = DAMPING * eps ** 0.5 * max(float(xp.sum(xp.linalg.diagonal(H))) / p, float(xp.finfo(w.dtype).tiny))
+        mu = DAMPING * eps ** 0.5 * max(float(xp.sum(xp.linalg.diagonal(H))) / p, float(xp.finfo(w.dtype).smallest_normal))
         A = H + mu * eye
         v = _l1_qp(A, A @ w - g, l1, lam_host, w, thr=0.1 * tol, max_steps=max_steps, xp=xp)
         d = v - w
-        delta = float(xp.sum(g * d) + _penalty_l1(v, l1, xp=xp)) - float(_penalty_l1(w, l1, xp=xp))
+        if shift is not None:
+            # F is invariant to adding one constant to every class's unpenalized intercept; the
+            # damped model is nearly flat along it, so rounding would move it: keep d orthogonal
+            D = xp.reshape(d, (n_rows, -1))
+            D = D - shift * xp.mean(D[:, -1])
+            d = xp.reshape(D, (-1,))
+            v = w + d
+        # the model's decrease, summed per entry (a difference of two L1 norms would lose it to rounding)
+        delta = float(xp.sum(g * d + l1 * (xp.abs(v) - xp.abs(w))))
         if opt <= tol or not delta < 0:
             if delta < 0:  # the model's step from the converged point, when it lowers F
                 Zst = _scores_t(d, X, **kw)
                 f_arr, _, _ = _objective_along(1.0, Zt, Zst, w, d, Yw, sw, l2, n_rows=n_rows, xp=xp)
-                if float(f_arr) + float(_penalty_l1(v, l1, xp=xp)) <= F:
+                if _accept(float(f_arr) + float(_penalty_l1(v, l1, xp=xp)), F, 1.0, delta, eps):
                     w = v
             if opt > tol:  # no descent left at the numerical floor
                 warnings.warn(_converge_message("proximal newton", it + 1, opt, tol,
-                                                " No descent direction is left (rounding).", solver),
+                                                " No descent direction is left (rounding): tol is below what "
+                                                "this dtype resolves here."),
                               ConvergenceWarning, stacklevel=3)
             return w, it + 1
         Zst = _scores_t(d, X, **kw)

@@ -350,12 +350,30 @@ def _hessian(Pt: Any, X: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: 
     return H
 
 
-def _newton_step(H: Any, g: Any, *, xp: Any) -> Any:
-    with warnings.catch_warnings():
+def _newton_step(H: Any, g: Any, *, xp: Any) -> tuple[Any, bool]:
+    """The Newton step ``-H^-1 g`` and whether ``H`` was singular or ill-conditioned."""
+    with warnings.catch_warnings(record=True) as caught:
         # A (nearly) singular Hessian gives a minimum-norm step; the line search and the
         # convergence check judge it, so the warning would only be noise here.
-        warnings.simplefilter("ignore", IllConditionedWarning)
-        return primitives.solve_spd(H, -g, xp=xp)
+        warnings.simplefilter("always", IllConditionedWarning)
+        step = primitives.solve_spd(H, -g, xp=xp)
+    return step, any(issubclass(c.category, IllConditionedWarning) for c in caught)
+
+
+def _singular_hessian_notice(iteration: int) -> None:
+    """With ``solver='newton-cholesky'`` and a singular Hessian, scikit-learn resorts to lbfgs.
+
+    toolbox's ``'lbfgs'`` is the same Newton solver, whose minimum-norm steps handle a singular
+    Hessian: :func:`newton` says so as scikit-learn does and continues as ``'lbfgs'``.
+    """
+    warnings.warn(
+        "The inner solver of NewtonCholeskySolver stumbled upon a singular or very ill-conditioned Hessian "
+        f"matrix at iteration {iteration}. It will now resort to lbfgs instead.\nFurther options are to use "
+        "another solver or to avoid such situation in the first place. Possible remedies are removing "
+        "collinear features of X or increasing the penalization strengths. (toolbox: its lbfgs solver is "
+        "this Newton solver with minimum-norm steps.)",
+        IllConditionedWarning, stacklevel=4,
+    )
 
 
 def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool, max_iter: int,
@@ -421,7 +439,13 @@ def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_inter
         if gmax <= tol and stride > 1:
             return w, it + 1
         H = _hessian(Pt[:, ::stride] if stride > 1 else Pt, X_h, sw_h, pen, **kw)
-        step = _newton_step(H, g, xp=xp)
+        step, singular = _newton_step(H, g, xp=xp)
+        if singular and solver == "newton-cholesky":
+            # as scikit-learn: resort to 'lbfgs' (toolbox's is this solver) from the current point, with
+            # the iterations left, counting its iterations only
+            _singular_hessian_notice(it)
+            return newton(w, X, Yt, sw, pen, n_rows=n_rows, fit_intercept=fit_intercept,
+                          max_iter=max_iter - it - 1, tol=tol, xp=xp, warm=True, report=report, solver="lbfgs")
         if gmax <= tol:
             return w + step, it + 1
         Zst, v = _step_scores(step, g, Pt, X, sw, pen, **kw)
@@ -429,7 +453,7 @@ def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_inter
         if stride > 1 and not (slope < 0 and -slope / HESSIAN_MAX_RATIO <= curvature <= -slope * HESSIAN_MAX_RATIO):
             # the subsample misrepresents the data along this step: every row from now on
             stride, X_h, sw_h = 1, X, sw
-            step = _newton_step(_hessian(Pt, X, sw, pen, **kw), g, xp=xp)
+            step, _ = _newton_step(_hessian(Pt, X, sw, pen, **kw), g, xp=xp)
             Zst, v = _step_scores(step, g, Pt, X, sw, pen, **kw)
             slope = float(v[0])
         if not slope < 0:  # not a descent direction (numerical trouble): fall back to the gradient
