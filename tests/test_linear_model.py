@@ -716,7 +716,7 @@ def test_logistic_penalty_options_as_sklearn():
         a = LogisticRegression(penalty="elasticnet", l1_ratio=1.0, solver="saga").fit(Xb, yb)
         b = LogisticRegression(penalty="l1", solver="saga").fit(Xb, yb)
         np.testing.assert_array_equal(a.coef_, b.coef_)
-    with pytest.raises(ValueError, match="Unsupported set of arguments.*penalty='l1'.*dual=True"):
+    with pytest.raises(ValueError, match=r"Unsupported set of arguments.*penalty='l1'.*dual=True"):
         LogisticRegression(solver="liblinear", l1_ratio=1, dual=True).fit(Xb, yb)
     with pytest.warns(FutureWarning, match="'n_jobs' has no effect since 1.8"):
         LogisticRegression(n_jobs=1).fit(Xb, yb)
