@@ -443,3 +443,283 @@ def test_inputs_not_modified(xp):
     tm.r2_score(Pb, Pb * 0.5)
     for a, b in zip((yb, pb, Pb), before):
         np.testing.assert_array_equal(xp.to_numpy(a), b)
+
+
+# --------------------------------------------------------------------------- #
+# ROC AUC: partial (max_fpr), one-vs-one, multilabel indicators
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_roc_auc_partial(xp, weighted):
+    y, _, score = _cancer()
+    sw = _weights(len(y), 7) if weighted else None
+    s = xp.asarray(score)
+    for max_fpr in (1e-4, 0.05, 0.3, 0.5, 0.99, 1):
+        got = tm.roc_auc_score(xp.asarray(y), s, max_fpr=max_fpr, sample_weight=None if sw is None else xp.asarray(sw))
+        assert isinstance(got, float)
+        _close(xp, got, skm.roc_auc_score(y, xp.to_numpy(s), max_fpr=max_fpr, sample_weight=sw))
+
+
+def test_roc_auc_partial_exact_and_errors():
+    # McClish's standardization: 1 for a perfect score, 0.5 on the diagonal (exactly, as scikit-learn)
+    y = np.array([0, 0, 1, 1])
+    assert tm.roc_auc_score(y, y, max_fpr=0.001) == 1
+    assert tm.roc_auc_score(y, np.array([0.1, 0, 0.1, 0.01]), max_fpr=0.3) == 0.5
+    assert tm.roc_auc_score(y, np.array([0.1, 0, 0.1, 0.01]), max_fpr=1) == skm.roc_auc_score(
+        y, np.array([0.1, 0, 0.1, 0.01]))
+    for bad in (0, -0.1, 1.1):
+        with pytest.raises(ValueError, match=r"'max_fpr' parameter of roc_auc_score must be a float in the range"):
+            tm.roc_auc_score(y, y, max_fpr=bad)
+    P = np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4]])
+    with pytest.raises(ValueError, match=r"Partial AUC computation not available in multiclass setting, 'max_fpr' "
+                                         r"must be set to `None`, received `max_fpr=0.5` instead"):
+        tm.roc_auc_score([0, 1, 2, 2], P, multi_class="ovo", max_fpr=0.5)
+
+
+@pytest.mark.parametrize("data", ["iris", "wine"])
+@pytest.mark.parametrize("average", ["macro", "weighted"])
+def test_roc_auc_ovo(xp, data, average):
+    y, _, proba = CLASSIFICATION[data]()
+    P = xp.asarray(np.round(proba, 2) / np.round(proba, 2).sum(axis=1, keepdims=True))  # ties
+    got = tm.roc_auc_score(xp.asarray(y), P, multi_class="ovo", average=average)
+    assert isinstance(got, float)
+    _close(xp, got, skm.roc_auc_score(y, xp.to_numpy(P), multi_class="ovo", average=average))
+    # a class of `labels` absent from y_true: the pairs of present classes only (Hand & Till)
+    keep = y != 1
+    names = np.array(["a", "b", "c"])
+    _close(xp, tm.roc_auc_score(names[y[keep]], xp.xp.take(P, xp.asarray(np.flatnonzero(keep)), axis=0), multi_class="ovo",
+                                labels=["a", "b", "c"], average=average),
+           skm.roc_auc_score(names[y[keep]], xp.to_numpy(P)[keep], multi_class="ovo", labels=["a", "b", "c"],
+                             average=average))
+
+
+def test_roc_auc_ovo_errors():
+    rng = np.random.default_rng(404)
+    y = rng.integers(0, 3, 20)
+    P = rng.random((20, 3))
+    P /= P.sum(axis=1, keepdims=True)
+    cases = [
+        (r"average must be one of \('macro', 'weighted', None\) for multiclass problems",
+         {"average": "samples", "multi_class": "ovo"}),
+        (r"average must be one of \('micro', 'macro', 'weighted', None\) for multiclass problems",
+         {"average": "samples", "multi_class": "ovr"}),
+        (r"sample_weight is not supported for multiclass one-vs-one ROC AUC, 'sample_weight' must be None",
+         {"multi_class": "ovo", "sample_weight": []}),
+        (r"multi_class must be in \('ovo', 'ovr'\)", {}),
+    ]
+    for msg, kwargs in cases:
+        with pytest.raises(ValueError, match=msg):
+            skm.roc_auc_score(y, P, **kwargs)
+        with pytest.raises(ValueError, match=msg):
+            tm.roc_auc_score(y, P, **kwargs)
+    with pytest.raises(ValueError, match="'y_true' contains labels not in parameter 'labels'"):
+        tm.roc_auc_score(np.array([0, 1, 2, 3]), P[:4], labels=[0, 1, 2], multi_class="ovo")
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", "samples", None])
+@pytest.mark.parametrize("max_fpr", [None, 0.5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_roc_auc_multilabel(xp, average, max_fpr, weighted):
+    rng = np.random.default_rng(8)
+    Y = rng.integers(0, 2, (60, 4))
+    S = np.round(rng.random((60, 4)), 1)
+    sw = rng.random(60) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        got = tm.roc_auc_score(xp.asarray(Y), xp.asarray(S), average=average, max_fpr=max_fpr,
+                               sample_weight=None if sw is None else xp.asarray(sw))
+        want = skm.roc_auc_score(Y, xp.to_numpy(xp.asarray(S)), average=average, max_fpr=max_fpr, sample_weight=sw)
+    if average is None:
+        assert framework_of(got) is framework_of(xp.asarray(S))
+    else:
+        assert isinstance(got, float)
+    _close(xp, got, want)
+
+
+def test_roc_auc_multilabel_undefined_and_errors():
+    Y = np.array([[0, 1], [0, 1]])
+    with pytest.warns(UndefinedMetricWarning, match="Only one class is present in y_true"):
+        assert np.isnan(tm.roc_auc_score(Y, np.array([[0, 1], [1, 0]]), average="macro"))
+    assert tm.roc_auc_score(Y, np.array([[0, 1], [1, 0]]), average="samples") == 0.5
+    assert tm.roc_auc_score(Y, np.array([[0, 1], [1, 0]]), average="micro") == 0.5
+    # a single row of 0/1 is a multilabel indicator of one sample: undefined, as scikit-learn's
+    with pytest.warns(UndefinedMetricWarning):
+        assert np.isnan(tm.roc_auc_score(np.array([[0, 1, 1, 0]]), np.array([[1, 0, 1, 0]])))
+    with pytest.raises(ValueError, match="multiclass-multioutput format is not supported"):
+        tm.roc_auc_score(np.array([[0, 1], [2, 1], [1, 0]]), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="continuous-multioutput format is not supported"):
+        tm.roc_auc_score(np.array([[0.5, 1], [2, 1], [1, 0]]), np.ones((3, 2)))
+
+
+# --------------------------------------------------------------------------- #
+# multilabel log loss, legacy multilabel sequences
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_log_loss_multilabel(xp, weighted):
+    rng = np.random.default_rng(9)
+    Y = rng.integers(0, 2, (40, 4))
+    P = rng.random((40, 4))
+    sw = rng.random(40) if weighted else None
+    for normalize in (True, False):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # multilabel rows do not sum to one
+            got = tm.log_loss(xp.asarray(Y), xp.asarray(P), normalize=normalize,
+                              sample_weight=None if sw is None else xp.asarray(sw))
+            want = skm.log_loss(Y, xp.to_numpy(xp.asarray(P)), normalize=normalize, sample_weight=sw)
+        _close(xp, got, want)
+
+
+@pytest.mark.parametrize("metric", [tm.accuracy_score, tm.f1_score, tm.jaccard_score, tm.roc_auc_score])
+def test_legacy_multilabel_sequences_raise(metric):
+    for seq in ([[1], [2], [0, 1]], [(), (2), (0, 1)], np.array([[], [1, 2]], dtype=object)):
+        with pytest.raises(ValueError, match="legacy multi-label data representation"):
+            metric(seq, seq)
+
+
+# --------------------------------------------------------------------------- #
+# more regression metrics
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("name", ["explained_variance_score", "root_mean_squared_error", "mean_squared_log_error",
+                                  "root_mean_squared_log_error", "mean_absolute_percentage_error",
+                                  "median_absolute_error", "d2_absolute_error_score"])
+@pytest.mark.parametrize("multioutput", ["uniform_average", "raw_values", [0.3, 0.7]])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_regression_more(xp, name, multioutput, weighted):
+    Y, pred = _diabetes()
+    sw = _weights(len(Y), 10) if weighted else None
+    if sw is not None:
+        sw[:20] = 0  # zero weights: the weighted median skips them
+    Yb, Pb = xp.asarray(Y), xp.asarray(pred)
+    got = getattr(tm, name)(Yb, Pb, multioutput=multioutput, sample_weight=None if sw is None else xp.asarray(sw))
+    want = getattr(skm, name)(Y, pred, multioutput=multioutput, sample_weight=sw)
+    if multioutput == "raw_values":
+        assert framework_of(got) is framework_of(Pb)
+    else:
+        assert isinstance(got, float)
+    _close(xp, got, want)
+
+
+@pytest.mark.parametrize("power", [-1, 0, 1, 1.5, 2, 3])
+def test_tweedie_deviances(xp, power):
+    Y, pred = _diabetes()
+    y, p = Y[:, 0], np.abs(pred[:, 0]) + 1
+    sw = _weights(len(y), 11)
+    _close(xp, tm.mean_tweedie_deviance(xp.asarray(y), xp.asarray(p), power=power, sample_weight=xp.asarray(sw)),
+           skm.mean_tweedie_deviance(y, p, power=power, sample_weight=sw))
+    if power == 1:
+        y0 = y.copy()
+        y0[:5] = 0  # zero counts are fine for Poisson
+        _close(xp, tm.mean_poisson_deviance(xp.asarray(y0), xp.asarray(p)), skm.mean_poisson_deviance(y0, p))
+    if power == 2:
+        _close(xp, tm.mean_gamma_deviance(xp.asarray(y), xp.asarray(p)), skm.mean_gamma_deviance(y, p))
+
+
+def test_regression_more_errors():
+    _close_np = np.testing.assert_allclose
+    _close_np(tm.max_error([3, 2, 7, 1], [4, 2, 7, 1]), skm.max_error([3, 2, 7, 1], [4, 2, 7, 1]))
+    with pytest.raises(ValueError, match="Multioutput not supported in max_error"):
+        tm.max_error(np.ones((3, 2)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="cannot be used when targets contain values less than or equal to -1"):
+        tm.mean_squared_log_error([-1.0, 2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="can only be used on strictly positive y and y_pred"):
+        tm.mean_gamma_deviance([0.0, 1.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="can only be used on non-negative y and strictly positive y_pred"):
+        tm.mean_poisson_deviance([1.0, 1.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="'power' parameter of mean_tweedie_deviance"):
+        tm.mean_tweedie_deviance([1.0, 1.0], [1.0, 1.0], power=0.5)
+
+
+# --------------------------------------------------------------------------- #
+# MCC, balanced accuracy, Jaccard
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("data", CLASSIFICATION)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_mcc_and_balanced_accuracy(xp, data, weighted):
+    y, pred, _ = CLASSIFICATION[data]()
+    sw = _weights(len(y), 12) if weighted else None
+    yb, pb, swb = xp.asarray(y), xp.asarray(pred), None if sw is None else xp.asarray(sw)
+    _close(xp, tm.matthews_corrcoef(yb, pb, sample_weight=swb), skm.matthews_corrcoef(y, pred, sample_weight=sw))
+    for adjusted in (False, True):
+        _close(xp, tm.balanced_accuracy_score(yb, pb, sample_weight=swb, adjusted=adjusted),
+               skm.balanced_accuracy_score(y, pred, sample_weight=sw, adjusted=adjusted))
+    assert tm.matthews_corrcoef(yb, yb * 0) == 0.0  # a constant prediction: no correlation
+    with pytest.warns(UserWarning, match="y_pred contains classes not in y_true"):
+        got = tm.balanced_accuracy_score(xp.asarray(np.array([0, 0, 1, 1])), xp.asarray(np.array([0, 2, 1, 1])))
+    assert got == skm.balanced_accuracy_score([0, 0, 1, 1], [0, 2, 1, 1])
+    with pytest.raises(ValueError, match="multilabel-indicator is not supported"):
+        tm.matthews_corrcoef(np.eye(3, dtype=int), np.eye(3, dtype=int))
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", None])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_jaccard(xp, average, weighted):
+    y, pred, _ = _iris()
+    sw = _weights(len(y), 13) if weighted else None
+    got = tm.jaccard_score(xp.asarray(y), xp.asarray(pred), average=average, labels=[0, 2, 1, 5],
+                           sample_weight=None if sw is None else xp.asarray(sw), zero_division=1.0)
+    _close(xp, got, skm.jaccard_score(y, pred, average=average, labels=[0, 2, 1, 5], sample_weight=sw,
+                                      zero_division=1.0))
+    yb, pb, _ = _cancer()
+    _close(xp, tm.jaccard_score(xp.asarray(yb), xp.asarray(pb), pos_label=0), skm.jaccard_score(yb, pb, pos_label=0))
+    rng = np.random.default_rng(14)
+    Y, P = rng.integers(0, 2, (30, 4)), rng.integers(0, 2, (30, 4))
+    for avg in ("micro", "macro", "weighted", "samples"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            np.testing.assert_allclose(tm.jaccard_score(Y, P, average=avg), skm.jaccard_score(Y, P, average=avg))
+    with pytest.warns(UndefinedMetricWarning, match="Jaccard is ill-defined and being set to 0.0 in labels with no "
+                                                    "true or predicted samples"):
+        tm.jaccard_score(np.array([0, 0, 1]), np.array([0, 0, 1]), labels=[0, 1, 2], average="macro")
+    with pytest.raises(ValueError, match="'zero_division' parameter of jaccard_score"):
+        tm.jaccard_score([0, 1], [0, 1], zero_division=np.nan)
+
+
+# --------------------------------------------------------------------------- #
+# scorers: every name whose metric toolbox has computes with toolbox
+# --------------------------------------------------------------------------- #
+
+
+def test_scorers_match_scikit_learn():
+    from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
+    from sklearn.linear_model import PoissonRegressor
+    from sklearn.metrics import get_scorer as sk_get_scorer
+    from sklearn.neighbors import KNeighborsClassifier
+
+    from toolbox.model_selection import get_scorer, get_scorer_names
+    from toolbox.model_selection._scoring import _Scorer
+
+    for name in ("neg_median_absolute_error", "roc_auc_ovo", "f1_samples", "jaccard", "matthews_corrcoef",
+                 "explained_variance", "neg_mean_gamma_deviance", "d2_absolute_error_score"):
+        assert name in get_scorer_names()
+        assert isinstance(get_scorer(name), _Scorer)
+    X, y = make_classification(n_classes=3, n_informative=4, random_state=0)
+    clf = LogisticRegression(max_iter=1000).fit(X, y)
+    X2, Y2 = make_multilabel_classification(n_samples=72, n_classes=3, random_state=0)
+    knn = KNeighborsClassifier().fit(X2, Y2)
+    Xr, yr = make_regression(random_state=0)
+    reg = PoissonRegressor(max_iter=1000).fit(Xr, np.abs(yr) + 1)
+    cases = [(clf, X, y, ["roc_auc_ovo", "roc_auc_ovo_weighted", "roc_auc_ovr", "balanced_accuracy",
+                          "matthews_corrcoef", "jaccard_macro", "neg_log_loss"]),
+             (knn, X2, Y2, ["roc_auc", "f1_samples", "jaccard_samples", "precision_samples", "recall_samples"]),
+             (reg, Xr, np.abs(yr) + 1, ["explained_variance", "neg_max_error", "neg_median_absolute_error",
+                                       "neg_mean_absolute_percentage_error", "neg_mean_squared_log_error",
+                                       "neg_root_mean_squared_log_error", "neg_mean_poisson_deviance",
+                                       "neg_mean_gamma_deviance", "d2_absolute_error_score",
+                                       "neg_root_mean_squared_error"])]
+    w = _weights(len(y), 15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        for est, Xs, ys, names in cases:
+            for name in names:
+                np.testing.assert_allclose(get_scorer(name)(est, Xs, ys), sk_get_scorer(name)(est, Xs, ys),
+                                           rtol=1e-10, err_msg=name)
+        for name in ("balanced_accuracy", "matthews_corrcoef", "roc_auc_ovr"):
+            np.testing.assert_allclose(get_scorer(name)(clf, X, y, sample_weight=w),
+                                       sk_get_scorer(name)(clf, X, y, sample_weight=w), rtol=1e-10)

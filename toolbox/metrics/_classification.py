@@ -28,10 +28,13 @@ from ._base import (
 
 __all__ = [
     "accuracy_score",
+    "balanced_accuracy_score",
     "confusion_matrix",
     "f1_score",
     "fbeta_score",
+    "jaccard_score",
     "log_loss",
+    "matthews_corrcoef",
     "precision_recall_fscore_support",
     "precision_score",
     "recall_score",
@@ -148,6 +151,8 @@ def confusion_matrix(y_true: Any, y_pred: Any, *, labels: Any = None, sample_wei
     """
     if normalize not in (None, "true", "pred", "all"):
         raise ValueError(f"normalize must be one of {{'true', 'pred', 'all', None}}, got {normalize!r}.")
+    if _multilabel.is_indicator(y_true) or _multilabel.is_indicator(y_pred):
+        raise ValueError("multilabel-indicator is not supported")
     int_weights = sample_weight is not None and np.asarray(
         to_backend(sample_weight, "numpy") if framework_of(sample_weight) else sample_weight
     ).dtype.kind in "iub"
@@ -199,6 +204,73 @@ def confusion_matrix(y_true: Any, y_pred: Any, *, labels: Any = None, sample_wei
     if enc.host and all(is_host_labels(y) or isinstance(y, np.ndarray) for y in (y_true, y_pred)):
         return np.asarray(to_backend(cm, "numpy"))
     return call.output(cm)
+
+
+def _confusion_float(y_true: Any, y_pred: Any, sample_weight: Any, name: str) -> tuple[Call, Any]:
+    """The confusion matrix of binary/multiclass targets in the device's widest float."""
+    if _multilabel.is_indicator(y_true) or _multilabel.is_indicator(y_pred):
+        raise ValueError("multilabel-indicator is not supported")
+    call = resolve_call(y_pred=y_pred, y_true=y_true, sample_weight=sample_weight)
+    C = confusion_matrix(y_true, y_pred, sample_weight=sample_weight)
+    C = _to_compute(C, call.compute, name) if framework_of(C) is None or isinstance(C, np.ndarray) else C
+    return call, call.xp.astype(C, call.float_dtype)
+
+
+def matthews_corrcoef(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:
+    """Matthews correlation coefficient (binary and multiclass), from the confusion matrix.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float
+        In [-1, 1]; 0.0 when a variance term is zero (a constant ``y_true`` or ``y_pred``).
+    """
+    call, C = _confusion_float(y_true, y_pred, sample_weight, "confusion matrix")
+    xp = call.xp
+    t_sum, p_sum = xp.sum(C, axis=1), xp.sum(C, axis=0)
+    n_correct = xp.sum(xp.linalg.diagonal(C) if hasattr(xp, "linalg") else xp.diagonal(C))
+    n = xp.sum(p_sum)
+    cov_ytyp = n_correct * n - xp.sum(t_sum * p_sum)
+    cov_ypyp = n**2 - xp.sum(p_sum * p_sum)
+    cov_ytyt = n**2 - xp.sum(t_sum * t_sum)
+    prod = cov_ypyp * cov_ytyt
+    if float(prod) == 0.0:
+        return 0.0
+    return float(cov_ytyp / xp.sqrt(prod))
+
+
+def balanced_accuracy_score(y_true: Any, y_pred: Any, *, sample_weight: Any = None, adjusted: bool = False) -> float:
+    """Mean per-class recall over the classes of ``y_true`` (chance-adjusted with ``adjusted=True``).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    sample_weight : array-like of shape (n_samples,), default=None
+    adjusted : bool, default=False
+        Rescale so that random guessing scores 0 and perfect prediction 1.
+
+    Returns
+    -------
+    float
+    """
+    call, C = _confusion_float(y_true, y_pred, sample_weight, "confusion matrix")
+    xp = call.xp
+    diag = xp.linalg.diagonal(C) if hasattr(xp, "linalg") else xp.diagonal(C)
+    rows = xp.sum(C, axis=1)
+    has = rows != 0
+    if not bool(xp.all(has)):
+        warnings.warn("y_pred contains classes not in y_true", UserWarning, stacklevel=2)
+    n_classes = int(xp.sum(xp.astype(has, xp.int32)))
+    per_class = xp.where(has, diag / xp.where(has, rows, xp.ones_like(rows)), xp.zeros_like(rows))
+    score = np.float64(float(xp.sum(per_class)) / n_classes if n_classes else math.nan)
+    if adjusted:  # one class: 0 / 0, NaN with NumPy's RuntimeWarning, as scikit-learn
+        chance = 1 / n_classes
+        score = (score - chance) / np.float64(1 - chance)
+    return float(score)
 
 
 # --------------------------------------------------------------------------- #
@@ -298,6 +370,28 @@ def precision_recall_fscore_support(y_true: Any, y_pred: Any, *, beta: float = 1
     if _multilabel.is_indicator(y_true) or _multilabel.is_indicator(y_pred):
         return _prfs_multilabel(y_true, y_pred, beta=beta, labels=labels, average=average, warn_for=warn_for,
                                 sample_weight=sample_weight, zero_division=zero_division)
+    call, tp, pred, true, sw = _class_counts(y_true, y_pred, labels=labels, pos_label=pos_label, average=average,
+                                             sample_weight=sample_weight)
+    xp = call.xp
+    precision, recall, f = _prf_from_counts(tp, pred, true, beta=beta, average=average, warn_for=warn_for,
+                                            zero_division=zero_division, xp=xp)
+    if average is not None:
+        weights = true if average == "weighted" else None
+        return (_nanaverage(precision, weights, xp=xp), _nanaverage(recall, weights, xp=xp),
+                _nanaverage(f, weights, xp=xp), None)
+    fdt = call.float_dtype
+    support = true if sw is not None else xp.astype(xp.round(true), xp.int64 if fdt == getattr(xp, "float64", None)
+                                                     else xp.int32)
+    return call.output(precision), call.output(recall), call.output(f), call.output(support)
+
+
+def _class_counts(y_true: Any, y_pred: Any, *, labels: Any, pos_label: Any, average: Any,
+                  sample_weight: Any) -> tuple[Call, Any, Any, Any, Any]:
+    """Per-label (weighted) true-positive, predicted and true counts of binary/multiclass targets.
+
+    Three ``bincount`` calls on the inputs' device; ``labels`` selects (and orders) the
+    labels, ``average='binary'`` keeps ``pos_label`` only, ``'micro'`` sums the counts.
+    """
     call, y_true, y_pred, sw = _prepare(y_true, y_pred, sample_weight)
     xp = call.xp
     enc = encode_targets({"y_true": y_true, "y_pred": y_pred}, call)
@@ -339,15 +433,7 @@ def precision_recall_fscore_support(y_true: Any, y_pred: Any, *, beta: float = 1
         tp, pred, true = (xp.take(xp.concat([s, pad]), idx, axis=0) for s in (tp, pred, true))
     if average == "micro":
         tp, pred, true = (xp.reshape(xp.sum(s), (1,)) for s in (tp, pred, true))
-    precision, recall, f = _prf_from_counts(tp, pred, true, beta=beta, average=average, warn_for=warn_for,
-                                            zero_division=zero_division, xp=xp)
-    if average is not None:
-        weights = true if average == "weighted" else None
-        return (_nanaverage(precision, weights, xp=xp), _nanaverage(recall, weights, xp=xp),
-                _nanaverage(f, weights, xp=xp), None)
-    support = true if sw is not None else xp.astype(xp.round(true), xp.int64 if fdt == getattr(xp, "float64", None)
-                                                     else xp.int32)
-    return call.output(precision), call.output(recall), call.output(f), call.output(support)
+    return call, tp, pred, true, sw
 
 
 def _prf_from_counts(tp: Any, pred: Any, true: Any, *, beta: float, average: Any, warn_for: Any,
@@ -374,6 +460,22 @@ def _prfs_multilabel(y_true: Any, y_pred: Any, *, beta: float, labels: Any, aver
     sparse input); ``average="samples"`` uses the per-row sums. On the host (NumPy), as
     scikit-learn.
     """
+    tp, pred, true, sw = _multilabel_counts(y_true, y_pred, labels=labels, average=average,
+                                            sample_weight=sample_weight)
+    xp = np
+    precision, recall, f = _prf_from_counts(tp, pred, true, beta=beta, average=average, warn_for=warn_for,
+                                            zero_division=zero_division, xp=xp)
+    if average is not None:
+        weights = true if average == "weighted" else sw if average == "samples" else None
+        return (_nanaverage(precision, weights, xp=xp), _nanaverage(recall, weights, xp=xp),
+                _nanaverage(f, weights, xp=xp), None)
+    support = true if sw is not None else np.round(true).astype(np.int64)
+    return precision, recall, f, support
+
+
+def _multilabel_counts(y_true: Any, y_pred: Any, *, labels: Any, average: Any,
+                       sample_weight: Any) -> tuple[Any, Any, Any, Any]:
+    """Per-label (per-sample for ``average='samples'``) counts of multilabel indicators, on the host."""
     if average == "binary":
         raise ValueError("Target is multilabel-indicator but average='binary'. Please choose another average "
                          "setting, one of [None, 'micro', 'macro', 'weighted', 'samples'].")
@@ -385,24 +487,19 @@ def _prfs_multilabel(y_true: Any, y_pred: Any, *, beta: float, labels: Any, aver
                              "sample_weight": int(sw.shape[0]) if sw.ndim else 0})
     if labels is not None:
         cols = np.asarray(labels, dtype=np.int64).reshape(-1)
-        if cols.size and (cols.max() >= Yt.shape[1] or cols.min() < 0):
-            raise ValueError(f"All labels must be in [0, n labels) for multilabel targets. Got {cols.tolist()}.")
+        if cols.size and cols.max() >= Yt.shape[1]:
+            raise ValueError("All labels must be in [0, n labels) for multilabel targets. "
+                             f"Got {cols.max()} > {Yt.shape[1] - 1}")
+        if cols.size and cols.min() < 0:
+            raise ValueError(f"All labels must be in [0, n labels) for multilabel targets. Got {cols.min()} < 0")
         Yt, Yp = Yt[:, cols], Yp[:, cols]
     if average == "samples":
         tp, pred, true = _multilabel.row_counts(Yt, Yp)
     else:
         tp, pred, true = _multilabel.label_counts(Yt, Yp, sw)
-    xp = np
     if average == "micro":
         tp, pred, true = (np.reshape(np.sum(v), (1,)) for v in (tp, pred, true))
-    precision, recall, f = _prf_from_counts(tp, pred, true, beta=beta, average=average, warn_for=warn_for,
-                                            zero_division=zero_division, xp=xp)
-    if average is not None:
-        weights = true if average == "weighted" else sw if average == "samples" else None
-        return (_nanaverage(precision, weights, xp=xp), _nanaverage(recall, weights, xp=xp),
-                _nanaverage(f, weights, xp=xp), None)
-    support = true if sw is not None else np.round(true).astype(np.int64)
-    return precision, recall, f, support
+    return tp, pred, true, sw
 
 
 def fbeta_score(y_true: Any, y_pred: Any, *, beta: float, labels: Any = None, pos_label: Any = 1,
@@ -458,6 +555,49 @@ def recall_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: Any
         sample_weight=sample_weight, zero_division=zero_division,
     )
     return r
+
+
+def jaccard_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: Any = 1,
+                  average: str | None = "binary", sample_weight: Any = None, zero_division: Any = "warn") -> Any:
+    """Jaccard similarity ``tp / (tp + fp + fn)`` per label (or sample), or its average.
+
+    Same parameters as :func:`f1_score` (``average='samples'`` for multilabel
+    indicators); the counts are those of :func:`precision_recall_fscore_support`.
+
+    Returns
+    -------
+    float, or array of shape (n_labels,) when ``average=None`` (the inputs' library).
+    """
+    if not (isinstance(zero_division, str) and zero_division == "warn") and (
+            _check_zero_division(zero_division) not in (0.0, 1.0)):
+        raise ValueError("The 'zero_division' parameter of jaccard_score must be a float among {0, 1} or a str "
+                         f"among {{'warn'}}. Got {zero_division!r} instead.")
+    options = (None, "micro", "macro", "weighted", "samples")
+    if average not in options and average != "binary":
+        raise ValueError("average has to be one of " + str((*options, "binary")))
+    if _multilabel.is_indicator(y_true) or _multilabel.is_indicator(y_pred):
+        tp, pred, true, sw = _multilabel_counts(y_true, y_pred, labels=labels, average=average,
+                                                sample_weight=sample_weight)
+        xp, output = np, (lambda a: a)
+    else:
+        call, tp, pred, true, sw = _class_counts(y_true, y_pred, labels=labels, pos_label=pos_label,
+                                                 average=average, sample_weight=sample_weight)
+        xp, output = call.xp, call.output
+    jaccard = _prf_divide(tp, pred + true - tp, "jaccard", "true or predicted", average, ("jaccard",),
+                          zero_division, xp=xp)
+    if average is None:
+        return output(jaccard)
+    weights = None
+    if average == "weighted":
+        weights = true if bool(xp.any(true != 0)) else None
+    elif average == "samples" and sw is not None:
+        weights = xp.asarray(sw, dtype=jaccard.dtype) if xp is np else sw
+    if weights is None:
+        return float(xp.mean(jaccard))
+    total = float(xp.sum(weights))
+    if total == 0.0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    return float(xp.sum(jaccard * weights)) / total
 
 
 # --------------------------------------------------------------------------- #

@@ -6,6 +6,8 @@ import contextvars
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .. import _hooks
 
 __all__ = ["check_scoring", "get_scorer", "get_scorer_names"]
@@ -17,21 +19,34 @@ _QUIET: contextvars.ContextVar[bool] = contextvars.ContextVar("toolbox_quiet_sco
 # name -> (metric function name in toolbox.metrics, sign, response method, extra kwargs)
 _SCORERS: dict[str, tuple[str, float, str, dict[str, Any]]] = {
     "accuracy": ("accuracy_score", 1.0, "predict", {}),
-    "balanced_accuracy": ("recall_score", 1.0, "predict", {"average": "macro"}),
+    "balanced_accuracy": ("balanced_accuracy_score", 1.0, "predict", {}),
+    "matthews_corrcoef": ("matthews_corrcoef", 1.0, "predict", {}),
     "precision": ("precision_score", 1.0, "predict", {}),
     "recall": ("recall_score", 1.0, "predict", {}),
     "f1": ("f1_score", 1.0, "predict", {}),
+    "jaccard": ("jaccard_score", 1.0, "predict", {}),
     "roc_auc": ("roc_auc_score", 1.0, "proba_or_decision", {}),
     "roc_auc_ovr": ("roc_auc_score", 1.0, "predict_proba", {"multi_class": "ovr"}),
     "roc_auc_ovr_weighted": ("roc_auc_score", 1.0, "predict_proba", {"multi_class": "ovr", "average": "weighted"}),
+    "roc_auc_ovo": ("roc_auc_score", 1.0, "predict_proba", {"multi_class": "ovo"}),
+    "roc_auc_ovo_weighted": ("roc_auc_score", 1.0, "predict_proba", {"multi_class": "ovo", "average": "weighted"}),
     "neg_log_loss": ("log_loss", -1.0, "predict_proba", {}),
     "r2": ("r2_score", 1.0, "predict", {}),
+    "explained_variance": ("explained_variance_score", 1.0, "predict", {}),
+    "neg_max_error": ("max_error", -1.0, "predict", {}),
     "neg_mean_squared_error": ("mean_squared_error", -1.0, "predict", {}),
-    "neg_root_mean_squared_error": ("mean_squared_error", -1.0, "predict", {"_sqrt": True}),
+    "neg_root_mean_squared_error": ("root_mean_squared_error", -1.0, "predict", {}),
+    "neg_mean_squared_log_error": ("mean_squared_log_error", -1.0, "predict", {}),
+    "neg_root_mean_squared_log_error": ("root_mean_squared_log_error", -1.0, "predict", {}),
     "neg_mean_absolute_error": ("mean_absolute_error", -1.0, "predict", {}),
+    "neg_mean_absolute_percentage_error": ("mean_absolute_percentage_error", -1.0, "predict", {}),
+    "neg_median_absolute_error": ("median_absolute_error", -1.0, "predict", {}),
+    "neg_mean_poisson_deviance": ("mean_poisson_deviance", -1.0, "predict", {}),
+    "neg_mean_gamma_deviance": ("mean_gamma_deviance", -1.0, "predict", {}),
+    "d2_absolute_error_score": ("d2_absolute_error_score", 1.0, "predict", {}),
 }
-for _avg in ("micro", "macro", "weighted"):
-    for _m in ("precision", "recall", "f1"):
+for _avg in ("micro", "macro", "weighted", "samples"):
+    for _m in ("precision", "recall", "f1", "jaccard"):
         _SCORERS[f"{_m}_{_avg}"] = (f"{_m}_score", 1.0, "predict", {"average": _avg})
 
 
@@ -49,27 +64,37 @@ class _Scorer:
         return f"make_scorer({self._metric}{', greater_is_better=False' if self._sign < 0 else ''})"
 
     def __call__(self, estimator: Any, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        import math
-
         from .. import metrics
 
         kwargs = dict(self._kwargs)
-        root = kwargs.pop("_sqrt", False)
         response = self._response
         if response == "proba_or_decision":
             response = "predict_proba" if hasattr(estimator, "predict_proba") else "decision_function"
         y_score = getattr(estimator, response)(X)
-        if self._metric == "roc_auc_score" and response == "predict_proba" and "multi_class" not in kwargs:
+        if response == "predict_proba" and isinstance(y_score, list):
+            # a multi-output classifier: one (n_samples, 2) array per label -> the positive columns
+            y_score = _stack_positive(y_score)
+        elif (self._metric == "roc_auc_score" and response == "predict_proba" and "multi_class" not in kwargs
+              and getattr(y, "ndim", np.ndim(y)) == 1 and y_score.ndim == 2 and y_score.shape[1] == 2):
             y_score = y_score[:, 1]  # binary: probability of the positive class
         if self._metric == "log_loss":
             kwargs["labels"] = estimator.classes_
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
         value = getattr(metrics, self._metric)(y, y_score, **kwargs)
-        score = self._sign * (math.sqrt(value) if root else value)
+        score = self._sign * value
         if not _QUIET.get() and not _hooks.fit_stack():  # scores taken inside a fit are that fit's own
             _hooks.report_metric(estimator, self.name, score)
         return score
+
+
+def _stack_positive(probas: list[Any]) -> Any:
+    """Column ``j``: the probability of label ``j``'s positive class (scikit-learn's multilabel scorers)."""
+    from ..backends import framework_of
+
+    fw = framework_of(probas[0])
+    xp = np if fw is None else fw.xp
+    return xp.stack([p[:, -1] for p in probas], axis=1)
 
 
 def get_scorer(scoring: str | Callable[..., float]) -> Callable[..., float]:
