@@ -369,3 +369,21 @@ def test_resolved_n_init_matches_sklearn(init, n_init):
         ours = KMeans(4, init=init, n_init=n_init, random_state=0).fit(X)
         ref = SkKMeans(4, init=init, n_init=n_init, random_state=0).fit(X)
     assert ours._n_init == ref._n_init
+
+
+@pytest.mark.parametrize("tol", [0.0, 1e-2])
+def test_kmeans_verbose_prints_sklearn_progress(tol, capsys):
+    X = np.random.default_rng(0).normal(size=(2000, 5))
+    KMeans(4, init="random", n_init=1, tol=tol, verbose=1, random_state=0).fit(X)
+    out = capsys.readouterr().out
+    assert "Initialization complete" in out
+    assert "Iteration 0, inertia" in out
+    assert ("strict convergence" in out) if tol == 0 else ("within tolerance" in out or "strict" in out)
+    KMeans(4, n_init=1, random_state=0).fit(X)
+    assert capsys.readouterr().out == ""  # silent by default
+
+
+def test_kmeans_elkan_single_cluster_warns():
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    with pytest.warns(RuntimeWarning, match="algorithm='elkan' doesn't make sense for a single cluster"):
+        KMeans(1, algorithm="elkan", n_init=1).fit(X)

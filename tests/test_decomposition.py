@@ -261,9 +261,14 @@ def test_bad_input_errors():
     with pytest.raises(ValueError, match=r"n_components=5 must be between 1 and min\(n_samples, n_features\)=4 "
                                          r"with svd_solver='randomized'"):
         PCA(5, svd_solver="randomized").fit(X)
-    with pytest.raises(ValueError, match=r"n_components=4 must be an int between 1 and "
-                                         r"min\(n_samples, n_features\)-1=3 with svd_solver='arpack'"):
+    with pytest.raises(ValueError, match=r"n_components=4 must be strictly less than "
+                                         r"min\(n_samples, n_features\)=4 with svd_solver='arpack'"):
         PCA(4, svd_solver="arpack").fit(X)
+    with pytest.raises(ValueError, match=r"n_components=0 must be between 1 and "
+                                         r"min\(n_samples, n_features\)=4 with svd_solver='arpack'"):
+        PCA(0, svd_solver="arpack").fit(X)
+    with pytest.raises(ValueError, match=r"n_components='mle' cannot be a string with svd_solver='arpack'"):
+        PCA("mle", svd_solver="arpack").fit(X)
     with pytest.raises(ValueError, match=r"n_components=0.5 must be between 1 and"):
         PCA(0.5, svd_solver="randomized").fit(X)
     with pytest.raises(ValueError, match=r"n_components='mle' cannot be a string with svd_solver='randomized'"):

@@ -319,7 +319,7 @@ def test_covariance_estimator_errors():
     from sklearn.covariance import OAS
 
     X, y = _generated()
-    with pytest.raises(ValueError, match="covariance_estimator is not supported with solver='svd'"):
+    with pytest.raises(ValueError, match=r"covariance estimator is not supported with svd solver\. Try another solver"):
         LinearDiscriminantAnalysis(covariance_estimator=OAS()).fit(X, y)
     with pytest.raises(ValueError, match="Only one of the two can be set"):
         LinearDiscriminantAnalysis(solver="lsqr", shrinkage=0.5, covariance_estimator=OAS()).fit(X, y)
@@ -350,3 +350,19 @@ def test_fitted_on_numpy_predicts_on_backend(xp):
 @parametrize_with_checks([LinearDiscriminantAnalysis(), LinearDiscriminantAnalysis(solver="eigen", shrinkage="auto")])
 def test_sklearn_conformance(estimator, check):
     check(estimator)
+
+
+def test_lda_covariance_estimator_without_get_params():
+    """Any object with fit() that sets covariance_ works (fit's return value unused), as in scikit-learn."""
+    from sklearn.covariance import ledoit_wolf
+
+    class PlainLedoitWolf:
+        def fit(self, X):
+            self.covariance_ = ledoit_wolf(X)[0]
+
+    X, y = datasets.load_iris(return_X_y=True)
+    ours = LinearDiscriminantAnalysis(solver="lsqr", covariance_estimator=PlainLedoitWolf()).fit(X, y)
+    from sklearn.covariance import LedoitWolf
+
+    theirs = SkLDA(solver="lsqr", covariance_estimator=LedoitWolf()).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-10)

@@ -423,3 +423,13 @@ def test_search_verbose_prints_sklearns_lines(capsys):
     assert len(re.findall(r"\[CV \d/2\] END .*score=[\d.]+ total time=", capsys.readouterr().out)) == 2
     GridSearchCV(_Centroid(), {"shrink": [0.0]}, cv=3).fit(X, y)
     assert capsys.readouterr().out == ""
+
+
+def test_splitter_argument_errors_match_sklearn():
+    with pytest.raises(ValueError, match=r"The sum of test_size and train_size = 1.2, should be in the \(0, 1\) range"):
+        train_test_split(range(3), test_size=0.6, train_size=0.6)
+    with pytest.raises(ValueError, match="Expected `cv` as an integer, a cross-validation object"):
+        check_cv(cv="lolo")
+    with pytest.raises(TypeError, match="shuffle must be True or False; got None"):
+        KFold(3, shuffle=None)
+    assert KFold(3, shuffle=np.True_, random_state=0).shuffle

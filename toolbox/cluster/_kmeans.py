@@ -270,7 +270,7 @@ def _check_distances_fit(X: Any, *, xp: Any) -> None:
 
 
 def _lloyd(X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, xp: Any,
-           offset: Any = None) -> tuple[Any, float, Any, int]:
+           offset: Any = None, verbose: int = 0) -> tuple[Any, float, Any, int]:
     """One run of Lloyd's algorithm from ``centers``; scikit-learn's stopping rules.
 
     Stops when no label changes ("strict convergence") or when the summed
@@ -290,6 +290,8 @@ def _lloyd(X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, xp: Any,
     offset : array of shape (d,), or None
         Numba path only: cluster ``X - offset``, centred on the fly (no
         centred copy of ``X``). The generic path takes ``X`` already centred.
+    verbose : int
+        Print scikit-learn's progress lines (the inertia of each iteration costs one more pass).
 
     Returns
     -------
@@ -301,7 +303,8 @@ def _lloyd(X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, xp: Any,
     kernels = _kernels(xp)
     if kernels is not None:
         with kernels.blas_one_thread():
-            return _lloyd_numba(kernels, X, w, centers, max_iter=max_iter, tol=tol, offset=offset, xp=xp)
+            return _lloyd_numba(kernels, X, w, centers, max_iter=max_iter, tol=tol, offset=offset, xp=xp,
+                                verbose=verbose)
     if offset is not None:
         raise ValueError("_lloyd: offset is for the numba path only; centre X first.")
     chunk = _assign_chunk_size(X, centers.shape[0], xp=xp)
@@ -311,19 +314,19 @@ def _lloyd(X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, xp: Any,
     labels = labels_old
     strict = False
     i = 0
-    for i in range(max_iter):  # noqa: B007 (i is the iteration count afterwards)
+    for i in range(max_iter):
         labels, sums, wsum, new_centers, changed, status = _lloyd_step(
             X, w, ones, centers, labels_old, chunk=chunk, xp=xp
         )
+        if verbose:
+            print(f"Iteration {i}, inertia {float(_inertia(X, w, centers, labels, xp=xp))}.")
         status = float(status)
         if status == -2.0:  # an empty cluster: relocate it, then test as usual
             new_centers, shift = _relocate_empty(X, w, labels, sums, wsum, centers, xp=xp)
             status = float(shift) if bool(changed) else -1.0
         centers = new_centers
-        if status == -1.0:
-            strict = True
-            break
-        if status <= tol:
+        if _converged(status, tol, i, verbose):
+            strict = status == -1.0
             break
         labels_old = labels
     if strict:
@@ -334,8 +337,21 @@ def _lloyd(X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, xp: Any,
     return labels, float(_inertia(X, w, centers, labels, xp=xp)), centers, i + 1
 
 
+def _converged(status: float, tol: float, i: int, verbose: int) -> bool:
+    """Lloyd's stopping rule on one iteration's status (-1: no label changed; else the centre shift)."""
+    if status == -1.0:
+        if verbose:
+            print(f"Converged at iteration {i}: strict convergence.")
+        return True
+    if status <= tol:
+        if verbose:
+            print(f"Converged at iteration {i}: center shift {status} within tolerance {tol}.")
+        return True
+    return False
+
+
 def _lloyd_numba(kernels: Any, X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, offset: Any,
-                 xp: Any) -> tuple[Any, float, Any, int]:
+                 xp: Any, verbose: int = 0) -> tuple[Any, float, Any, int]:
     """:func:`_lloyd` on the numba path (NumPy arrays): the same loop, fused parallel passes.
 
     ``tol`` may be a callable: the tolerance from ``sum((X - offset) ** 2)``,
@@ -345,21 +361,21 @@ def _lloyd_numba(kernels: Any, X: Any, w: Any, centers: Any, *, max_iter: int, t
     labels = labels_old
     strict = False
     i = 0
-    for i in range(max_iter):  # noqa: B007 (i is the iteration count afterwards)
+    for i in range(max_iter):
         labels, sums, wsum, new_centers, n_changed, status, sum_sq = _lloyd_step_numba(
             kernels, X, offset, w, centers, labels_old, with_sum_sq=callable(tol), xp=xp
         )
         if sum_sq is not None:
             tol = float(tol(sum_sq))
+        if verbose:
+            print(f"Iteration {i}, inertia {float(kernels.inertia(X, w, centers, labels, offset))}.")
         if status == -2.0:  # an empty cluster (rare): relocate it on a centred copy
             Xc = X if offset is None else X - offset
             new_centers, shift = _relocate_empty(Xc, w, labels, sums, wsum, centers, xp=xp)
             status = -1.0 if n_changed == 0 else float(shift)
         centers = new_centers
-        if status == -1.0:
-            strict = True
-            break
-        if status <= tol:
+        if _converged(status, tol, i, verbose):
+            strict = status == -1.0
             break
         labels_old = labels
     if strict:
@@ -530,6 +546,9 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
             raise ValueError(f"The 'tol' parameter of {name} must be a float >= 0; got {self.tol!r}.")
         if self.algorithm not in ("lloyd", "elkan"):
             raise ValueError(f"The 'algorithm' parameter of {name} must be 'lloyd' or 'elkan'; got {self.algorithm!r}.")
+        if self.algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn("algorithm='elkan' doesn't make sense for a single cluster. Using 'full' instead.",
+                          RuntimeWarning, stacklevel=3)
 
     def _n_runs(self, init_is_array: bool) -> int:
         """The number of initializations this fit runs; kept as ``_n_init`` (scikit-learn's attribute)."""
@@ -628,8 +647,11 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
                 centers = _random_init(Xw, w, k, gen, xp=xp)
             else:
                 centers = self._validate_centers(init(Xw, k, random_state=_sk_random_state(gen.seed)), v, d)
+            if self.verbose:
+                print("Initialization complete")
             labels, inertia, centers, n_iter = _lloyd(X if kernels is not None else Xw, w, centers,
-                                                      max_iter=self.max_iter, tol=tol, xp=xp, offset=offset)
+                                                      max_iter=self.max_iter, tol=tol, xp=xp, offset=offset,
+                                                      verbose=self.verbose)
             _hooks.report_metric(self, "inertia", inertia, run)  # one point per initialization
             if best is None or inertia < best[1]:
                 best = (labels, inertia, centers, n_iter)

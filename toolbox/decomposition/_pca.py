@@ -97,6 +97,18 @@ def _infer_dimension(spectrum: Any, n_samples: int, *, xp: Any) -> int:
 # --------------------------------------------------------------------------- #
 
 
+def _check_arpack_components(nc: Any, m: int) -> None:
+    """scikit-learn's checks (and messages) of ``n_components`` for ARPACK: an int in [1, m)."""
+    if isinstance(nc, str):
+        raise ValueError(f"n_components={nc!r} cannot be a string with svd_solver='arpack'")
+    if not _is_int(nc) or not 1 <= nc <= m:
+        raise ValueError(f"n_components={nc!r} must be between 1 and min(n_samples, n_features)={m} with "
+                         "svd_solver='arpack'")
+    if nc == m:
+        raise ValueError(f"n_components={nc!r} must be strictly less than min(n_samples, n_features)={m} "
+                         "with svd_solver='arpack'")
+
+
 class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Principal component analysis, on the input's own backend and device.
 
@@ -262,11 +274,7 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         solver = self._choose_solver(n, d, nc)
         self._fit_svd_solver = solver
         if solver == "arpack":
-            if isinstance(nc, str) or not _is_int(nc) or not 1 <= nc < m:
-                raise ValueError(
-                    f"n_components={nc!r} must be an int between 1 and min(n_samples, n_features)-1={m - 1} "
-                    f"with svd_solver='arpack' (n_samples={n}, n_features={d})."
-                )
+            _check_arpack_components(nc, m)
             solver = "covariance_eigh" if d <= 1_000 and n >= 10 * d else "full"
         if solver in ("full", "covariance_eigh"):
             return self._fit_exact(v, self._checked_exact(nc, n, d), solver)
@@ -363,14 +371,7 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         if sp.sparse_kind(X) != "scipy":
             raise ValueError("svd_solver='arpack' on sparse input needs a scipy.sparse matrix (ARPACK runs on "
                              "the host); use svd_solver='covariance_eigh' for torch sparse tensors.")
-        if isinstance(nc, str):
-            raise ValueError(f"n_components={nc!r} cannot be a string with svd_solver='arpack'")
-        if not _is_int(nc) or not 1 <= nc <= m:
-            raise ValueError(f"n_components={nc!r} must be between 1 and min(n_samples, n_features)={m} with "
-                             "svd_solver='arpack'")
-        if nc == m:
-            raise ValueError(f"n_components={nc!r} must be strictly less than min(n_samples, n_features)={m} "
-                             "with svd_solver='arpack'")
+        _check_arpack_components(nc, m)
         mean, var = sp.column_mean_var(X)
         Xt = sp.transpose(X)
 

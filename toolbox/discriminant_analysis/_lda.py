@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import warnings
@@ -102,14 +103,18 @@ def _within_cov(X: Any, y: Any, means: Any, priors: Any, counts: Any, shrinkage:
 
 
 def _estimated_cov(X: Any, estimator: Any, compute: Compute) -> Any:
-    """``covariance_`` of a clone of ``estimator`` (scikit-learn's covariance API) fitted on ``X`` (n, d).
+    """``covariance_`` of a clone (or deep copy) of ``estimator`` (scikit-learn's covariance API) fitted on ``X`` (n, d).
 
     Covariance estimators (``sklearn.covariance.LedoitWolf``, ``OAS``, ...) run
     on NumPy: rows on another backend are moved to the host for them (counted
     in ``toolbox.transfer_stats()``), the (d, d) result back.
     """
     host = np.asarray(to_backend(X, "numpy"))
-    est = sklearn.base.clone(estimator).fit(host)
+    try:
+        est = sklearn.base.clone(estimator)
+    except TypeError:  # not a scikit-learn estimator (no get_params): a private copy, never the caller's
+        est = copy.deepcopy(estimator)
+    est.fit(host)  # its return value is not used (scikit-learn reads the estimator's covariance_)
     if not hasattr(est, "covariance_"):
         raise ValueError(f"{type(estimator).__name__} does not have a covariance_ attribute")
     C = compute.asarray(np.asarray(est.covariance_, dtype=host.dtype))
@@ -306,8 +311,8 @@ class LinearDiscriminantAnalysis(
                 raise ValueError(f"The 'covariance_estimator' parameter of {name} must be an object implementing "
                                  f"'fit' or None. Got {self.covariance_estimator!r} instead.")
             if self.solver == "svd":
-                raise ValueError("covariance_estimator is not supported with solver='svd'. Try solver='eigen' "
-                                 "instead.")
+                raise ValueError("covariance estimator is not supported with svd solver. Try another solver "
+                                 "(solver='eigen' or 'lsqr').")
             if self.shrinkage is not None and self.shrinkage != 0:
                 raise ValueError("covariance_estimator and shrinkage parameters are not None. Only one of the two "
                                  "can be set.")

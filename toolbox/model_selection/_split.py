@@ -105,6 +105,9 @@ def _split_sizes(n: int, test_size: Any, train_size: Any) -> tuple[int, int]:
                              f"of samples {n} or a float in the (0, 1) range.")
         if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral) and not 0 < value < 1:
             raise ValueError(f"{name}={value} should be a float in the (0, 1) range or an integer.")
+    if isinstance(test_size, float) and isinstance(train_size, float) and train_size + test_size > 1:
+        raise ValueError(f"The sum of test_size and train_size = {train_size + test_size}, should be in the (0, 1) "
+                         "range. Reduce test_size and/or train_size.")
     n_test = (int(np.ceil(test_size * n)) if isinstance(test_size, float) else
               int(test_size) if test_size is not None else None)
     n_train = (int(np.floor(train_size * n)) if isinstance(train_size, float) else
@@ -216,6 +219,8 @@ class _BaseKFold:
         if not isinstance(n_splits, numbers.Integral) or n_splits < 2:
             raise ValueError(f"k-fold cross-validation requires at least one train/test split by setting "
                              f"n_splits=2 or more, got n_splits={n_splits}.")
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False; got {shuffle}")
         if not shuffle and random_state is not None:
             raise ValueError("Setting a random_state has no effect since shuffle is False. You should "
                              "leave random_state to its default (None), or set shuffle=True.")
@@ -376,10 +381,10 @@ def check_cv(cv: Any = 5, y: Any = None, *, classifier: bool = False) -> Any:
         return KFold(int(cv))
     if hasattr(cv, "split") and hasattr(cv, "get_n_splits"):
         return cv
-    if hasattr(cv, "__iter__"):
+    if hasattr(cv, "__iter__") and not isinstance(cv, str):
         return _CVIterable(list(cv))
-    raise ValueError(f"Expected cv as an integer, a cross-validation object (with split and get_n_splits) "
-                     f"or an iterable of (train, test) splits; got {cv!r}.")
+    raise ValueError(f"Expected `cv` as an integer, a cross-validation object (with split and get_n_splits) "
+                     f"or an iterable of (train, test) splits. Got {cv!r}.")
 
 
 class _CVIterable:
