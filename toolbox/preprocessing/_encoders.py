@@ -64,47 +64,55 @@ def _numeric(dtype: Any) -> bool:
 # --------------------------------------------------------------------------- #
 
 
-def _missing_masks(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(is None, is NaN)`` of an object column, elementwise in NumPy's loops."""
-    is_none = np.equal(col, None)
-    is_nan = np.asarray(col != col, dtype=bool)
-    return is_none, is_nan
-
-
 def _mixed_types_error(values: np.ndarray) -> TypeError:
     types = sorted({type(v).__qualname__ for v in values.tolist()})  # error path only
     return TypeError(f"Encoders require their input argument must be uniformly strings or numbers. Got {types}")
 
 
+def _object_values(values: np.ndarray) -> np.ndarray:
+    """A 1-D object array holding ``values`` (a list), never split into more dimensions."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
 def _host_unique(col: np.ndarray, *, counts: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """Sorted distinct values of a host column (missing values last: None, then NaN), with counts."""
+    """Sorted distinct values of a host column (missing values last: None, then NaN), with counts.
+
+    Numbers, ``str_`` and ``bytes_`` columns: one ``np.unique``. Object columns: a hash set
+    (``set(column)``, NumPy's iteration in C: no comparison sort of the samples), then the few
+    distinct values sorted, as scikit-learn.
+    """
     if col.dtype.kind != "O":  # numbers (np.unique keeps one NaN, last), str_ or bytes_
         if counts:
             return np.unique(col, return_counts=True)
         return np.unique(col), None
-    is_none, is_nan = _missing_masks(col)
-    missing = is_none | is_nan
-    rest = col[~missing] if missing.any() else col
     try:
-        res = np.unique(rest, return_counts=counts)
+        distinct = set(col)
     except TypeError:
         raise _mixed_types_error(col) from None
-    uniq, cnt = (res if counts else (res, None))
-    extra, extra_counts = [], []
-    for mask, value in ((is_none, None), (is_nan, np.nan)):
-        n = int(mask.sum())
-        if n:
-            extra.append(value)
-            extra_counts.append(n)
-    if extra:
-        uniq = np.concatenate([uniq, np.array(extra, dtype=object)])
-        if counts:
-            cnt = np.concatenate([cnt, np.asarray(extra_counts, dtype=cnt.dtype)])
-    return uniq.astype(object, copy=False), cnt
+    has_none = None in distinct
+    has_nan = any(_is_scalar_nan(v) for v in distinct)  # over the distinct values only
+    rest = [v for v in distinct if v is not None and not _is_scalar_nan(v)]
+    try:
+        uniq = sorted(rest)
+    except TypeError:
+        raise _mixed_types_error(col) from None
+    uniq += [None] * has_none + [np.nan] * has_nan
+    cats = _object_values(uniq)
+    if not counts:
+        return cats, None
+    codes = _host_codes(col, cats)
+    return cats, np.bincount(codes[codes >= 0], minlength=cats.shape[0]).astype(np.int64)
 
 
 def _host_codes(col: np.ndarray, cats: np.ndarray) -> np.ndarray:
-    """Index in ``cats`` of every value of ``col`` (int64), -1 for values not in ``cats``."""
+    """Index in ``cats`` of every value of ``col`` (int64), -1 for values not in ``cats``.
+
+    Numbers: a ``searchsorted``; ``str_`` / ``bytes_`` against the same kind: a ``searchsorted``;
+    objects: a hash lookup (``dict.get`` mapped over the column in C), then NaN among the values
+    not found.
+    """
     n = col.shape[0]
     if cats.shape[0] == 0:
         return np.full(n, -1, dtype=np.int64)
@@ -114,22 +122,22 @@ def _host_codes(col: np.ndarray, cats: np.ndarray) -> np.ndarray:
         return _sorted_lookup(col, cats, np.arange(cats.shape[0]))
     col_o = col.astype(object, copy=False)
     cats_o = cats.astype(object, copy=False)
-    c_none, c_nan = _missing_masks(cats_o)
-    x_none, x_nan = _missing_masks(col_o)
-    valid = ~(c_none | c_nan)
-    codes = np.full(n, -1, dtype=np.int64)
-    present = ~(x_none | x_nan)
-    if valid.any() and present.any():
-        vals = col_o[present]
+    c_nan = np.asarray(cats_o != cats_o, dtype=bool)
+    table = {v: i for v, i, nan in zip(cats_o.tolist(), range(cats_o.shape[0]), c_nan.tolist()) if not nan}
+    try:
+        found = np.frompyfunc(table.get, 1, 1)(col_o)  # None: not a category
+    except TypeError:  # an unhashable value: not a category either
+        found = np.frompyfunc(lambda v: table.get(v) if getattr(v, "__hash__", None) else None, 1, 1)(col_o)
+    miss = np.equal(found, None)
+    codes = np.where(miss, -1, found).astype(np.int64)
+    if c_nan.any() and miss.any():
+        where = np.flatnonzero(miss)
+        sub = col_o[where]
         try:
-            codes[present] = _sorted_lookup(vals, cats_o[valid], np.flatnonzero(valid))
-        except TypeError:  # values of types that do not compare (str and int): hash lookup
-            table = {v: i for v, i in zip(cats_o[valid].tolist(), np.flatnonzero(valid).tolist())}
-            codes[present] = np.frompyfunc(lambda v: table.get(v, -1), 1, 1)(vals).astype(np.int64)
-    if c_none.any():
-        codes[x_none] = int(np.flatnonzero(c_none)[0])
-    if c_nan.any():
-        codes[x_nan] = int(np.flatnonzero(c_nan)[0])
+            is_nan = np.asarray(sub != sub, dtype=bool)
+        except TypeError:  # e.g. pandas' NA among the values: only the values not found are looked at
+            is_nan = np.array([_is_scalar_nan(v) for v in sub.tolist()], dtype=bool)
+        codes[where[is_nan]] = int(np.flatnonzero(c_nan)[0])
     return codes
 
 
@@ -218,6 +226,16 @@ def _numeric_codes(col: Any, cats: Any, *, xp: Any) -> Any:
     nan_last = floating and bool(xp.isnan(c[-1]))
     m = k - 1 if nan_last else k
     itype = _int_dtype(xp, v.device)
+    if xp.isdtype(dtype, "integral") and k:
+        lo, hi = int(c[0]), int(c[-1])
+        if hi - lo < max(4 * k, 1 << 16):  # a dense range of codes: one lookup table, no search
+            lut = np.full(hi - lo + 1, -1, dtype=np.int64)
+            lut[_host(c).astype(np.int64) - lo] = np.arange(k)
+            inside = (v >= lo) & (v <= hi)
+            pos = xp.astype(xp.clip(v, lo, hi) - lo, itype) if dtype != itype else xp.clip(v, lo, hi) - lo
+            table = xp.asarray(lut.astype(np.int32 if itype == getattr(xp, "int32", None) else np.int64),
+                               device=v.device)
+            return xp.where(inside, xp.take(table, pos, axis=0), xp.full_like(pos, -1))
     minus = xp.full(v.shape, -1, dtype=itype, device=v.device)
     if m == 0:
         codes = minus
@@ -532,6 +550,10 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
                 found = [_host_unique(col, counts=self._infrequent_enabled) for col in data.columns]
                 cats = [c for c, _ in found]
                 counts = [cnt for _, cnt in found] if self._infrequent_enabled else None
+            elif self._infrequent_enabled and namespace_kind(data.compute.xp) == "numpy":
+                found = [np.unique(data.Xa[:, j], return_counts=True) for j in range(d)]  # NaN once, last
+                cats = [c for c, _ in found]
+                counts = [cnt.astype(np.int64) for _, cnt in found]
             else:
                 cats = _column_uniques(data.Xa, xp=data.compute.xp)
         else:
