@@ -899,13 +899,13 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
             values = torch.ones(indices.shape[0], dtype=self._out_dtype(compute), device=dev)
             return _torch_csr(indptr, indices, values, (n, n_out))
         # dense: column c is 1 where the value of its feature encodes to c
-        feat = np.repeat(np.arange(data.n_features), np.asarray(self._n_out_per_feature(plan), dtype=np.int64))
+        feat = np.repeat(np.arange(data.n_features), np.asarray(self._n_out_per_feature(), dtype=np.int64))
         sel = xp.take(cols, _dev_ints(feat, compute), axis=1) if n_out else xp.zeros((n, 0), dtype=cols.dtype,
                                                                                        device=dev)
         E = sel == xp.arange(n_out, dtype=sel.dtype, device=dev)[None, :]
         return self._output(xp.astype(E, self._out_dtype(compute)), data.origin)
 
-    def _n_out_per_feature(self, plan: dict[str, Any]) -> list[int]:
+    def _n_out_per_feature(self) -> list[int]:
         outs = getattr(self, "_n_features_outs", None)
         return list(outs) if outs is not None else self._compute_n_features_outs()
 
@@ -937,7 +937,7 @@ class OneHotEncoder(TransformerMixin, BaseEstimator):
         ``'infrequent_sklearn'``.
         """
         check_is_fitted(self, "categories_")
-        n_out = int(sum(self._n_out_per_feature(self._get_plan())))
+        n_out = int(sum(self._n_out_per_feature()))
         if sparse_kind(X) == "torch":
             X = X.to_dense()
         if sparse_kind(X) == "scipy":
