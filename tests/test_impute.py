@@ -175,8 +175,14 @@ def test_bad_input():
         SimpleImputer(strategy="constant", fill_value="x").fit(X)
     with pytest.raises(InvalidParameterError, match="strategy"):
         SimpleImputer(strategy="mode").fit(X)
+    with pytest.raises(ValueError, match="'X' and 'missing_values' types are expected to be both numerical"):
+        SimpleImputer(missing_values="NA").fit(np.ones((2, 2)))  # as scikit-learn for numeric X
+    with pytest.raises(ValueError, match="types are expected to be both numerical"):
+        MissingIndicator(missing_values=None).fit(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        SimpleImputer(missing_values="NaN").fit(X)  # a string marker: NaN is not allowed
     with pytest.raises(InvalidParameterError, match="missing_values"):
-        SimpleImputer(missing_values="NA").fit(X)
+        SimpleImputer(missing_values=[1]).fit(X)
     with pytest.raises(ValueError, match="X has 3 features, but SimpleImputer is expecting 2"):
         SimpleImputer().fit(X).transform(np.ones((1, 3)))
     with pytest.raises(ValueError, match="SimpleImputer does not support data with dtype <U1"):

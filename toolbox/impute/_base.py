@@ -23,12 +23,13 @@ def _is_nan(value: Any) -> bool:
     return isinstance(value, Real) and math.isnan(value)
 
 
-def _check_missing_values(missing_values: Any) -> None:
+def _check_missing_values(missing_values: Any, dtype: Any) -> None:
+    """scikit-learn's check, after X is validated: a numeric X needs a numeric ``missing_values``."""
     if not isinstance(missing_values, Real) or isinstance(missing_values, bool):
         raise ValueError(
-            "'X' and 'missing_values' types are expected to be both numerical. Got "
-            f"type(missing_values)={type(missing_values)}; toolbox imputes numeric data only, with "
-            "missing_values=np.nan or a number."
+            f"'X' and 'missing_values' types are expected to be both numerical. Got X.dtype={dtype} and "
+            f"type(missing_values)={type(missing_values)}: toolbox estimators need numeric data, and "
+            "missing_values must be np.nan or a number."
         )
 
 
@@ -63,9 +64,10 @@ def _non_numeric_error(estimator: Any, X: Any, error: Exception) -> Exception | 
 
 def _validate(estimator: Any, X: Any, *, reset: bool) -> Any:
     """validate_data that lets NaN through only when NaN marks the missing values (never inf)."""
-    _check_missing_values(estimator.missing_values)
-    allow_nan = _is_nan(estimator.missing_values)
-    if sp.is_sparse(X) and not allow_nan and float(estimator.missing_values) == 0:
+    mv = estimator.missing_values
+    numeric = isinstance(mv, Real) and not isinstance(mv, bool)
+    allow_nan = _is_nan(mv)
+    if sp.is_sparse(X) and numeric and not allow_nan and float(mv) == 0:
         if isinstance(estimator, SimpleImputer):
             raise ValueError("Imputation not possible when missing_values == 0 and input is sparse. Provide a "
                              "dense array instead.")
@@ -77,6 +79,7 @@ def _validate(estimator: Any, X: Any, *, reset: bool) -> Any:
         if better is None:
             raise
         raise better from exc
+    _check_missing_values(mv, sp.stored_values(v.X).dtype if sp.is_sparse(v.X) else v.X.dtype)
     if sp.is_sparse(v.X):
         return v
     if allow_nan:
@@ -311,7 +314,7 @@ class MissingIndicator(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
-        "missing_values": [Real],
+        "missing_values": [Real, str, None],  # a string or None: refused in fit, as scikit-learn
         "features": [StrOptions({"missing-only", "all"})],
         "sparse": ["boolean", StrOptions({"auto"})],
         "error_on_new": ["boolean"],
@@ -452,7 +455,7 @@ class SimpleImputer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's convention
-        "missing_values": [Real],
+        "missing_values": [Real, str, None],  # a string or None: refused in fit, as scikit-learn
         "strategy": [StrOptions({"mean", "median", "most_frequent", "constant"}), callable],
         "fill_value": "no_validation",
         "copy": ["boolean"],
