@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from sklearn import datasets
 from sklearn import linear_model as sk
+from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -408,6 +409,13 @@ def test_enet_given_gram_and_ridge_case():
     np.testing.assert_array_equal(est.sparse_coef_.toarray()[0], est.coef_)
     with pytest.raises(ValueError, match="Coordinate descent iterations resulted in non-finite parameter values"):
         ElasticNet(alpha=0.1).fit(np.finfo(np.float64).max * rng.uniform(size=(10, 2)), np.arange(10.0))
+
+
+def test_score_single_sample_is_nan():
+    X, y = diabetes()
+    est = Ridge().fit(X, y)
+    with pytest.warns(UndefinedMetricWarning, match="R\\^2 score is not well-defined with less than two samples"):
+        assert np.isnan(est.score(X[:1], y[:1]))  # as scikit-learn's r2_score (GridSearchCV with one-row folds)
 
 
 def _skip_jax_x64(xp):

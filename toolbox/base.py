@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import sklearn.base
-from sklearn.exceptions import DataConversionWarning
+from sklearn.exceptions import DataConversionWarning, UndefinedMetricWarning
 from sklearn.utils.validation import check_is_fitted
 
 from . import _hooks
@@ -610,6 +610,10 @@ class RegressorMixin(sklearn.base.RegressorMixin):
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Coefficient of determination R^2 of ``self.predict(X)`` against ``y`` (averaged over outputs)."""
         xp, y_true, y_pred, sw = _score_inputs(self, X, y, sample_weight)
+        if y_pred.shape[0] < 2:  # scikit-learn's r2_score: NaN, with its warning
+            warnings.warn("R^2 score is not well-defined with less than two samples.", UndefinedMetricWarning,
+                          stacklevel=2)
+            return float("nan")
         y_true = xp.astype(y_true, y_pred.dtype) if y_true.dtype != y_pred.dtype else y_true
         if y_true.ndim == 1 and y_pred.ndim == 2:
             y_pred = xp.reshape(y_pred, y_true.shape)
