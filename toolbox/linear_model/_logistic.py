@@ -1,4 +1,4 @@
-"""Logistic regression (binary and multinomial, L2 penalty): ``LogisticRegression``."""
+"""Logistic regression (binary and multinomial; L2, L1 and elastic-net penalties): ``LogisticRegression``."""
 
 from __future__ import annotations
 
@@ -93,31 +93,35 @@ def _max_value(X: Any, *, xp: Any) -> float:
 
 
 class LogisticRegression(ClassifierMixin, BaseEstimator):
-    """Logistic regression with an L2 penalty, on the data's own backend.
+    """Logistic regression with an L2, L1 or elastic-net penalty, on the data's own backend.
 
     Binary problems use the logistic loss of the second class (``coef_`` has one row, as in
     scikit-learn); three or more classes use the multinomial (softmax) loss. The objective
     is scikit-learn's::
 
-        C * sum_i s_i * logloss_i + 0.5 * ||coef||^2
+        C * sum_i s_i * logloss_i + l1_ratio * ||coef||_1 + 0.5 * (1 - l1_ratio) * ||coef||^2
 
-    (``s`` = ``sample_weight`` times the class weights; the intercept is not penalized),
-    scaled by ``1 / (C * sum(s))`` as scikit-learn's solvers do, so ``tol`` means the same:
-    the largest absolute gradient entry at the solution. A drop-in for
-    :class:`sklearn.linear_model.LogisticRegression` with the L2 penalty.
+    (``s`` = ``sample_weight`` times the class weights; the intercept is not penalized, except
+    by ``'liblinear'``), scaled by ``1 / (C * sum(s))`` as scikit-learn's solvers do, so ``tol``
+    means the same: the largest absolute entry of the (minimum-norm sub)gradient at the
+    solution. A drop-in for :class:`sklearn.linear_model.LogisticRegression`.
 
     Parameters
     ----------
-    penalty : {'l2', None, 'deprecated'}, default='deprecated'
-        Deprecated in scikit-learn 1.8 (use ``C`` and ``l1_ratio``); ``'l2'`` and ``None``
-        (no penalty, as ``C=np.inf``) work with a ``FutureWarning`` as in scikit-learn.
-        ``'l1'`` and ``'elasticnet'`` raise ``NotImplementedError``.
+    penalty : {'l2', 'l1', 'elasticnet', None, 'deprecated'}, default='deprecated'
+        Deprecated in scikit-learn 1.8 (use ``C`` and ``l1_ratio``); still honoured, with a
+        ``FutureWarning``, as in scikit-learn: ``'l1'`` is ``l1_ratio=1``, ``'l2'`` is
+        ``l1_ratio=0``, ``None`` is ``C=np.inf``.
     C : float, default=1.0
         Inverse regularization strength, ``> 0``; ``np.inf`` means no penalty.
     l1_ratio : float, default=0.0
-        Only ``0.0`` (the L2 penalty) is implemented; other values raise ``NotImplementedError``.
+        The L1 share of the penalty, in ``[0, 1]``: 0 is L2, 1 is L1, between is the elastic net.
+        ``> 0`` needs ``solver='saga'`` (or ``'liblinear'`` for 1), as in scikit-learn, and is
+        solved by proximal Newton (exact zeros; a dense Hessian up to 2,048 parameters on the
+        CPU), accelerated proximal gradient beyond.
     dual : bool, default=False
-        ``True`` raises ``NotImplementedError``.
+        ``'liblinear'`` with the L2 penalty only (else scikit-learn's ``ValueError``); the dual
+        problem has the primal's optimum, which toolbox solves.
     tol : float, default=1e-4
         Stop when the largest absolute entry of the (scaled) gradient is at most ``tol``. When
         Newton's method used the exact Hessian (under ``2 * 32768`` samples, more with many
@@ -133,16 +137,17 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
     solver : {'lbfgs', 'liblinear', 'newton-cg', 'newton-cholesky', 'sag', 'saga'}, default='lbfgs'
         All minimize the same objective with toolbox's solver (Newton's method when the
         parameters are few enough for a dense Hessian, estimated on a strided subsample of the
-        rows when there are many; L-BFGS otherwise), so they give the same answer.
-        ``'liblinear'`` also penalizes the intercept and supports two classes only, as in
-        scikit-learn.
+        rows when there are many; L-BFGS otherwise; proximal Newton for an L1 part), so they
+        give the same answer. ``'liblinear'`` also penalizes the intercept, computes in float64
+        and supports two classes only, as in scikit-learn. ``'newton-cholesky'`` on a singular
+        Hessian warns and continues as ``'lbfgs'``, as scikit-learn.
     max_iter : int, default=100
         Newton or L-BFGS iterations.
     verbose : int, default=0
         Accepted for compatibility.
     warm_start : bool, default=False
         Start from the previous ``coef_`` and ``intercept_``.
-    n_jobs : accepted for compatibility (deprecated in scikit-learn 1.8).
+    n_jobs : accepted for compatibility (no effect; a ``FutureWarning`` when set, as scikit-learn 1.8+).
 
     Attributes
     ----------
