@@ -37,10 +37,14 @@ def _non_numeric_error(estimator: Any, X: Any, error: Exception) -> Exception | 
     """scikit-learn's message for host data that is not numeric (None: not that problem)."""
     if sp.is_sparse(X) or (framework_of(X) is not None and not isinstance(X, np.ndarray)):
         return None
+    if isinstance(X, np.ndarray) and X.dtype.kind in "biufc":
+        return None  # numeric: some other problem
     strategy = getattr(estimator, "strategy", None)
     if strategy in ("mean", "median"):
         try:
-            np.asarray(X, dtype=np.float64)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                np.asarray(X, dtype=np.float64)
         except (ValueError, TypeError) as exc:
             if "could not convert" in str(exc):
                 return ValueError(f"Cannot use {strategy} strategy with non-numeric data:\n{exc}")
