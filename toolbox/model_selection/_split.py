@@ -15,6 +15,7 @@ from ..backends import (
     check_random_state,
     check_same_library,
     framework_of,
+    namespace_kind,
     resolve,
     to_backend,
 )
@@ -33,6 +34,19 @@ def _num_samples(x: Any) -> int:
 
 def _index_dtype(compute: Compute) -> Any:
     return compute.xp.__array_namespace_info__().default_dtypes(device=compute.device)["indexing"]
+
+
+def _host_rng(compute: Compute, random_state: Any) -> np.random.RandomState | None:
+    """scikit-learn's own random stream (a ``RandomState``) when the split is computed with NumPy.
+
+    Host data then gets scikit-learn's folds and splits for the same seed, draw for draw; other
+    backends draw from their own generator (on the device).
+    """
+    if namespace_kind(compute.xp) != "numpy":
+        return None
+    from sklearn.utils import check_random_state as sk_random_state
+
+    return sk_random_state(random_state)
 
 
 def _arange(n: int, compute: Compute) -> Any:
@@ -170,11 +184,23 @@ def train_test_split(*arrays: Any, test_size: Any = None, train_size: Any = None
     check_same_library(**{f"array {i}": a for i, a in enumerate(device_arrays)})
     compute = resolve(*device_arrays) if device_arrays else resolve(np.empty(0))
     xp = compute.xp
+    host_rng = _host_rng(compute, random_state) if shuffle else None
+    if stratify is not None and not shuffle:
+        raise ValueError("Stratified train/test split is not implemented for shuffle=False")
+    if host_rng is not None:  # NumPy: scikit-learn's ShuffleSplit / StratifiedShuffleSplit, draw for draw
+        if stratify is None:
+            perm = host_rng.permutation(n)
+            train, test = perm[n_test:n_test + n_train], perm[:n_test]
+        else:
+            from sklearn.model_selection import StratifiedShuffleSplit
+
+            labels = np.asarray(to_backend(stratify, "numpy")) if framework_of(stratify) else np.asarray(stratify)
+            splitter = StratifiedShuffleSplit(test_size=n_test, train_size=n_train, random_state=host_rng)
+            train, test = next(splitter.split(np.zeros((n, 1)), labels))
+        return [part for a in arrays for part in (_take(a, train), _take(a, test))]
     seed = check_random_state(random_state)
     gen = Generator(seed, xp=xp, device=compute.device)
     if stratify is not None:
-        if not shuffle:
-            raise ValueError("Stratified train/test split is not implemented for shuffle=False")
         stratify = stratify if framework_of(stratify) is not None else np.asarray(stratify)
         codes, k = _class_codes(stratify, compute)
         counts = _counts(codes, k, compute)
@@ -245,8 +271,9 @@ class _BaseKFold:
 class KFold(_BaseKFold):
     """K-fold cross-validation; folds are index arrays on ``X``'s device.
 
-    Without shuffling the folds are those of scikit-learn's ``KFold``: the
-    first ``n % n_splits`` folds have one sample more.
+    The folds are those of scikit-learn's ``KFold`` (the first ``n % n_splits`` folds have one
+    sample more); shuffled folds too when the data are computed with NumPy (scikit-learn's random
+    stream); other backends shuffle with their own generator.
     """
 
     def split(self, X: Any, y: Any = None, groups: Any = None) -> Iterator[tuple[Any, Any]]:
@@ -260,7 +287,11 @@ class KFold(_BaseKFold):
         compute = resolve(X)
         xp = compute.xp
         idx = _arange(n, compute)
-        if self.shuffle:
+        host_rng = _host_rng(compute, self.random_state) if self.shuffle else None
+        if host_rng is not None:  # scikit-learn's shuffle of the indices, draw for draw
+            idx = np.arange(n)
+            host_rng.shuffle(idx)
+        elif self.shuffle:
             gen = Generator(self.random_state, xp=xp, device=compute.device)
             idx = xp.astype(gen.permutation(n), idx.dtype)
         sizes = np.full(self.n_splits, n // self.n_splits, dtype=np.int64)
@@ -278,9 +309,9 @@ class KFold(_BaseKFold):
 class StratifiedKFold(_BaseKFold):
     """Stratified K-fold: each fold keeps the class proportions of ``y``.
 
-    Without shuffling the folds equal scikit-learn's ``StratifiedKFold``'s.
-    With shuffling, samples are shuffled within each class (a different
-    random stream from scikit-learn's, so different folds for the same seed).
+    The folds equal scikit-learn's ``StratifiedKFold``'s: without shuffling always, with
+    shuffling for data computed with NumPy (scikit-learn's random stream, draw for draw); on
+    other backends samples are shuffled within each class with the backend's own generator.
     """
 
     def _test_folds(self, X: Any, y: Any) -> tuple[Any, np.ndarray, Compute]:
@@ -324,9 +355,17 @@ class StratifiedKFold(_BaseKFold):
         last = (starts + counts - 1)[None, :]
         alloc = np.where(first_pos <= last, (last - first_pos) // self.n_splits + 1, 0).astype(np.int64)
         cum = np.cumsum(alloc, axis=0)  # (n_splits, k)
-        key = (Generator(self.random_state, xp=xp, device=compute.device).random((n,)) if self.shuffle
-               else _arange(n, compute))
-        rank = _rank_within_class(codes, key, k, compute)
+        host_rng = _host_rng(compute, self.random_state) if self.shuffle else None
+        if host_rng is not None:
+            # scikit-learn shuffles each class's fold labels in turn (classes by first appearance): the
+            # j-th sample of class c takes fold label perm_c[j] of the unshuffled sequence
+            rank = np.empty(n, dtype=np.int64)
+            rank[np.argsort(np.asarray(codes), kind="stable")] = np.concatenate(
+                [host_rng.permutation(int(c)) for c in counts])
+        else:
+            key = (Generator(self.random_state, xp=xp, device=compute.device).random((n,)) if self.shuffle
+                   else _arange(n, compute))
+            rank = _rank_within_class(codes, key, k, compute)
         cum_dev = xp.asarray(cum.T, device=compute.device)  # (k, n_splits)
         cum_dev = xp.astype(cum_dev, rank.dtype)
         fold = xp.sum(xp.astype(xp.take(cum_dev, codes, axis=0) <= rank[:, None], rank.dtype), axis=1)
