@@ -379,6 +379,21 @@ def test_positive_ridge_solvers_sparse_and_messages():
     assert isinstance(ridge.intercept_, float) and ridge.intercept_.shape == ()  # np.float64, as scikit-learn
 
 
+def test_positive_nnls_falls_back_to_lbfgs(monkeypatch):
+    import scipy.optimize
+
+    X, y, sw = signed_problem()
+    exact = Ridge(alpha=0.5, positive=True).fit(X, y, sw)
+
+    def cycling(*args, **kwargs):
+        raise RuntimeError("Maximum number of iterations reached.")
+
+    monkeypatch.setattr(scipy.optimize, "nnls", cycling)
+    est = Ridge(alpha=0.5, positive=True).fit(X, y, sw)
+    _close_np(est.coef_, exact.coef_, 1e-5)
+    assert np.all(est.coef_ >= 0)
+
+
 def test_enet_given_gram_and_ridge_case():
     import scipy.sparse
 

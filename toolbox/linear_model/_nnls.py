@@ -77,19 +77,22 @@ def nnls_gram(G: np.ndarray, B: np.ndarray, alpha: np.ndarray) -> np.ndarray:
             cache[a] = _square_root(G + a * eye if a else G)
         R, V, s = cache[a]
         b = B[:, j]
+        if R.shape[0] == 0 or not np.any(b > 0):
+            continue  # w = 0 is optimal: the gradient -b is non-negative everywhere
         if V is None:
             c = scipy.linalg.solve_triangular(R, b, trans="T", check_finite=False)
         else:  # b lies in the range of G (b = X.T y); its part outside the kept directions is rounding
             c = (V.T @ b) / s
-        if R.shape[0] == 0 or not np.any(b > 0):
-            continue  # w = 0 is optimal: the gradient -b is non-negative everywhere
-        w, _ = scipy.optimize.nnls(R, c, maxiter=max(100, 10 * d))
-        out[j] = w
+        try:
+            out[j], _ = scipy.optimize.nnls(R, c, maxiter=max(100, 10 * d))
+        except RuntimeError:  # the active set cycles on rounding (not seen in practice): L-BFGS-B instead
+            out[j] = lbfgs_gram(G, B[:, j:j + 1], alpha[j:j + 1], np.zeros(1), tol=1e-12, max_iter=None,
+                                polish=False)[0]
     return out
 
 
 def lbfgs_gram(G: np.ndarray, B: np.ndarray, alpha: np.ndarray, yy: np.ndarray, *, tol: float,
-               max_iter: int | None) -> np.ndarray:
+               max_iter: int | None, polish: bool = True) -> np.ndarray:
     """scikit-learn's ``_solve_lbfgs`` with bounds ``w >= 0``, on the normal equations.
 
     The objective ``1/2 ||y - X w||^2 + alpha/2 ||w||^2`` is evaluated as
@@ -115,7 +118,12 @@ def lbfgs_gram(G: np.ndarray, B: np.ndarray, alpha: np.ndarray, yy: np.ndarray, 
                                          bounds=[(0, np.inf)] * d, options=options)
         # Polish unless L-BFGS-B ran out of iterations (status 1): a converged point, or one where the line
         # search stalled on rounding (status 2), becomes the exact minimizer when its support is right.
-        w = _polish(G, b, a, result.x, fallback=bool(result.success)) if result.status != 1 else None
+        if not polish:
+            w = result.x if result.success else None
+        elif result.status != 1:
+            w = _polish(G, b, a, result.x, fallback=bool(result.success))
+        else:
+            w = None
         if w is None:
             warnings.warn(
                 "The lbfgs solver did not converge. Try increasing max_iter or tol. "
