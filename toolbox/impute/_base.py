@@ -197,6 +197,9 @@ def _most_frequent(X: Any, mask: Any, *, xp: Any) -> Any:
 
 def _sorted_entries(values: Any, cols: Any, *, xp: Any) -> tuple[Any, Any]:
     """``(cols, values)`` of stored entries sorted by column, then value (two stable sorts)."""
+    if isinstance(values, np.ndarray):
+        order = np.lexsort((values, cols))
+        return cols[order], values[order]
     order = xp.argsort(values, stable=True)
     cols = xp.take(cols, order, axis=0)
     values = xp.take(values, order, axis=0)
