@@ -379,6 +379,17 @@ def test_positive_ridge_solvers_sparse_and_messages():
     assert isinstance(ridge.intercept_, float) and ridge.intercept_.shape == ()  # np.float64, as scikit-learn
 
 
+def test_enet_l1_ratio_zero_positive(xp):
+    X, y, _ = signed_problem()
+    with warnings.catch_warnings():  # scikit-learn's coordinate descent never meets its gap rule here
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = sk.ElasticNet(alpha=0.1, l1_ratio=0.0, positive=True, **TIGHT).fit(X, y)
+    est = ElasticNet(alpha=0.1, l1_ratio=0.0, positive=True).fit(xp.asarray(X), xp.asarray(y))
+    assert est.n_iter_ == 1 and xp.to_numpy(est.coef_).min() >= 0 and (ref.coef_ == 0).any()
+    _close(xp, est.coef_, ref.coef_, 1e-7 if xp.float64 else None)
+    _close(xp, est.intercept_, ref.intercept_, 1e-7 if xp.float64 else None)
+
+
 def test_positive_nnls_falls_back_to_lbfgs(monkeypatch):
     import scipy.optimize
 

@@ -29,6 +29,7 @@ from ._base import (
     _validate_fit,
 )
 from ._fista import _gap, enet_fista
+from ._nnls import nnls_gram
 
 __all__ = ["ElasticNet", "Lasso"]
 
@@ -65,12 +66,20 @@ def _check_given_gram(X: Any, G: Any, sw: Any, *, fit_intercept: bool, xp: Any) 
         )
 
 
-def _ridge_solution(A: Any, B: Any, l2: float, *, gram: bool, xp: Any) -> Any:
-    """The minimizer of ``1/(2n) ||Y - X W||^2 + l2/2 ||W||^2`` (``l2 > 0``), exactly.
+def _ridge_solution(A: Any, B: Any, l2: float, *, gram: bool, positive: bool, compute: Any) -> Any:
+    """The minimizer of ``1/(2n) ||Y - X W||^2 + l2/2 ||W||^2`` (``l2 > 0``), exactly; ``(d, n_targets)``.
 
     ``A``, ``B``: ``G = X.T X / n`` and ``X.T Y / n`` (``gram``), else ``X`` and ``Y``, where the
-    kernel form ``X.T (X X.T / n + l2 I)^-1 Y / n`` needs an (n, n) system only.
+    kernel form ``X.T (X X.T / n + l2 I)^-1 Y / n`` needs an (n, n) system only. With ``positive``
+    (``W >= 0``) the ``(d, d)`` problem is solved by the active-set method of :mod:`._nnls`.
     """
+    xp = compute.xp
+    if positive:
+        G, q = (A, B) if gram else (primitives.gram(A, xp=xp) / A.shape[0], A.T @ B / A.shape[0])
+        G = np.asarray(to_backend(G, "numpy"), dtype=np.float64)
+        q = np.asarray(to_backend(q, "numpy"), dtype=np.float64)
+        W = nnls_gram(0.5 * (G + G.T), q, np.full(q.shape[1], l2))
+        return xp.astype(compute.asarray(W.T.copy()), A.dtype)
     if gram:
         return primitives.solve_spd(A + l2 * xp.eye(A.shape[0], dtype=A.dtype, device=A.device), B, xp=xp)
     n = A.shape[0]
@@ -124,8 +133,8 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
         A Python float when ``y`` was 1-D (as scikit-learn), else an array.
     n_iter_ : int or list of int
         FISTA iterations (one count per target for 2-D ``y``; targets are solved together);
-        1 for ``l1_ratio=0`` without ``positive`` (a ridge problem, solved exactly by one
-        Cholesky solve).
+        1 for ``l1_ratio=0`` (a ridge problem, solved exactly: one Cholesky solve, or the
+        active-set method with ``positive``).
     dual_gap_ : float or array of shape (n_targets,)
         Duality gap at the solution, divided by ``n_samples`` (as scikit-learn).
     n_features_in_ : int
@@ -250,10 +259,11 @@ class ElasticNet(LinearModel, RegressorMixin, BaseEstimator):
             if tuple(prev.shape) == (k, d):
                 W = prev.T
         l1, l2 = alpha * l1_ratio, alpha * (1.0 - l1_ratio)
-        if l1 == 0 and l2 > 0 and not self.positive:
-            # a ridge problem: its exact solution, as Ridge computes it
-            W = _ridge_solution(A, B, l2, gram=use_gram, xp=xp)
-            gap = _gap(W, A, B, y2, 0.0, l2, float(n), positive=False, gram=use_gram, kind="B", xp=xp)
+        if l1 == 0 and l2 > 0:
+            # a ridge problem: its exact solution, as Ridge computes it (the gap by scikit-learn's formula)
+            W = _ridge_solution(A, B, l2, gram=use_gram, positive=bool(self.positive), compute=v.compute)
+            gap = _gap(W, A, B, y2, 0.0, l2, float(n), positive=bool(self.positive), gram=use_gram, kind="B",
+                       xp=xp)
             n_iter = 1
         else:
             W, gap, n_iter = enet_fista(W, A, B, y2, n, l1, l2, gram=use_gram, positive=bool(self.positive),
