@@ -706,8 +706,8 @@ def test_scorers_match_scikit_learn():
     Xr, yr = make_regression(random_state=0)
     reg = PoissonRegressor(max_iter=1000).fit(Xr, np.abs(yr) + 1)
     cases = [(clf, X, y, ["roc_auc_ovo", "roc_auc_ovo_weighted", "roc_auc_ovr", "balanced_accuracy",
-                          "matthews_corrcoef", "jaccard_macro", "neg_log_loss"]),
-             (knn, X2, Y2, ["roc_auc", "f1_samples", "jaccard_samples", "precision_samples", "recall_samples"]),
+                          "matthews_corrcoef", "jaccard_macro", "neg_log_loss", "d2_log_loss_score"]),
+             (knn, X2, Y2, ["roc_auc", "average_precision", "f1_samples", "jaccard_samples", "precision_samples", "recall_samples"]),
              (reg, Xr, np.abs(yr) + 1, ["explained_variance", "neg_max_error", "neg_median_absolute_error",
                                        "neg_mean_absolute_percentage_error", "neg_mean_squared_log_error",
                                        "neg_root_mean_squared_log_error", "neg_mean_poisson_deviance",
@@ -723,3 +723,71 @@ def test_scorers_match_scikit_learn():
         for name in ("balanced_accuracy", "matthews_corrcoef", "roc_auc_ovr"):
             np.testing.assert_allclose(get_scorer(name)(clf, X, y, sample_weight=w),
                                        sk_get_scorer(name)(clf, X, y, sample_weight=w), rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- #
+# average precision
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_average_precision_binary(xp, weighted):
+    y, _, score = _cancer()
+    sw = _weights(len(y), 16) if weighted else None
+    if sw is not None:
+        sw[:30] = 0  # zero weights leave the curve unchanged
+    s, swb = xp.asarray(score), None if sw is None else xp.asarray(sw)
+    for pos_label in (0, 1):
+        got = tm.average_precision_score(xp.asarray(y), s, pos_label=pos_label, sample_weight=swb)
+        assert isinstance(got, float)
+        _close(xp, got, skm.average_precision_score(y, xp.to_numpy(s), pos_label=pos_label, sample_weight=sw))
+    names = np.array(["no", "yes"])
+    _close(xp, tm.average_precision_score(names[y], s, pos_label="yes"),
+           skm.average_precision_score(names[y], xp.to_numpy(s), pos_label="yes"))
+
+
+@pytest.mark.parametrize("average", ["micro", "macro", "weighted", "samples", None])
+def test_average_precision_multilabel_and_multiclass(xp, average):
+    rng = np.random.default_rng(17)
+    Y = rng.integers(0, 2, (60, 4))
+    Y[:, 1] = 0  # a label without positives: 0.0, with scikit-learn's warning
+    S = np.round(rng.random((60, 4)), 1)
+    sw = rng.random(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        got = tm.average_precision_score(xp.asarray(Y), xp.asarray(S), average=average, sample_weight=xp.asarray(sw))
+        want = skm.average_precision_score(Y, xp.to_numpy(xp.asarray(S)), average=average, sample_weight=sw)
+    _close(xp, got, want)
+    if average == "samples":
+        return
+    y, _, proba = _iris()
+    P = xp.asarray(proba)
+    _close(xp, tm.average_precision_score(xp.asarray(y), P, average=average),
+           skm.average_precision_score(y, xp.to_numpy(P), average=average))
+
+
+def test_average_precision_edge_cases_and_errors():
+    with pytest.warns(UndefinedMetricWarning, match="No positive class found in y_true"):
+        assert tm.average_precision_score([0, 0, 0], [0.1, 0.2, 0.3]) == 0.0
+    assert tm.average_precision_score([1, 1, 1], [0.1, 0.2, 0.3]) == 1.0
+    with pytest.raises(ValueError, match=r"pos_label=2 is not a valid label. It should be one of \[0 1\]"):
+        tm.average_precision_score([0, 1, 1], [0.1, 0.2, 0.3], pos_label=2)
+    with pytest.raises(ValueError, match="Parameter pos_label is fixed to 1 for multiclass y_true"):
+        tm.average_precision_score([0, 1, 2], np.eye(3), pos_label=2)
+    with pytest.raises(ValueError, match="Parameter pos_label is fixed to 1 for multilabel-indicator y_true"):
+        tm.average_precision_score(np.eye(3, dtype=int), np.eye(3), pos_label=0)
+    with pytest.raises(ValueError, match=r"`y_score` needs to be of shape `\(n_samples, n_classes\)`"):
+        tm.average_precision_score([0, 1, 2], np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("data", CLASSIFICATION)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_d2_log_loss(xp, data, weighted):
+    y, _, proba = CLASSIFICATION[data]()
+    sw = _weights(len(y), 18) if weighted else None
+    P = xp.asarray(proba)
+    got = tm.d2_log_loss_score(xp.asarray(y), P, sample_weight=None if sw is None else xp.asarray(sw))
+    assert isinstance(got, float)
+    _close(xp, got, skm.d2_log_loss_score(y, xp.to_numpy(P), sample_weight=sw))
+    with pytest.warns(UndefinedMetricWarning, match="D\\^2 score is not well-defined with less than two samples"):
+        assert np.isnan(tm.d2_log_loss_score([0], [[0.6, 0.4]]))

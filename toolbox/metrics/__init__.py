@@ -10,6 +10,7 @@ from ._classification import (
     accuracy_score,
     balanced_accuracy_score,
     confusion_matrix,
+    d2_log_loss_score,
     f1_score,
     fbeta_score,
     jaccard_score,
@@ -19,7 +20,7 @@ from ._classification import (
     precision_score,
     recall_score,
 )
-from ._ranking import roc_auc_score
+from ._ranking import average_precision_score, roc_auc_score
 from ._regression import (
     d2_absolute_error_score,
     explained_variance_score,
@@ -39,9 +40,11 @@ from ._regression import (
 
 __all__ = [
     "accuracy_score",
+    "average_precision_score",
     "balanced_accuracy_score",
     "confusion_matrix",
     "d2_absolute_error_score",
+    "d2_log_loss_score",
     "explained_variance_score",
     "f1_score",
     "fbeta_score",

@@ -24,12 +24,14 @@ from ._base import (
     labels_as_array,
     resolve_call,
     sample_weight_of,
+    weighted_mean,
 )
 
 __all__ = [
     "accuracy_score",
     "balanced_accuracy_score",
     "confusion_matrix",
+    "d2_log_loss_score",
     "f1_score",
     "fbeta_score",
     "jaccard_score",
@@ -641,12 +643,52 @@ def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample
         y_proba = y_pred
     if y_proba is None:
         raise ValueError("log_loss needs the predicted probabilities y_proba.")
+    call, Y, P, sw = _proba_targets(y_true, y_proba, sample_weight, labels)
+    return _cross_entropy(Y, P, sw, normalize=normalize, xp=call.xp)
+
+
+def d2_log_loss_score(y_true: Any, y_proba: Any = None, *, sample_weight: Any = None, labels: Any = None,
+                      y_pred: Any = "deprecated") -> float:
+    """D^2 of the log loss: ``1 - log_loss / log_loss of the (weighted) class frequencies``.
+
+    Parameters as :func:`log_loss`; a float (NaN, with a warning, below two samples).
+    """
+    if not (isinstance(y_pred, str) and y_pred == "deprecated"):
+        if y_proba is not None:
+            raise ValueError("Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba` instead.")
+        warnings.warn(
+            "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed in 1.11. Use `y_proba` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        y_proba = y_pred
+    if y_proba is None:
+        raise ValueError("d2_log_loss_score needs the predicted probabilities y_proba.")
+    n_proba = int(y_proba.shape[0]) if hasattr(y_proba, "shape") else len(y_proba)
+    n_true = int(y_true.shape[0]) if hasattr(y_true, "shape") else len(y_true)
+    if n_proba != n_true:
+        raise _inconsistent({"y_proba": n_proba, "y_true": n_true})
+    if n_proba < 2:
+        warnings.warn("D^2 score is not well-defined with less than two samples.", UndefinedMetricWarning,
+                      stacklevel=2)
+        return float("nan")
+    call, Y, P, sw = _proba_targets(y_true, y_proba, sample_weight, labels)
+    xp = call.xp
+    Yf = xp.astype(Y, P.dtype)
+    null = xp.broadcast_to(xp.reshape(weighted_mean(Yf, sw, xp=xp), (1, -1)), P.shape)
+    num = _cross_entropy(Y, P, sw, normalize=False, xp=xp)
+    den = _cross_entropy(Y, null, sw, normalize=False, xp=xp)
+    return float(1 - np.float64(num) / np.float64(den))
+
+
+def _proba_targets(y_true: Any, y_proba: Any, sample_weight: Any, labels: Any) -> tuple[Call, Any, Any, Any]:
+    """scikit-learn's checks of class probabilities: one-hot ``Y`` (bool), ``P`` (n, k) and the weights."""
     call = resolve_call(y_proba=y_proba, y_true=y_true, sample_weight=sample_weight)
     xp = call.xp
     P = check_array(_to_compute(y_proba, call.compute, "y_proba"), xp=xp, device=call.compute.device,
                     name="y_proba", ensure_2d=False)
     if _multilabel.is_indicator(y_true):
-        return _log_loss_multilabel(call, y_true, P, normalize=normalize, sample_weight=sample_weight)
+        return _proba_multilabel(call, y_true, P, sample_weight=sample_weight)
     y_true = as_1d(y_true, "y_true")
     n = check_lengths(y_proba=P, y_true=y_true)  # scikit-learn's order
     sw = sample_weight_of(sample_weight, call, n, dtype=P.dtype)
@@ -676,7 +718,7 @@ def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample
                 f"Pass the ordered labels={classes} and ensure that the columns of y_prob correspond to "
                 "this ordering.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
     if k == 1:
         if labels is None:
@@ -692,7 +734,7 @@ def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample
     eps = float(xp.finfo(P.dtype).eps)
     if not bool(xp.all(xp.abs(xp.sum(P, axis=1) - 1) <= math.sqrt(eps) * 1.0)):
         warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
-                      stacklevel=2)
+                      stacklevel=4)
     if k != P.shape[1]:
         if labels is None:
             raise ValueError(
@@ -704,7 +746,7 @@ def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample
             f"{enc.host_classes()}"
         )
     Y = enc.codes[0][:, None] == xp.arange(k, dtype=enc.codes[0].dtype, device=call.compute.device)[None, :]
-    return _cross_entropy(Y, P, sw, normalize=normalize, xp=xp)
+    return call, Y, P, sw
 
 
 def _check_proba_range(P: Any, *, xp: Any) -> None:
@@ -728,8 +770,8 @@ def _cross_entropy(Y: Any, P: Any, sw: Any, *, normalize: bool, xp: Any) -> floa
     return float(total) / float(xp.sum(sw))
 
 
-def _log_loss_multilabel(call: Call, y_true: Any, P: Any, *, normalize: bool, sample_weight: Any) -> float:
-    """log_loss of a multilabel indicator ``y_true`` (n, k): scikit-learn's ``-sum(Y log P)`` per sample."""
+def _proba_multilabel(call: Call, y_true: Any, P: Any, *, sample_weight: Any) -> tuple[Call, Any, Any, Any]:
+    """A multilabel indicator ``y_true`` (n, k) with its probabilities, as scikit-learn's LabelBinarizer keeps it."""
     xp = call.xp
     _check_proba_range(P, xp=xp)
     if _multilabel.sp.is_sparse(y_true):
@@ -753,4 +795,4 @@ def _log_loss_multilabel(call: Call, y_true: Any, P: Any, *, normalize: bool, sa
             f"y_true and y_prob contain different number of classes: {k} vs {P.shape[1]}. Please provide the "
             f"true labels explicitly through the labels argument. Classes found in y_true: {list(range(k))}"
         )
-    return _cross_entropy(Yv == 1, P, sw, normalize=normalize, xp=xp)
+    return call, Yv == 1, P, sw

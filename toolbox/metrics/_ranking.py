@@ -23,36 +23,25 @@ from ._base import (
     sample_weight_of,
 )
 
-__all__ = ["roc_auc_score"]
+__all__ = ["average_precision_score", "roc_auc_score"]
 
 #: the most elements of one (n_samples, n_columns) block of the one-vs-one AUCs
 _OVO_BLOCK = 1 << 24
 
 
-@jit(static_argnames=("max_fpr",))
-def _auc_columns(Y: Any, S: Any, w: Any, *, max_fpr: float | None = None, xp: Any) -> tuple[Any, Any, Any]:
-    """ROC AUC of every column of scores ``S`` (n, m) against positives ``Y`` (n, m, bool).
+def _tie_groups(Y: Any, S: Any, w: Any, *, xp: Any) -> dict[str, Any]:
+    """Per sample of every column of ``S`` (n, m), sorted by score: the weights of its tie group's bounds.
 
-    The area under the ROC curve equals the (weighted) Mann-Whitney statistic
-    with ties counted one half: for each positive, the negative weight scored
-    strictly lower plus half the negative weight tied with it. One sort per
-    column; tie groups get their bounds from ``searchsorted`` on
-    column-major group keys, so all shapes are static.
-
-    With ``max_fpr`` (0 < max_fpr < 1) the area is the partial one under the
-    curve up to that false-positive rate (each tie group is one straight ROC
-    segment, the last one cut by linear interpolation), standardized as
-    McClish (1989): 0.5 for a non-discriminant score, 1 for a perfect one.
-
+    One sort per column; tie groups get their bounds from ``searchsorted`` on
+    column-major group keys, so all shapes are static. Returned arrays are
+    flat (m * n, column-major): ``neg_below`` / ``pos_below`` is the negative /
+    positive weight scored strictly lower than the sample, ``neg_upto`` /
+    ``pos_upto`` lower or tied; ``last`` marks one sample per tie group;
+    ``P``, ``N`` (m,) are the columns' total positive and negative weights.
     ``w`` is None, one weight per sample (n,) or one per sample and column (n, m).
-
-    Returns
-    -------
-    auc, positive weight, negative weight : arrays of shape (m,)
-        ``auc`` is NaN where a column has no positive or no negative weight.
     """
     n, m = S.shape
-    # no `.device` inside (JAX traces this function under jit): shapes and devices come from *_like
+    # no `.device` inside (JAX traces this under jit): shapes and devices come from *_like
     order = xp.argsort(S, axis=0)
     idt = order.dtype
     Ss = xp.take_along_axis(S, order, axis=0)
@@ -72,38 +61,97 @@ def _auc_columns(Y: Any, S: Any, w: Any, *, max_fpr: float | None = None, xp: An
     key = xp.reshape((group + cols * n).T, (-1,))  # column-major: sorted
     start = xp.searchsorted(key, key, side="left")
     stop = xp.searchsorted(key, key, side="right")
-    cum = xp.reshape(xp.cumulative_sum(neg, axis=0).T, (-1,))
-    neg_f = xp.reshape(neg.T, (-1,))
-    below = xp.take(cum, start, axis=0) - xp.take(neg_f, start, axis=0)  # negatives scored strictly lower
-    upto = xp.take(cum, stop - 1, axis=0)  # ... lower or tied
-    pos_f = xp.reshape(pos.T, (-1,))
-    P, N = xp.sum(pos, axis=0), xp.sum(neg, axis=0)
+    out = {"P": xp.sum(pos, axis=0), "N": xp.sum(neg, axis=0)}
+    for name, v in (("neg", neg), ("pos", pos)):
+        cum = xp.reshape(xp.cumulative_sum(v, axis=0).T, (-1,))
+        flat = xp.reshape(v.T, (-1,))
+        out[name] = flat
+        out[f"{name}_below"] = xp.take(cum, start, axis=0) - xp.take(flat, start, axis=0)
+        out[f"{name}_upto"] = xp.take(cum, stop - 1, axis=0)
+    out["last"] = xp.cumulative_sum(xp.ones_like(key), axis=0) == stop  # position stop - 1
+    return out
+
+
+def _per_sample_total(T: Any, n: int, *, xp: Any, safe: bool = True) -> Any:
+    """A column total (m,) repeated for each of the column's n samples (flat, column-major); ``safe``: 0 -> 1."""
+    m = T.shape[0]
+    if safe:
+        T = xp.where(T > 0, T, xp.ones_like(T))
+    return xp.reshape(xp.broadcast_to(T[:, None], (m, n)), (-1,))
+
+
+@jit(static_argnames=("max_fpr",))
+def _auc_columns(Y: Any, S: Any, w: Any, *, max_fpr: float | None = None, xp: Any) -> tuple[Any, Any, Any]:
+    """ROC AUC of every column of scores ``S`` (n, m) against positives ``Y`` (n, m, bool).
+
+    The area under the ROC curve equals the (weighted) Mann-Whitney statistic
+    with ties counted one half: for each positive, the negative weight scored
+    strictly lower plus half the negative weight tied with it (see
+    :func:`_tie_groups`).
+
+    With ``max_fpr`` (0 < max_fpr < 1) the area is the partial one under the
+    curve up to that false-positive rate (each tie group is one straight ROC
+    segment, the last one cut by linear interpolation), standardized as
+    McClish (1989): 0.5 for a non-discriminant score, 1 for a perfect one.
+
+    Returns
+    -------
+    auc, positive weight, negative weight : arrays of shape (m,)
+        ``auc`` is NaN where a column has no positive or no negative weight.
+    """
+    n, m = S.shape
+    g = _tie_groups(Y, S, w, xp=xp)
+    P, N = g["P"], g["N"]
     den = P * N
     ok = den > 0
     if max_fpr is None:
-        num = xp.sum(xp.reshape(pos_f * (below + upto) / 2, (m, n)), axis=1)
+        num = xp.sum(xp.reshape(g["pos"] * (g["neg_below"] + g["neg_upto"]) / 2, (m, n)), axis=1)
         auc = xp.where(ok, num / xp.where(ok, den, xp.ones_like(den)), xp.full_like(den, math.nan))
         return auc, P, N
     # ROC points, from the highest score down: each tie group is the segment from (fpr, tpr) of the
     # samples scored strictly higher to that of the samples scored higher or tied; counted once per group
-    cum_p = xp.reshape(xp.cumulative_sum(pos, axis=0).T, (-1,))
-    p_below = xp.take(cum_p, start, axis=0) - xp.take(pos_f, start, axis=0)
-    p_upto = xp.take(cum_p, stop - 1, axis=0)
-    Pn = xp.reshape(xp.broadcast_to(xp.where(P > 0, P, xp.ones_like(P))[:, None], (m, n)), (-1,))
-    Nn = xp.reshape(xp.broadcast_to(xp.where(N > 0, N, xp.ones_like(N))[:, None], (m, n)), (-1,))
-    f0, f1 = (Nn - upto) / Nn, (Nn - below) / Nn
-    t0, t1 = (Pn - p_upto) / Pn, (Pn - p_below) / Pn
+    Pn, Nn = _per_sample_total(P, n, xp=xp), _per_sample_total(N, n, xp=xp)
+    f0, f1 = (Nn - g["neg_upto"]) / Nn, (Nn - g["neg_below"]) / Nn
+    t0, t1 = (Pn - g["pos_upto"]) / Pn, (Pn - g["pos_below"]) / Pn
     fc = xp.minimum(f1, xp.full_like(f1, max_fpr))
     dx = f1 - f0
     moved = dx > 0
     tc = xp.where(moved, t0 + (t1 - t0) * ((fc - f0) / xp.where(moved, dx, xp.ones_like(dx))), t1)
     width = xp.maximum(fc - f0, xp.zeros_like(fc))
-    last = xp.reshape(xp.cumulative_sum(xp.ones_like(key), axis=0), (-1,)) == stop  # position stop - 1
-    seg = xp.where(last, width * (t0 + tc) / 2, xp.zeros_like(width))
+    seg = xp.where(g["last"], width * (t0 + tc) / 2, xp.zeros_like(width))
     area = xp.sum(xp.reshape(seg, (m, n)), axis=1)
     min_area, max_area = 0.5 * max_fpr**2, max_fpr
     auc = 0.5 * (1 + (area - min_area) / (max_area - min_area))
     return xp.where(ok, auc, xp.full_like(den, math.nan)), P, N
+
+
+@jit
+def _ap_columns(Y: Any, S: Any, w: Any, *, xp: Any) -> tuple[Any, Any]:
+    """Average precision of every column of ``S`` (n, m) against positives ``Y`` (n, m, bool).
+
+    The step integral of the precision-recall curve: over tie groups from the
+    highest score down, the recall gained by the group times the precision of
+    the samples scored at least as high. 0 where a column has no positive weight.
+
+    Returns
+    -------
+    ap, positive weight : arrays of shape (m,)
+    """
+    n, m = S.shape
+    g = _tie_groups(Y, S, w, xp=xp)
+    P = g["P"]
+    Pn = _per_sample_total(P, n, xp=xp)
+    tp = _per_sample_total(P, n, xp=xp, safe=False) - g["pos_below"]  # scored higher or tied
+    fp = _per_sample_total(g["N"], n, xp=xp, safe=False) - g["neg_below"]
+    tp_above = tp - (g["pos_upto"] - g["pos_below"])  # minus the group's own positive weight
+    step = g["last"] & (tp > tp_above)
+    top = tp + fp
+    # the recall gained as a difference of recalls (scikit-learn's `diff(recall)`: a perfect ranking sums to 1)
+    gain = tp / Pn - tp_above / Pn
+    contrib = xp.where(step, gain * (tp / xp.where(step, top, xp.ones_like(top))), xp.zeros_like(tp))
+    ap = xp.sum(xp.reshape(contrib, (m, n)), axis=1)
+    ap = xp.maximum(ap, xp.zeros_like(ap))  # rounding can give -0.0
+    return xp.where(P > 0, ap, xp.zeros_like(ap)), P
 
 
 def _warn_one_class() -> None:
@@ -151,24 +199,59 @@ def _multioutput_kind(y: Any, call: Call) -> str | None:
     return "multilabel-indicator" if few else "multiclass-multioutput"
 
 
-def _average_columns(auc: Any, P: Any, N: Any, average: str | None, call: Call) -> Any:
-    """scikit-learn's ``_average_binary_score`` over per-column AUCs (macro, weighted or None)."""
+def _warn_no_positive() -> None:
+    warnings.warn("No positive class found in y_true, recall is set to one for all thresholds",
+                  UndefinedMetricWarning, stacklevel=3)
+
+
+def _auc_fn(max_fpr: float | None) -> Any:
+    """Per-column ROC AUC for :func:`_average_binary`, warning when a column has one class only."""
+    def fn(Y: Any, S: Any, w: Any, *, xp: Any) -> tuple[Any, Any]:
+        auc, P, N = _auc_columns(Y, S, w, max_fpr=max_fpr, xp=xp)
+        if not bool(xp.all((P > 0) & (N > 0))):
+            _warn_one_class()
+        return auc, P
+    return fn
+
+
+def _ap_fn(Y: Any, S: Any, w: Any, *, xp: Any) -> tuple[Any, Any]:
+    """Per-column average precision for :func:`_average_binary`, warning when a column has no positive."""
+    ap, P = _ap_columns(Y, S, w, xp=xp)
+    if not bool(xp.all(P > 0)):
+        _warn_no_positive()
+    return ap, P
+
+
+def _average_binary(call: Call, Y: Any, S: Any, average: str | None, sw: Any, fn: Any) -> Any:
+    """scikit-learn's ``_average_binary_score`` of a per-column metric ``fn`` over indicators ``Y`` (n, k).
+
+    Per label (macro, weighted by the positive weight, or None), on the raveled
+    matrix (micro), or per sample averaged with the sample weights (samples).
+    """
     xp = call.xp
-    if not bool(xp.all((P > 0) & (N > 0))):
-        _warn_one_class()
+    n, k = int(S.shape[0]), int(S.shape[1])
+    if average == "micro":
+        w = None if sw is None else xp.reshape(xp.broadcast_to(sw[:, None], (n, k)), (-1,))
+        score, _ = fn(xp.reshape(Y, (-1, 1)), xp.reshape(S, (-1, 1)), w, xp=xp)
+        return float(score[0])
+    if average == "samples":
+        score, _ = fn(Y.T, S.T, None, xp=xp)
+        if sw is None:
+            return float(xp.mean(score))
+        return float(xp.sum(score * sw) / xp.sum(sw))
+    score, P = fn(Y, S, sw, xp=xp)
     if average is None:
-        return call.output(auc)
+        return call.output(score)
     if average == "weighted":
         if math.isclose(float(xp.sum(P)), 0.0, abs_tol=1e-8):
             return 0.0
-        auc = xp.where(P == 0, xp.zeros_like(auc), auc)  # zero-weight columns count 0, even when NaN
-        return float(xp.sum(auc * P) / xp.sum(P))
-    return float(xp.mean(auc))
+        score = xp.where(P == 0, xp.zeros_like(score), score)  # zero-weight labels count 0, even when NaN
+        return float(xp.sum(score * P) / xp.sum(P))
+    return float(xp.mean(score))
 
 
-def _multilabel_auc(call: Call, y_true: Any, S: Any, average: str | None, sample_weight: Any,
-                    max_fpr: float | None) -> Any:
-    """ROC AUC of multilabel indicators: per label (macro, weighted, None), raveled (micro) or per sample."""
+def _indicator_targets(call: Call, y_true: Any, S: Any) -> Any:
+    """A multilabel indicator ``y_true`` as a boolean (n, k) array matching ``y_score``'s shape."""
     xp = call.xp
     Yv = _to_compute(y_true, call.compute, "y_true")
     if tuple(Yv.shape) != tuple(S.shape):
@@ -182,24 +265,7 @@ def _multilabel_auc(call: Call, y_true: Any, S: Any, average: str | None, sample
             vals = np.unique(np.asarray(to_backend(Yv, "numpy"))).tolist()
             raise ValueError(f"y_true takes value in {set(vals)} and pos_label is not specified: either make "
                              "y_true take value in {0, 1} or {-1, 1} or pass pos_label explicitly.")
-    Y = Yv == 1
-    n, k = int(S.shape[0]), int(S.shape[1])
-    sw = sample_weight_of(sample_weight, call, n, dtype=S.dtype)
-    if average == "micro":
-        w = None if sw is None else xp.reshape(xp.broadcast_to(sw[:, None], (n, k)), (-1,))
-        auc, P, N = _auc_columns(xp.reshape(Y, (-1, 1)), xp.reshape(S, (-1, 1)), w, max_fpr=max_fpr, xp=xp)
-        if not bool((P[0] > 0) & (N[0] > 0)):
-            _warn_one_class()
-        return float(auc[0])
-    if average == "samples":  # one AUC per sample over its labels, averaged with the sample weights
-        auc, P, N = _auc_columns(Y.T, S.T, None, max_fpr=max_fpr, xp=xp)
-        if not bool(xp.all((P > 0) & (N > 0))):
-            _warn_one_class()
-        if sw is None:
-            return float(xp.mean(auc))
-        return float(xp.sum(auc * sw) / xp.sum(sw))
-    auc, P, N = _auc_columns(Y, S, sw, max_fpr=max_fpr, xp=xp)
-    return _average_columns(auc, P, N, average, call)
+    return Yv == 1
 
 
 def _ovo_auc(call: Call, codes: Any, S: Any, average: str) -> float:
@@ -289,7 +355,9 @@ def roc_auc_score(y_true: Any, y_score: Any, *, average: str | None = "macro", s
     if kind is not None:
         if kind != "multilabel-indicator":
             raise ValueError(f"{kind} format is not supported")
-        return _multilabel_auc(call, y_true, S, average, sample_weight, fpr_cap)
+        Y = _indicator_targets(call, y_true, S)
+        sw = sample_weight_of(sample_weight, call, int(S.shape[0]), dtype=S.dtype)
+        return _average_binary(call, Y, S, average, sw, _auc_fn(fpr_cap))
     y_true = as_1d(y_true, "y_true")
     n = check_lengths(y_true=y_true, y_score=S)
     enc = encode_targets({"y_true": y_true}, call)
@@ -355,9 +423,81 @@ def roc_auc_score(y_true: Any, y_score: Any, *, average: str | None = "macro", s
     sw = sample_weight_of(sample_weight, call, n, dtype=S.dtype)
     k = int(S.shape[1])
     Y = codes[:, None] == xp.arange(k, dtype=codes.dtype, device=call.compute.device)[None, :]
-    if average == "micro":
-        w = None if sw is None else xp.reshape(xp.broadcast_to(sw[:, None], (n, k)), (-1,))
-        auc, _, _ = _auc_columns(xp.reshape(Y, (-1, 1)), xp.reshape(S, (-1, 1)), w, xp=xp)
-        return float(auc[0])
-    auc, P, N = _auc_columns(Y, S, sw, xp=xp)
-    return _average_columns(auc, P, N, average, call)
+    return _average_binary(call, Y, S, average, sw, _auc_fn(None))
+
+
+def average_precision_score(y_true: Any, y_score: Any, *, average: str | None = "macro", pos_label: Any = 1,
+                            sample_weight: Any = None) -> Any:
+    """Average precision: the step integral of the precision-recall curve.
+
+    ``sum_n (R_n - R_{n-1}) P_n`` over the thresholds from the highest score
+    down (no interpolation), computed by sorting and cumulative sums on the
+    inputs' device.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+        Binary or multiclass labels (NumPy for strings), or a multilabel indicator matrix.
+    y_score : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Binary: scores of ``pos_label``. Multiclass and multilabel: one column per class / label.
+    average : {'micro', 'macro', 'samples', 'weighted'} or None, default='macro'
+        Averaging of the per-class (per-label, per-sample) scores; ignored for binary targets.
+    pos_label : int, float, bool or str, default=1
+        The positive label of binary targets (must be 1 otherwise).
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    float, or array of shape (n_classes,) when ``average=None`` (the inputs' library).
+        0.0 for a class without positive samples (with an ``UndefinedMetricWarning``).
+    """
+    options = ("micro", "macro", "samples", "weighted", None)
+    if average not in options:
+        raise ValueError("The 'average' parameter of average_precision_score must be a str among "
+                         f"{{'macro', 'micro', 'samples', 'weighted'}} or None. Got {average!r} instead.")
+    call = resolve_call(y_score=y_score, y_true=y_true, sample_weight=sample_weight)
+    xp = call.xp
+    check_legacy_sequences(y_true, "y_true")
+    if framework_of(y_true) is None and not hasattr(y_true, "shape") and np.ndim(y_true) > 1:
+        y_true = np.asarray(y_true)
+    S = check_array(_to_compute(y_score, call.compute, "y_score"), xp=xp, device=call.compute.device,
+                    name="y_score", ensure_2d=False)
+    kind = _multioutput_kind(y_true, call)
+    if kind is not None:
+        if kind != "multilabel-indicator":
+            raise ValueError(f"{kind} format is not supported")
+        if pos_label != 1:
+            raise ValueError("Parameter pos_label is fixed to 1 for multilabel-indicator y_true. Do not set "
+                             "pos_label or set pos_label to 1.")
+        Y = _indicator_targets(call, y_true, S)
+        sw = sample_weight_of(sample_weight, call, int(S.shape[0]), dtype=S.dtype)
+        return _average_binary(call, Y, S, average, sw, _ap_fn)
+    y_true = as_1d(y_true, "y_true")
+    n = check_lengths(y_true=y_true, y_score=S)
+    sw = sample_weight_of(sample_weight, call, n, dtype=S.dtype)
+    enc = encode_targets({"y_true": y_true}, call)
+    present = enc.host_classes()
+    if enc.n_classes > 2:
+        if pos_label != 1:
+            raise ValueError("Parameter pos_label is fixed to 1 for multiclass y_true. Do not set pos_label or "
+                             "set pos_label to 1.")
+        if S.ndim != 2 or int(S.shape[1]) != enc.n_classes:
+            raise ValueError(
+                "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains multiple "
+                f"classes. Got `y_score.shape={tuple(S.shape)}`."
+            )
+        codes = enc.codes[0]
+        Y = codes[:, None] == xp.arange(enc.n_classes, dtype=codes.dtype, device=call.compute.device)[None, :]
+        return _average_binary(call, Y, S, average, sw, _ap_fn)
+    if len(present) == 2 and pos_label not in present:
+        raise ValueError(f"pos_label={pos_label} is not a valid label. It should be one of {np.asarray(present)}")
+    if S.ndim == 2 and S.shape[1] == 1:
+        S = S[:, 0]
+    if S.ndim != 1:
+        raise ValueError(f"For a binary y_true, y_score should be a 1d array of scores of pos_label, got an array "
+                         f"of shape {tuple(S.shape)} instead.")
+    where = enc.index_of([pos_label])[0]
+    codes = enc.codes[0]
+    Y = (codes == where) if where >= 0 else xp.zeros(codes.shape, dtype=xp.bool, device=call.compute.device)
+    ap, _ = _ap_fn(Y[:, None], S[:, None], sw, xp=xp)
+    return float(ap[0])

@@ -31,6 +31,8 @@ _SCORERS: dict[str, tuple[str, float, str, dict[str, Any]]] = {
     "roc_auc_ovo": ("roc_auc_score", 1.0, "predict_proba", {"multi_class": "ovo"}),
     "roc_auc_ovo_weighted": ("roc_auc_score", 1.0, "predict_proba", {"multi_class": "ovo", "average": "weighted"}),
     "neg_log_loss": ("log_loss", -1.0, "predict_proba", {}),
+    "d2_log_loss_score": ("d2_log_loss_score", 1.0, "predict_proba", {}),
+    "average_precision": ("average_precision_score", 1.0, "proba_or_decision", {}),
     "r2": ("r2_score", 1.0, "predict", {}),
     "explained_variance": ("explained_variance_score", 1.0, "predict", {}),
     "neg_max_error": ("max_error", -1.0, "predict", {}),
@@ -74,10 +76,11 @@ class _Scorer:
         if response == "predict_proba" and isinstance(y_score, list):
             # a multi-output classifier: one (n_samples, 2) array per label -> the positive columns
             y_score = _stack_positive(y_score)
-        elif (self._metric == "roc_auc_score" and response == "predict_proba" and "multi_class" not in kwargs
+        elif (self._metric in ("roc_auc_score", "average_precision_score") and response == "predict_proba"
+              and "multi_class" not in kwargs
               and getattr(y, "ndim", np.ndim(y)) == 1 and y_score.ndim == 2 and y_score.shape[1] == 2):
             y_score = y_score[:, 1]  # binary: probability of the positive class
-        if self._metric == "log_loss":
+        if self._metric in ("log_loss", "d2_log_loss_score"):
             kwargs["labels"] = estimator.classes_
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
