@@ -753,16 +753,47 @@ def test_single_class():
         HistGradientBoostingClassifier().fit(X, np.full(len(X), "a"))
 
 
-def test_infinite_features_rejected_nan_allowed():
+def test_infinite_features_are_values_nan_is_missing():
+    """+-inf are values (the edge bins), NaN is missing: scikit-learn's predictions on both."""
+    X = np.asarray([-np.inf, 0, 1, np.inf, np.nan]).reshape(-1, 1)
+    y = np.asarray([0.0, 1, 0, 1, 0])
+    params = {"min_samples_leaf": 1, "max_depth": 2, "learning_rate": 1, "max_iter": 1}
+    ours = HistGradientBoostingRegressor(**params).fit(X, y)
+    np.testing.assert_allclose(ours.predict(X), SkHGBR(**params).fit(X, y).predict(X), atol=1e-12)
+    X2, y2 = np.array([-np.inf, 0, 1, np.inf]).reshape(-1, 1), np.array([0.0, 0, 1, 1])
+    np.testing.assert_allclose(HistGradientBoostingRegressor(min_samples_leaf=1).fit(X2, y2).predict(X2), y2,
+                               atol=1e-4)
+
+
+def test_sklearn_loss_objects_and_predictor_view():
+    """scikit-learn's loss objects are accepted as ``loss``; ``_predictors`` shows the trees as its TreePredictors."""
+    from sklearn._loss.loss import HalfBinomialLoss, HalfSquaredError, PinballLoss
+
     X, y = _toy()
-    X[3, 2] = np.nan
-    est = HistGradientBoostingRegressor(max_iter=3).fit(X, y)
-    assert np.all(np.isfinite(est.predict(X)))
-    X[5, 1] = -np.inf
-    with pytest.raises(ValueError, match=r"infinite .* row 5, column 1"):
-        HistGradientBoostingRegressor(max_iter=3).fit(X, y)
-    with pytest.raises(ValueError, match=r"infinite .* row 5, column 1"):
-        est.predict(X)
+    a = HistGradientBoostingRegressor(loss=HalfSquaredError(), max_iter=5).fit(X, y)
+    b = HistGradientBoostingRegressor(max_iter=5).fit(X, y)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+    q = HistGradientBoostingRegressor(loss=PinballLoss(quantile=0.8), max_iter=5).fit(X, y)
+    np.testing.assert_array_equal(q.predict(X), HistGradientBoostingRegressor(
+        loss="quantile", quantile=0.8, max_iter=5).fit(X, y).predict(X))
+    yc = (y > np.median(y)).astype(int)
+    HistGradientBoostingClassifier(loss=HalfBinomialLoss(), max_iter=3).fit(X, yc)
+    est = HistGradientBoostingRegressor(max_iter=4, max_depth=2, min_samples_leaf=1).fit(X, y)
+    sk = SkHGBR(max_iter=4, max_depth=2, min_samples_leaf=1).fit(X, y)
+    assert len(est._predictors) == len(sk._predictors) == 4
+    for ours_it, sk_it in zip(est._predictors, sk._predictors, strict=True):
+        assert ours_it[0].get_max_depth() == sk_it[0].get_max_depth() == 2
+        assert ours_it[0].get_n_leaf_nodes() == sk_it[0].get_n_leaf_nodes()
+        assert ours_it[0].nodes.dtype.names == sk_it[0].nodes.dtype.names
+
+
+def test_partial_validation_set_is_refused_first():
+    X, y = _toy()
+    with pytest.raises(ValueError, match="X_val is provided, but y_val was not provided"):
+        HistGradientBoostingClassifier().fit(X[:2], np.array([1, 1]), X_val=X[2:4])
+    with pytest.raises(ValueError, match=r"was not fitted on data with feature names\. Pass monotonic_cst as an "
+                                         r"integer array instead"):
+        HistGradientBoostingRegressor(monotonic_cst={"a": 1}).fit(X, y)
 
 
 def test_categorical_feature_errors():

@@ -432,10 +432,11 @@ def validate_data(
     :func:`check_sparse` and stays sparse (``X`` of the result is SciPy CSR or
     CSC on NumPy, a torch CSR tensor on torch).
 
-    ``check_finite=False`` (dense ``X`` only, with ``allow_nan=False``) skips
-    the pass that looks for NaN/inf: the caller promises to call
+    ``check_finite=False`` (dense ``X`` only) skips the pass that looks for
+    NaN/inf: with ``allow_nan=False`` the caller promises to call
     :func:`check_finite_after` on statistics that any non-finite value makes
-    non-finite, before it stores anything.
+    non-finite, before it stores anything; with ``allow_nan=True`` NaN and
+    infinity are both the caller's to handle (histogram gradient boosting bins them).
 
     Raises
     ------
@@ -462,7 +463,7 @@ def validate_data(
         Xa = _to_compute(X, compute, "X")
         Xa = check_array(Xa, xp=compute.xp, device=compute.device, name="X", estimator=estimator,
                          allow_nan=allow_nan, ensure_min_samples=ensure_min_samples,
-                         check_finite=check_finite or allow_nan)
+                         check_finite=check_finite)
     n_features = int(Xa.shape[1])
     if reset:
         estimator.n_features_in_ = n_features

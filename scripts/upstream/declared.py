@@ -110,6 +110,14 @@ DECLARED: tuple[Declared, ...] = (
         buckets=("wrong-answer",),
     ),
     Declared(
+        "copy-false-input-unchanged",
+        "The same decision seen from the other side: after copy=False the caller's array is unchanged, so a "
+        "test expecting the output's later edits to show in the input fails.",
+        r"Arrays are not almost equal",
+        nodeid=r"test_imputation_copy",
+        buckets=("wrong-answer",),
+    ),
+    Declared(
         "neighbors-metrics",
         "KNeighbors* implement the Euclidean distance only (brute force, exact); other metrics, p != 2, "
         "callable metrics and metric_params raise, naming the metric.",

@@ -34,7 +34,7 @@ from ...base import (
 from ._binning import BinMapper
 from ._loss import get_loss
 from ._predictor import Forest
-from ._tree import GrowerParams, Tree
+from ._tree import GrowerParams, Tree, TreeView
 
 __all__ = ["HistGradientBoostingClassifier", "HistGradientBoostingRegressor"]
 
@@ -53,6 +53,20 @@ def _on_cpu(compute: Compute) -> bool:
 def _wide_float(xp: Any, device: Any) -> Any:
     """float64 where ``device`` holds it, else float32."""
     return xp.float64 if "float64" in xp.__array_namespace_info__().dtypes(device=device) else xp.float32
+
+
+# scikit-learn's loss objects (sklearn._loss.loss), accepted as ``loss=`` like its own estimators do
+_SKLEARN_LOSSES = {"HalfSquaredError": "squared_error", "AbsoluteError": "absolute_error",
+                   "HalfPoissonLoss": "poisson", "HalfGammaLoss": "gamma", "PinballLoss": "quantile",
+                   "HalfBinomialLoss": "log_loss", "HalfMultinomialLoss": "log_loss"}
+
+
+def _loss_name(loss: Any) -> Any:
+    """The name of ``loss``: a string as given, or the name of one of scikit-learn's loss objects."""
+    if isinstance(loss, str):
+        return loss
+    mro = [c.__name__ for c in type(loss).__mro__ if c.__module__.startswith("sklearn._loss")]
+    return next((_SKLEARN_LOSSES[name] for name in mro if name in _SKLEARN_LOSSES), loss)
 
 
 def _check_finite_labels(y: Any) -> None:
@@ -215,7 +229,8 @@ class _BaseHGB(BaseEstimator):
         if isinstance(cst, dict):
             names = getattr(self, "feature_names_in_", None)
             if names is None:
-                raise ValueError("monotonic_cst given as a dict needs X with feature names (a DataFrame).")
+                raise ValueError(f"{type(self).__name__} was not fitted on data with feature names. Pass "
+                                 "monotonic_cst as an integer array instead.")
             unknown = sorted(set(cst) - set(names))
             if unknown:
                 shown = unknown[:5] + (["..."] if len(unknown) > 5 else [])
@@ -234,6 +249,10 @@ class _BaseHGB(BaseEstimator):
         if arr.shape != (d,):
             raise ValueError(f"monotonic_cst has shape {arr.shape} but the input data X has {d} features.")
         return arr.astype(np.int8)
+
+    def _check_interaction_cst(self, n_features: int) -> list[set[int]] | None:
+        """scikit-learn's name for :meth:`_check_interaction` (the constraint groups as sets)."""
+        return self._check_interaction(n_features)
 
     def _check_interaction(self, d: int) -> list[set[int]] | None:
         cst = self.interaction_cst
@@ -320,8 +339,9 @@ class _BaseHGB(BaseEstimator):
             self._pandas_mask = pmask
         elif getattr(self, "_pandas_categories", None) is not None:
             X = _encode_pandas(X, self._pandas_mask, self._pandas_categories)
+        # NaN is missing; +-inf are values (the edge bins), as scikit-learn's estimators take them
         v = validate_data(self, X, y, reset=reset, sample_weight=sample_weight, allow_nan=True,
-                          y_numeric=isinstance(self, RegressorMixin))
+                          check_finite=False, y_numeric=isinstance(self, RegressorMixin))
         return v
 
     def _numba_path(self, v: Any) -> bool:
@@ -367,17 +387,25 @@ class _BaseHGB(BaseEstimator):
         with contextlib.ExitStack() as stack:
             return self._fit(X, y, sample_weight, stack, (X_val, y_val, sample_weight_val))
 
-    def _validation_set(self, val: tuple[Any, Any, Any], compute: Compute) -> tuple[Any, Any, Any] | None:
-        """The user's validation set, validated and encoded like the training data; None if not given."""
+    @staticmethod
+    def _check_val_args(val: tuple[Any, Any, Any]) -> bool:
+        """Whether a validation set was given; raises if only part of it was (before anything else)."""
         X_val, y_val, sw_val = val
         if X_val is None and y_val is None:
             if sw_val is not None:
                 raise ValueError("sample_weight_val is provided, but X_val and y_val were not provided.")
-            return None
+            return False
         if y_val is None:
             raise ValueError("X_val is provided, but y_val was not provided.")
         if X_val is None:
             raise ValueError("y_val is provided, but X_val was not provided.")
+        return True
+
+    def _validation_set(self, val: tuple[Any, Any, Any], compute: Compute) -> tuple[Any, Any, Any] | None:
+        """The user's validation set, validated and encoded like the training data; None if not given."""
+        X_val, y_val, sw_val = val
+        if not self._check_val_args(val):
+            return None
         if self.early_stopping is False:
             raise ValueError("X_val and y_val are passed to fit while at the same time early_stopping is False. "
                              "When passing X_val and y_val to fit, early_stopping should be set to either "
@@ -397,6 +425,7 @@ class _BaseHGB(BaseEstimator):
         self._check_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        self._check_val_args(val)
         warm = self.warm_start and getattr(self, "_trees", None)
         if not warm:
             for attr in ("_trees", "_forest", "train_score_", "validation_score_", "n_iter_"):
@@ -760,6 +789,14 @@ class _BaseHGB(BaseEstimator):
         return result if origin is None else self._output(result, origin)
 
     @property
+    def _predictors(self) -> list[list[TreeView]]:
+        """The trees as scikit-learn's ``_predictors`` lists them: one list per iteration, one tree per
+        output (``nodes`` record arrays, ``get_max_depth()``, ``get_n_leaf_nodes()``)."""
+        check_is_fitted(self, "_forest")
+        order = np.asarray(self._feature_order())
+        return [[TreeView(t, order) for t in it] for it in self._trees]
+
+    @property
     def feature_importances_(self) -> np.ndarray:
         """Total split gain per feature over all trees, normalised to sum to 1: shape (n_features,).
 
@@ -838,10 +875,13 @@ class HistGradientBoostingRegressor(RegressorMixin, _BaseHGB):
         self.random_state = random_state
 
     def _make_loss(self, sw: Any) -> Any:
-        if self.loss not in ("squared_error", "absolute_error", "gamma", "poisson", "quantile"):
+        loss, quantile = _loss_name(self.loss), self.quantile
+        if loss == "quantile" and not isinstance(self.loss, str):  # scikit-learn's PinballLoss instance
+            quantile = float(self.loss.closs.quantile)
+        if loss not in ("squared_error", "absolute_error", "gamma", "poisson", "quantile"):
             raise ValueError(f"The 'loss' parameter of HistGradientBoostingRegressor must be one of "
                              f"'squared_error', 'absolute_error', 'gamma', 'poisson', 'quantile'. Got {self.loss!r}.")
-        return get_loss(self.loss, quantile=self.quantile)
+        return get_loss(loss, quantile=quantile)
 
     def _encode_y(self, y: Any, sw: Any, compute: Compute) -> tuple[Any, Any]:
         return y, sw
@@ -909,7 +949,7 @@ class HistGradientBoostingClassifier(ClassifierMixin, _BaseHGB):
         self.class_weight = class_weight
 
     def _make_loss(self, sw: Any) -> Any:
-        if self.loss != "log_loss":
+        if _loss_name(self.loss) != "log_loss":
             raise ValueError(f"The 'loss' parameter of HistGradientBoostingClassifier must be 'log_loss'. "
                              f"Got {self.loss!r}.")
         return get_loss("log_loss", n_classes=int(self.classes_.shape[0]))

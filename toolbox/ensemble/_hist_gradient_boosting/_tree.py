@@ -121,6 +121,45 @@ class Tree:
         return np.flatnonzero(self.is_leaf)
 
 
+#: scikit-learn's TreePredictor.nodes record layout, for code that reads ``_predictors``
+NODE_RECORD_DTYPE = np.dtype([
+    ("value", np.float64), ("count", np.uint32), ("feature_idx", np.int64), ("num_threshold", np.float64),
+    ("missing_go_to_left", np.uint8), ("left", np.uint32), ("right", np.uint32), ("gain", np.float64),
+    ("depth", np.uint32), ("is_leaf", np.uint8), ("bin_threshold", np.uint8), ("is_categorical", np.uint8),
+    ("bitset_idx", np.uint32),
+])
+
+
+class TreeView:
+    """A fitted :class:`Tree` as scikit-learn's ``TreePredictor`` shows it: ``nodes`` (a record array
+    of :data:`NODE_RECORD_DTYPE`), ``get_n_leaf_nodes()``, ``get_max_depth()``. Read-only; built on access."""
+
+    def __init__(self, tree: Tree, feature_of: np.ndarray) -> None:
+        self._tree = tree
+        self._feature_of = feature_of  # the input column of each tree-order feature
+
+    @property
+    def nodes(self) -> np.ndarray:
+        t = self._tree
+        nodes = np.zeros(t.n_nodes, dtype=NODE_RECORD_DTYPE)
+        leaf = t.is_leaf
+        nodes["value"] = np.where(leaf, t.value, 0.0) if t.n_nodes > 1 else t.value
+        for name, values in (("count", t.count), ("feature_idx", np.where(leaf, 0, self._feature_of[t.feature])),
+                             ("num_threshold", np.where(leaf, 0.0, t.threshold)), ("missing_go_to_left", t.missing_left),
+                             ("left", np.where(leaf, 0, t.left)), ("right", np.where(leaf, 0, t.right)),
+                             ("gain", t.gain), ("depth", t.depth), ("is_leaf", leaf),
+                             ("bin_threshold", np.where(leaf, 0, t.bin)), ("is_categorical", t.is_categorical),
+                             ("bitset_idx", np.maximum(t.bitset_row, 0))):
+            nodes[name] = values
+        return nodes
+
+    def get_n_leaf_nodes(self) -> int:
+        return self._tree.n_leaves
+
+    def get_max_depth(self) -> int:
+        return int(self._tree.depth.max())
+
+
 @dataclass
 class TreeBuilder:
     """Collects nodes as a grower creates them and makes the :class:`Tree`."""
