@@ -706,13 +706,18 @@ def test_scorers_match_scikit_learn():
     Xr, yr = make_regression(random_state=0)
     reg = PoissonRegressor(max_iter=1000).fit(Xr, np.abs(yr) + 1)
     cases = [(clf, X, y, ["roc_auc_ovo", "roc_auc_ovo_weighted", "roc_auc_ovr", "balanced_accuracy",
-                          "matthews_corrcoef", "jaccard_macro", "neg_log_loss", "d2_log_loss_score"]),
+                          "matthews_corrcoef", "jaccard_macro", "neg_log_loss", "d2_log_loss_score",
+                          "neg_brier_score", "d2_brier_score"]),
              (knn, X2, Y2, ["roc_auc", "average_precision", "f1_samples", "jaccard_samples", "precision_samples", "recall_samples"]),
              (reg, Xr, np.abs(yr) + 1, ["explained_variance", "neg_max_error", "neg_median_absolute_error",
                                        "neg_mean_absolute_percentage_error", "neg_mean_squared_log_error",
                                        "neg_root_mean_squared_log_error", "neg_mean_poisson_deviance",
                                        "neg_mean_gamma_deviance", "d2_absolute_error_score",
                                        "neg_root_mean_squared_error"])]
+    Xb, yb = make_classification(random_state=1)
+    clf_b = LogisticRegression().fit(Xb, yb)
+    cases.append((clf_b, Xb, yb, ["roc_auc", "roc_auc_ovr", "average_precision", "neg_brier_score", "d2_brier_score",
+                                  "neg_log_loss"]))
     w = _weights(len(y), 15)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
@@ -791,3 +796,37 @@ def test_d2_log_loss(xp, data, weighted):
     _close(xp, got, skm.d2_log_loss_score(y, xp.to_numpy(P), sample_weight=sw))
     with pytest.warns(UndefinedMetricWarning, match="D\\^2 score is not well-defined with less than two samples"):
         assert np.isnan(tm.d2_log_loss_score([0], [[0.6, 0.4]]))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_brier_scores(xp, weighted):
+    yb, _, score = _cancer()
+    y, _, proba = _iris()
+    sw_b = _weights(len(yb), 19) if weighted else None
+    sw = _weights(len(y), 20) if weighted else None
+    for name in ("brier_score_loss", "d2_brier_score"):
+        for pos_label in (None, 0):
+            got = getattr(tm, name)(xp.asarray(yb), xp.asarray(score), pos_label=pos_label,
+                                    sample_weight=None if sw_b is None else xp.asarray(sw_b))
+            assert isinstance(got, float)
+            _close(xp, got, getattr(skm, name)(yb, xp.to_numpy(xp.asarray(score)), pos_label=pos_label,
+                                               sample_weight=sw_b))
+        P = xp.asarray(proba)
+        _close(xp, getattr(tm, name)(xp.asarray(y), P, sample_weight=None if sw is None else xp.asarray(sw)),
+               getattr(skm, name)(y, xp.to_numpy(P), sample_weight=sw))
+    _close(xp, tm.brier_score_loss(xp.asarray(y), xp.asarray(proba), scale_by_half=True),
+           skm.brier_score_loss(y, proba, scale_by_half=True))
+
+
+def test_brier_errors():
+    names = np.array(["a", "b", "a"])
+    with pytest.raises(ValueError, match=r"y_true takes value in \{'a', 'b'\} and pos_label is not specified"):
+        tm.brier_score_loss(names, [0.2, 0.7, 0.1])
+    assert tm.brier_score_loss(names, [0.2, 0.7, 0.1], pos_label="b") == skm.brier_score_loss(
+        names, [0.2, 0.7, 0.1], pos_label="b")
+    with pytest.raises(ValueError, match="is multiclass but should be binary according to the shape of y_prob"):
+        tm.brier_score_loss([0, 1, 2], [0.2, 0.7, 0.1])
+    with pytest.raises(ValueError, match="y_prob contains values less than 0"):
+        tm.brier_score_loss([0, 1, 1], [-0.2, 0.7, 0.1])
+    with pytest.warns(UndefinedMetricWarning, match="less than two samples"):
+        assert np.isnan(tm.d2_brier_score([1], [0.5]))

@@ -30,7 +30,9 @@ from ._base import (
 __all__ = [
     "accuracy_score",
     "balanced_accuracy_score",
+    "brier_score_loss",
     "confusion_matrix",
+    "d2_brier_score",
     "d2_log_loss_score",
     "f1_score",
     "fbeta_score",
@@ -739,14 +741,121 @@ def _proba_targets(y_true: Any, y_proba: Any, sample_weight: Any, labels: Any) -
         if labels is None:
             raise ValueError(
                 f"y_true and y_prob contain different number of classes: {k} vs {P.shape[1]}. Please provide the "
-                f"true labels explicitly through the labels argument. Classes found in y_true: {enc.host_classes()}"
+                "true labels explicitly through the labels argument. Classes found in y_true: "
+                f"{np.asarray(enc.host_classes())}"
             )
         raise ValueError(
             f"The number of classes in labels is different from that in y_prob. Classes found in labels: "
-            f"{enc.host_classes()}"
+            f"{np.asarray(enc.host_classes())}"
         )
     Y = enc.codes[0][:, None] == xp.arange(k, dtype=enc.codes[0].dtype, device=call.compute.device)[None, :]
     return call, Y, P, sw
+
+
+def _binary_proba_targets(y_true: Any, y_proba: Any, sample_weight: Any,
+                          pos_label: Any) -> tuple[Call, Any, Any, Any]:
+    """Binary targets with 1-D probabilities of ``pos_label``: boolean positives, probabilities, weights.
+
+    ``pos_label=None`` means 1 for labels in {0, 1} or {-1, 1}, else the larger
+    label (string labels need it), as scikit-learn's Brier score.
+    """
+    call = resolve_call(y_proba=y_proba, y_true=y_true, sample_weight=sample_weight)
+    xp = call.xp
+    p = check_array(_to_compute(y_proba, call.compute, "y_proba"), xp=xp, device=call.compute.device,
+                    name="y_proba", ensure_2d=False)
+    if p.ndim == 2:
+        p = p[:, 0]
+    y_true = as_1d(y_true, "y_true")
+    n = check_lengths(y_proba=p, y_true=y_true)
+    sw = sample_weight_of(sample_weight, call, n, dtype=p.dtype)
+    enc = encode_targets({"y_true": y_true}, call)
+    if enc.n_classes > 2:
+        raise ValueError("The type of the target inferred from y_true is multiclass but should be binary according "
+                         "to the shape of y_prob.")
+    pmax, pmin = float(xp.max(p)), float(xp.min(p))
+    if pmax > 1:
+        raise ValueError(f"y_prob contains values greater than 1: {pmax}")
+    if pmin < 0:
+        raise ValueError(f"y_prob contains values less than 0: {pmin}")
+    classes = enc.host_classes()
+    if pos_label is None:
+        if any(isinstance(c, (str, bytes)) for c in classes):
+            shown = ", ".join(repr(c) for c in classes)
+            raise ValueError(f"y_true takes value in {{{shown}}} and pos_label is not specified: either make y_true "
+                             "take value in {0, 1} or {-1, 1} or pass pos_label explicitly.")
+        known = ({0, 1}, {-1, 1}, {0}, {-1}, {1})
+        pos_label = 1 if set(classes) in known else classes[-1]
+    where = enc.index_of([pos_label])[0]
+    codes = enc.codes[0]
+    t = (codes == where) if where >= 0 else xp.zeros(codes.shape, dtype=xp.bool, device=call.compute.device)
+    return call, t, p, sw
+
+
+def _brier_parts(y_true: Any, y_proba: Any, sample_weight: Any, pos_label: Any,
+                 labels: Any) -> tuple[Call, Any, Any, Any, bool]:
+    """One-hot targets ``Y`` (n, k) as floats, probabilities ``P`` (n, k), weights, and whether P was binary."""
+    shape = tuple(getattr(y_proba, "shape", np.shape(y_proba)))
+    if len(shape) == 1 or (len(shape) == 2 and shape[1] == 1):
+        call, t, p, sw = _binary_proba_targets(y_true, y_proba, sample_weight, pos_label)
+        xp = call.xp
+        tf = xp.astype(t, p.dtype)
+        return call, xp.stack([1 - tf, tf], axis=1), xp.stack([1 - p, p], axis=1), sw, True
+    call, Y, P, sw = _proba_targets(y_true, y_proba, sample_weight, labels)
+    return call, call.xp.astype(Y, P.dtype), P, sw, False
+
+
+def brier_score_loss(y_true: Any, y_proba: Any, *, sample_weight: Any = None, pos_label: Any = None,
+                     labels: Any = None, scale_by_half: Any = "auto") -> float:
+    """Brier score: the (weighted) mean over samples of ``sum_k (Y_k - P_k)^2``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_proba : array-like of shape (n_samples,) or (n_samples, n_classes)
+        1-D: probabilities of ``pos_label`` (binary); 2-D: of the sorted classes.
+    sample_weight : array-like of shape (n_samples,), default=None
+    pos_label : int, float, bool or str, default=None
+        The positive class of 1-D probabilities (default: 1, or the larger label).
+    labels : array-like, default=None
+        All class labels (2-D probabilities), as :func:`log_loss`.
+    scale_by_half : bool or 'auto', default='auto'
+        Halve the score (the binary convention, in [0, 1]); 'auto' halves with fewer than three columns.
+
+    Returns
+    -------
+    float
+    """
+    if not (scale_by_half == "auto" or isinstance(scale_by_half, bool)):
+        raise ValueError("The 'scale_by_half' parameter of brier_score_loss must be an instance of 'bool' or a str "
+                         f"among {{'auto'}}. Got {scale_by_half!r} instead.")
+    call, Y, P, sw, binary = _brier_parts(y_true, y_proba, sample_weight, pos_label, labels)
+    xp = call.xp
+    score = float(weighted_mean(xp.sum((Y - P) ** 2, axis=1), sw, xp=xp))
+    if scale_by_half == "auto":
+        scale_by_half = binary or P.shape[1] < 3
+    return score * 0.5 if scale_by_half else score
+
+
+def d2_brier_score(y_true: Any, y_proba: Any, *, sample_weight: Any = None, pos_label: Any = None,
+                   labels: Any = None) -> float:
+    """D^2 of the Brier score: ``1 - Brier / Brier of the (weighted) class frequencies``.
+
+    Parameters as :func:`brier_score_loss`; a float (NaN, with a warning, below two samples).
+    """
+    n_proba = int(y_proba.shape[0]) if hasattr(y_proba, "shape") else len(y_proba)
+    n_true = int(y_true.shape[0]) if hasattr(y_true, "shape") else len(y_true)
+    if n_proba != n_true:
+        raise _inconsistent({"y_proba": n_proba, "y_true": n_true})
+    if n_proba < 2:
+        warnings.warn("D^2 score is not well-defined with less than two samples.", UndefinedMetricWarning,
+                      stacklevel=2)
+        return float("nan")
+    call, Y, P, sw, _ = _brier_parts(y_true, y_proba, sample_weight, pos_label, labels)
+    xp = call.xp
+    null = xp.reshape(weighted_mean(Y, sw, xp=xp), (1, -1))
+    num = weighted_mean(xp.sum((Y - P) ** 2, axis=1), sw, xp=xp)
+    den = weighted_mean(xp.sum((Y - null) ** 2, axis=1), sw, xp=xp)
+    return float(1 - np.float64(float(num)) / np.float64(float(den)))
 
 
 def _check_proba_range(P: Any, *, xp: Any) -> None:
@@ -793,6 +902,6 @@ def _proba_multilabel(call: Call, y_true: Any, P: Any, *, sample_weight: Any) ->
     if k != P.shape[1]:
         raise ValueError(
             f"y_true and y_prob contain different number of classes: {k} vs {P.shape[1]}. Please provide the "
-            f"true labels explicitly through the labels argument. Classes found in y_true: {list(range(k))}"
+            f"true labels explicitly through the labels argument. Classes found in y_true: {np.arange(k)}"
         )
     return call, Yv == 1, P, sw

@@ -32,6 +32,8 @@ _SCORERS: dict[str, tuple[str, float, str, dict[str, Any]]] = {
     "roc_auc_ovo_weighted": ("roc_auc_score", 1.0, "predict_proba", {"multi_class": "ovo", "average": "weighted"}),
     "neg_log_loss": ("log_loss", -1.0, "predict_proba", {}),
     "d2_log_loss_score": ("d2_log_loss_score", 1.0, "predict_proba", {}),
+    "neg_brier_score": ("brier_score_loss", -1.0, "predict_proba", {}),
+    "d2_brier_score": ("d2_brier_score", 1.0, "predict_proba", {}),
     "average_precision": ("average_precision_score", 1.0, "proba_or_decision", {}),
     "r2": ("r2_score", 1.0, "predict", {}),
     "explained_variance": ("explained_variance_score", 1.0, "predict", {}),
@@ -76,10 +78,9 @@ class _Scorer:
         if response == "predict_proba" and isinstance(y_score, list):
             # a multi-output classifier: one (n_samples, 2) array per label -> the positive columns
             y_score = _stack_positive(y_score)
-        elif (self._metric in ("roc_auc_score", "average_precision_score") and response == "predict_proba"
-              and "multi_class" not in kwargs
+        elif (response == "predict_proba" and self._metric not in ("log_loss", "d2_log_loss_score")
               and getattr(y, "ndim", np.ndim(y)) == 1 and y_score.ndim == 2 and y_score.shape[1] == 2):
-            y_score = y_score[:, 1]  # binary: probability of the positive class
+            y_score = y_score[:, 1]  # binary: probability of the positive class, as scikit-learn's scorers
         if self._metric in ("log_loss", "d2_log_loss_score"):
             kwargs["labels"] = estimator.classes_
         if sample_weight is not None:
