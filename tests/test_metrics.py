@@ -707,7 +707,7 @@ def test_scorers_match_scikit_learn():
     reg = PoissonRegressor(max_iter=1000).fit(Xr, np.abs(yr) + 1)
     cases = [(clf, X, y, ["roc_auc_ovo", "roc_auc_ovo_weighted", "roc_auc_ovr", "balanced_accuracy",
                           "matthews_corrcoef", "jaccard_macro", "neg_log_loss", "d2_log_loss_score",
-                          "neg_brier_score", "d2_brier_score"]),
+                          "neg_brier_score", "d2_brier_score", "top_k_accuracy"]),
              (knn, X2, Y2, ["roc_auc", "average_precision", "f1_samples", "jaccard_samples", "precision_samples", "recall_samples"]),
              (reg, Xr, np.abs(yr) + 1, ["explained_variance", "neg_max_error", "neg_median_absolute_error",
                                        "neg_mean_absolute_percentage_error", "neg_mean_squared_log_error",
@@ -830,3 +830,34 @@ def test_brier_errors():
         tm.brier_score_loss([0, 1, 1], [-0.2, 0.7, 0.1])
     with pytest.warns(UndefinedMetricWarning, match="less than two samples"):
         assert np.isnan(tm.d2_brier_score([1], [0.5]))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_top_k_accuracy(xp, k, weighted):
+    y, _, proba = _wine()
+    P = xp.asarray(np.round(proba, 1))  # ties: broken towards the larger class index, as scikit-learn
+    sw = _weights(len(y), 21) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)  # k = n_classes
+        for normalize in (True, False):
+            got = tm.top_k_accuracy_score(xp.asarray(y), P, k=k, normalize=normalize,
+                                          sample_weight=None if sw is None else xp.asarray(sw))
+            _close(xp, got, skm.top_k_accuracy_score(y, xp.to_numpy(P), k=k, normalize=normalize, sample_weight=sw))
+    yb, _, score = _cancer()
+    _close(xp, tm.top_k_accuracy_score(xp.asarray(yb), xp.asarray(score), k=1),
+           skm.top_k_accuracy_score(yb, score, k=1))
+
+
+def test_top_k_accuracy_errors():
+    P = np.array([[0.2, 0.3, 0.5], [0.6, 0.2, 0.2], [0.1, 0.8, 0.1]])
+    with pytest.warns(UndefinedMetricWarning, match=r"'k' \(3\) greater than or equal to 'n_classes' \(3\)"):
+        assert tm.top_k_accuracy_score([0, 1, 2], P, k=3) == 1.0
+    with pytest.raises(ValueError, match=r"Number of classes in 'y_true' \(3\) not equal"):
+        tm.top_k_accuracy_score([0, 1, 2], np.full((3, 4), 0.25))
+    with pytest.raises(ValueError, match="Parameter 'labels' must be ordered"):
+        tm.top_k_accuracy_score([0, 1, 2], P, labels=[1, 0, 2])
+    with pytest.raises(ValueError, match="y type must be 'binary' or 'multiclass', got 'continuous' instead"):
+        tm.top_k_accuracy_score([0.5, 1, 1], P)
+    with pytest.raises(ValueError, match="`y_true` is binary while y_score is 2d with 3 classes"):
+        tm.top_k_accuracy_score([0, 1, 1], P[:, :3])

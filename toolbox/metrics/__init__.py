@@ -22,7 +22,7 @@ from ._classification import (
     precision_score,
     recall_score,
 )
-from ._ranking import average_precision_score, roc_auc_score
+from ._ranking import average_precision_score, roc_auc_score, top_k_accuracy_score
 from ._regression import (
     d2_absolute_error_score,
     explained_variance_score,
@@ -71,4 +71,5 @@ __all__ = [
     "roc_auc_score",
     "root_mean_squared_error",
     "root_mean_squared_log_error",
+    "top_k_accuracy_score",
 ]

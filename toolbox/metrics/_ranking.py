@@ -23,7 +23,7 @@ from ._base import (
     sample_weight_of,
 )
 
-__all__ = ["average_precision_score", "roc_auc_score"]
+__all__ = ["average_precision_score", "roc_auc_score", "top_k_accuracy_score"]
 
 #: the most elements of one (n_samples, n_columns) block of the one-vs-one AUCs
 _OVO_BLOCK = 1 << 24
@@ -501,3 +501,99 @@ def average_precision_score(y_true: Any, y_score: Any, *, average: str | None = 
     Y = (codes == where) if where >= 0 else xp.zeros(codes.shape, dtype=xp.bool, device=call.compute.device)
     ap, _ = _ap_fn(Y[:, None], S[:, None], sw, xp=xp)
     return float(ap[0])
+
+
+def top_k_accuracy_score(y_true: Any, y_score: Any, *, k: int = 2, normalize: bool = True, sample_weight: Any = None,
+                         labels: Any = None) -> float:
+    """Fraction (or weighted count) of samples whose true class is among the ``k`` highest scores.
+
+    The rank of the true class is the number of classes scored higher plus
+    those tied with it at a larger index (scikit-learn's stable order), from
+    one (n_samples, n_classes) comparison on the inputs' device; no sort.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+    y_score : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Binary: scores of the larger label; multiclass: one column per sorted class.
+    k : int, default=2
+    normalize : bool, default=True
+        The fraction; otherwise the (weighted) number of hits.
+    sample_weight : array-like of shape (n_samples,), default=None
+    labels : array-like of shape (n_classes,), default=None
+        The sorted labels of the columns of ``y_score``, when ``y_true`` lacks some.
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"The 'k' parameter of top_k_accuracy_score must be an int in the range [1, inf). Got {k!r} "
+                         "instead.")
+    call = resolve_call(y_score=y_score, y_true=y_true, sample_weight=sample_weight)
+    xp = call.xp
+    y_true = as_1d(y_true, "y_true")
+    if not (isinstance(y_true, np.ndarray) and y_true.dtype.kind not in "biuf"):
+        yt = _to_compute(y_true, call.compute, "y_true")
+        if xp.isdtype(yt.dtype, "real floating") and not bool(xp.all(xp.isfinite(yt) & (yt == xp.round(yt)))):
+            raise ValueError("y type must be 'binary' or 'multiclass', got 'continuous' instead.")
+    S = check_array(_to_compute(y_score, call.compute, "y_score"), xp=xp, device=call.compute.device,
+                    name="y_score", ensure_2d=False)
+    enc = encode_targets({"y_true": y_true}, call)
+    binary = enc.n_classes <= 2 and not (labels is not None and len(labels) > 2)
+    if binary:
+        if S.ndim == 2 and S.shape[1] != 1:
+            raise ValueError(f"`y_true` is binary while y_score is 2d with {S.shape[1]} classes. If `y_true` does "
+                             "not contain all the labels, `labels` must be provided.")
+        if S.ndim == 2:
+            S = S[:, 0]
+    elif S.ndim != 2:
+        raise ValueError("`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains multiple "
+                         f"classes. Got `y_score.shape={tuple(S.shape)}`.")
+    n = check_lengths(y_true=y_true, y_score=S)
+    sw = sample_weight_of(sample_weight, call, n, dtype=S.dtype)
+    n_score = int(S.shape[1]) if S.ndim == 2 else 2
+    if labels is None:
+        n_classes = enc.n_classes
+        if n_classes != n_score:
+            raise ValueError(f"Number of classes in 'y_true' ({n_classes}) not equal to the number of classes in "
+                             f"'y_score' ({n_score}).You can provide a list of all known classes by assigning it to "
+                             "the `labels` parameter.")
+    else:
+        lab = labels_as_array(labels, call)
+        given = np.asarray(to_backend(lab, "numpy")).tolist()
+        n_classes = len(set(given))
+        if n_classes != len(given):
+            raise ValueError("Parameter 'labels' must be unique.")
+        if sorted(given) != given:
+            raise ValueError("Parameter 'labels' must be ordered.")
+        if n_classes != n_score:
+            raise ValueError(f"Number of given labels ({n_classes}) not equal to the number of classes in "
+                             f"'y_score' ({n_score}).")
+        enc = encode_targets({"y_true": y_true}, call, extra=lab)
+        if enc.n_classes != n_classes:
+            raise ValueError("'y_true' contains labels not in parameter 'labels'.")
+    if k >= n_classes:
+        warnings.warn(f"'k' ({k}) greater than or equal to 'n_classes' ({n_classes}) will result in a perfect score "
+                      "and is therefore meaningless.", UndefinedMetricWarning, stacklevel=2)
+    codes = enc.codes[0]
+    if binary:
+        if k == 1:
+            threshold = 0.5 if float(xp.min(S)) >= 0 and float(xp.max(S)) <= 1 else 0.0
+            hits = (S > threshold) == (codes == 1)
+        else:
+            hits = xp.ones(codes.shape, dtype=xp.bool, device=call.compute.device)
+    else:
+        cols = xp.arange(n_score, dtype=codes.dtype, device=call.compute.device)
+        own = xp.take_along_axis(S, codes[:, None], axis=1)  # the true class's score (n, 1)
+        ahead = (S > own) | ((S == own) & (cols[None, :] > codes[:, None]))
+        hits = xp.sum(xp.astype(ahead, xp.int32), axis=1) < k
+    h = xp.astype(hits, S.dtype)
+    if normalize:
+        if sw is None:
+            return float(xp.mean(h))
+        total = float(xp.sum(sw))
+        if total == 0.0:
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        return float(xp.sum(h * sw)) / total
+    return float(xp.sum(h) if sw is None else xp.sum(h * sw))

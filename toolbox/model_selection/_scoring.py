@@ -35,6 +35,7 @@ _SCORERS: dict[str, tuple[str, float, str, dict[str, Any]]] = {
     "neg_brier_score": ("brier_score_loss", -1.0, "predict_proba", {}),
     "d2_brier_score": ("d2_brier_score", 1.0, "predict_proba", {}),
     "average_precision": ("average_precision_score", 1.0, "proba_or_decision", {}),
+    "top_k_accuracy": ("top_k_accuracy_score", 1.0, "proba_or_decision", {}),
     "r2": ("r2_score", 1.0, "predict", {}),
     "explained_variance": ("explained_variance_score", 1.0, "predict", {}),
     "neg_max_error": ("max_error", -1.0, "predict", {}),
@@ -66,6 +67,14 @@ class _Scorer:
 
     def __repr__(self) -> str:
         return f"make_scorer({self._metric}{', greater_is_better=False' if self._sign < 0 else ''})"
+
+    def _accept_sample_weight(self) -> bool:
+        """Whether the metric takes ``sample_weight`` (searches forward fit's weights to it then)."""
+        import inspect
+
+        from .. import metrics
+
+        return "sample_weight" in inspect.signature(getattr(metrics, self._metric)).parameters
 
     def __call__(self, estimator: Any, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         from .. import metrics
@@ -126,8 +135,9 @@ def _looks_like_metric(scoring: Any) -> bool:
             and ".tests." not in module)
 
 
-def _passthrough(estimator: Any, X: Any, y: Any = None) -> float:
-    score = float(estimator.score(X, y))
+def _passthrough(estimator: Any, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+    """``estimator.score`` as a scorer (``sample_weight`` passed on only when given)."""
+    score = float(estimator.score(X, y) if sample_weight is None else estimator.score(X, y, sample_weight=sample_weight))
     if not _QUIET.get() and not _hooks.fit_stack():
         _hooks.report_metric(estimator, "score", score)
     return score
