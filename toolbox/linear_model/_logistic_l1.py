@@ -48,6 +48,8 @@ __all__: list[str] = []
 DAMPING = 1e-2
 #: Most active-set steps of one model minimization, per parameter (plus a constant).
 QP_STEPS_PER_PARAM = 4
+#: The active-set method adds up to ``|S| // ADD_FRACTION + 1`` violating coefficients at once.
+ADD_FRACTION = 2
 #: Scores are recomputed from ``w`` every this many iterations, against rounding drift.
 _RESCORE_EVERY = 10
 
@@ -136,6 +138,7 @@ def _l1_qp(A: Any, b: Any, lam: Any, lam_host: np.ndarray, v: Any, *, thr: float
     vS = xp.take(v, ii) if S else xp.zeros((0,), dtype=dtype, device=device)
     sS = xp.sign(vS) * xp.astype(xp.take(lam, ii) > 0, dtype) if S else vS
     optimal = not S
+    fresh = None  # position in S of a batch of coefficients just added
     for _ in range(max_steps):
         if optimal:
             grad = A @ expand(vS, S) - b
@@ -144,17 +147,46 @@ def _l1_qp(A: Any, b: Any, lam: Any, lam_host: np.ndarray, v: Any, *, thr: float
                 mask = np.zeros(p, dtype=bool)
                 mask[S] = True
                 viol = xp.where(xp.asarray(mask, device=device), xp.full_like(viol, -xp.inf), viol)
-            j = int(xp.argmax(viol))
-            if not float(viol[j]) > thr:
+            viol_h = _host(viol)
+            n_viol = int(np.count_nonzero(viol_h > thr))
+            if not n_viol:
                 return expand(vS, S)
-            S = [*S, j]
+            # the largest violators, a batch growing with the support (few solves from a cold start)
+            m = min(n_viol, max(1, len(S) // ADD_FRACTION + 1))
+            new = [int(j) for j in np.argsort(-viol_h, kind="stable")[:m]]
+            fresh, top = len(S), new[0]
+            S = [*S, *new]
             ii = index(S)
-            new_sign = -xp.sign(grad[j:j + 1])
-            sS = xp.concat([sS, new_sign])
-            vS = xp.concat([vS, xp.zeros((1,), dtype=dtype, device=device)])
+            sS = xp.concat([sS, -xp.sign(xp.take(grad, index(new)))])
+            vS = xp.concat([vS, xp.zeros((m,), dtype=dtype, device=device)])
         A_SS = xp.take(xp.take(A, ii, axis=0), ii, axis=1)
         b_S, lam_S = xp.take(b, ii), xp.take(lam, ii)
         z = _solve(A_SS, b_S - lam_S * sS, xp=xp)
+        if fresh is not None:
+            # Coefficients just added (at zero) must come out with the sign they were added with,
+            # else the move below need not descend: drop those that do not and solve again; when
+            # none is left, take an exact coordinate step on the largest violator instead (it
+            # descends and gives it that sign), then solve on the support again.
+            wrong_h = np.array(_host(xp.sign(z) != sS))  # a writable copy
+            wrong_h[:fresh] = False
+            if wrong_h.any():
+                keep = [i for i in range(len(S)) if not wrong_h[i]]
+                if len(keep) == fresh:
+                    j = top
+                    step = -_prox(grad[j:j + 1], lam[j:j + 1], xp=xp) / A[j:j + 1, j]
+                    keep_ii = index(keep)
+                    vS = xp.concat([xp.take(vS, keep_ii), step])
+                    sS = xp.concat([xp.take(sS, keep_ii), xp.sign(step)])
+                    S = [*(S[i] for i in keep), j]
+                else:
+                    kk = index(keep)
+                    vS, sS, S = xp.take(vS, kk), xp.take(sS, kk), [S[i] for i in keep]
+                ii = index(S)
+                optimal = False
+                if len(keep) == fresh:
+                    fresh = None
+                continue
+        fresh = None
         D = z - vS
         # candidates: the points where a non-zero penalized coefficient changes sign, and z
         cross = (vS != 0) & (lam_S > 0) & (xp.sign(z) != xp.sign(vS))
@@ -169,6 +201,9 @@ def _l1_qp(A: Any, b: Any, lam: Any, lam_host: np.ndarray, v: Any, *, thr: float
         Q = xp.where(T <= 1.0, Q, xp.full_like(Q, xp.inf))
         k = int(xp.argmin(Q))
         if float(Q[k]) > 0:
+            if not bool(xp.any(cross)):  # z is vS up to rounding: optimal on S already
+                optimal = True
+                continue
             return expand(vS, S)  # no progress possible (rounding): the current point
         t = float(T[k])
         vS = vS + t * D
