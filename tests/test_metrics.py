@@ -717,7 +717,7 @@ def test_scorers_match_scikit_learn():
     Xb, yb = make_classification(random_state=1)
     clf_b = LogisticRegression().fit(Xb, yb)
     cases.append((clf_b, Xb, yb, ["roc_auc", "roc_auc_ovr", "average_precision", "neg_brier_score", "d2_brier_score",
-                                  "neg_log_loss"]))
+                                  "neg_log_loss", "positive_likelihood_ratio", "neg_negative_likelihood_ratio"]))
     w = _weights(len(y), 15)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
@@ -861,3 +861,26 @@ def test_top_k_accuracy_errors():
         tm.top_k_accuracy_score([0.5, 1, 1], P)
     with pytest.raises(ValueError, match="`y_true` is binary while y_score is 2d with 3 classes"):
         tm.top_k_accuracy_score([0, 1, 1], P[:, :3])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_class_likelihood_ratios(xp, weighted):
+    y, pred, _ = _cancer()
+    sw = _weights(len(y), 22) if weighted else None
+    got = tm.class_likelihood_ratios(xp.asarray(y), xp.asarray(pred), sample_weight=None if sw is None else xp.asarray(sw))
+    _close(xp, np.asarray(got), np.asarray(skm.class_likelihood_ratios(y, pred, sample_weight=sw)))
+    for yt, yp in (([0, 0, 1, 1], [0, 0, 0, 0]), ([1, 1, 1, 1], [1, 1, 0, 1]), ([0, 1, 1], [1, 1, 1])):
+        for replace in (np.nan, 1.0, {"LR+": 2.0, "LR-": 0.5}):
+            with warnings.catch_warnings(record=True) as got_w:
+                warnings.simplefilter("always")
+                got = tm.class_likelihood_ratios(xp.asarray(np.array(yt)), xp.asarray(np.array(yp)),
+                                                 replace_undefined_by=replace)
+            with warnings.catch_warnings(record=True) as want_w:
+                warnings.simplefilter("always")
+                want = skm.class_likelihood_ratios(yt, yp, replace_undefined_by=replace)
+            np.testing.assert_allclose(got, want)
+            assert [str(w.message) for w in got_w] == [str(w.message) for w in want_w]
+    with pytest.raises(ValueError, match="only supports binary classification problems, got targets of type: multiclass"):
+        tm.class_likelihood_ratios([0, 1, 2], [0, 1, 2])
+    with pytest.raises(ValueError, match="The dictionary passed as `replace_undefined_by` needs to be in the form"):
+        tm.class_likelihood_ratios([0, 1], [0, 1], replace_undefined_by={"LR+": 0.5, "LR-": 0.5})

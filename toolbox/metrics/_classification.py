@@ -31,6 +31,7 @@ __all__ = [
     "accuracy_score",
     "balanced_accuracy_score",
     "brier_score_loss",
+    "class_likelihood_ratios",
     "confusion_matrix",
     "d2_brier_score",
     "d2_log_loss_score",
@@ -275,6 +276,90 @@ def balanced_accuracy_score(y_true: Any, y_pred: Any, *, sample_weight: Any = No
         chance = 1 / n_classes
         score = (score - chance) / np.float64(1 - chance)
     return float(score)
+
+
+def _check_lr_replacement(replace_undefined_by: Any) -> Any:
+    """scikit-learn's ``replace_undefined_by`` of :func:`class_likelihood_ratios`: NaN or {'LR+': ..., 'LR-': ...}."""
+    if isinstance(replace_undefined_by, (int, float)) and not isinstance(replace_undefined_by, bool):
+        if replace_undefined_by == 1.0:
+            return {"LR+": 1.0, "LR-": 1.0}
+        if math.isnan(replace_undefined_by):
+            return replace_undefined_by
+    if isinstance(replace_undefined_by, dict):
+        msg = ("The dictionary passed as `replace_undefined_by` needs to be in the form `{'LR+': `value_1`, 'LR-': "
+               "`value_2`}` where the value for `LR+` ranges from `1.0` to `np.inf` or is `np.nan` and the value for "
+               f"`LR-` ranges from `0.0` to `1.0` or is `np.nan`; got `{replace_undefined_by}`.")
+        pos, neg = replace_undefined_by.get("LR+"), replace_undefined_by.get("LR-")
+
+        def real(v: Any) -> bool:
+            return isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+
+        if not (real(pos) and real(neg) and (math.isnan(pos) or pos >= 1.0)
+                and (math.isnan(neg) or 0.0 <= neg <= 1.0)):
+            raise ValueError(msg)
+        return replace_undefined_by
+    raise ValueError("The 'replace_undefined_by' parameter of class_likelihood_ratios must be a float among {1.0, nan} "
+                     f"or an instance of 'dict'. Got {replace_undefined_by!r} instead.")
+
+
+def class_likelihood_ratios(y_true: Any, y_pred: Any, *, labels: Any = None, sample_weight: Any = None,
+                            replace_undefined_by: Any = np.nan) -> tuple[float, float]:
+    """Positive and negative likelihood ratios ``LR+ = TPR / FPR`` and ``LR- = FNR / TNR`` (binary).
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+    labels : array-like of shape (2,), default=None
+        The negative and the positive label, in that order.
+    sample_weight : array-like of shape (n_samples,), default=None
+    replace_undefined_by : np.nan, 1.0 or dict, default=np.nan
+        The value of an undefined ratio (``{'LR+': ..., 'LR-': ...}``), with an ``UndefinedMetricWarning``.
+
+    Returns
+    -------
+    (float, float)
+    """
+    replace = _check_lr_replacement(replace_undefined_by)
+    if _multilabel.is_indicator(y_true) or _multilabel.is_indicator(y_pred):
+        raise ValueError("class_likelihood_ratios only supports binary classification problems, got targets of "
+                         "type: multilabel-indicator")
+    call, y_true, y_pred, _ = _prepare(y_true, y_pred, sample_weight)
+    enc = encode_targets({"y_true": y_true, "y_pred": y_pred}, call)
+    if enc.n_classes > 2:
+        raise ValueError("class_likelihood_ratios only supports binary classification problems, got targets of "
+                         "type: multiclass")
+    cm = confusion_matrix(y_true, y_pred, sample_weight=sample_weight, labels=labels)
+    values = np.asarray(to_backend(cm, "numpy")).ravel().tolist()
+    if len(values) != 4:
+        raise ValueError(f"class_likelihood_ratios needs a 2 x 2 confusion matrix; got {len(values)} entries: pass "
+                         "both labels with `labels`.")
+    tn, fp, fn, tp = (np.float64(v) for v in values)
+    support_pos, support_neg = tp + fn, tn + fp
+    if support_pos == 0:
+        warnings.warn(
+            "No samples of the positive class are present in `y_true`. `positive_likelihood_ratio` and "
+            "`negative_likelihood_ratio` are both set to `np.nan`. Use the `replace_undefined_by` param to control "
+            "this behavior. To suppress this warning or turn it into an error, see Python's `warnings` module and "
+            "`warnings.catch_warnings()`.", UndefinedMetricWarning, stacklevel=2)
+    nan_mode = isinstance(replace, float)
+    if fp == 0:
+        start = ("No samples were predicted for the positive class and `positive_likelihood_ratio` is " if tp == 0
+                 else "`positive_likelihood_ratio` is ill-defined and ")
+        # scikit-learn's message ends here (its next sentence is not part of the string)
+        warnings.warn(start + "set to `np.nan`. Use the `replace_undefined_by` param to ", UndefinedMetricWarning,
+                      stacklevel=2)
+        lr_pos = replace if nan_mode else replace["LR+"]
+    else:
+        lr_pos = (tp * support_neg) / (fp * support_pos)  # 0 / 0 warns as NumPy does (scikit-learn's too)
+    if tn == 0:
+        warnings.warn(
+            "`negative_likelihood_ratio` is ill-defined and set to `np.nan`. Use the `replace_undefined_by` param to "
+            "control this behavior. To suppress this warning or turn it into an error, see Python's `warnings` "
+            "module and `warnings.catch_warnings()`.", UndefinedMetricWarning, stacklevel=2)
+        lr_neg = replace if nan_mode else replace["LR-"]
+    else:
+        lr_neg = (fn * support_neg) / (tn * support_pos)
+    return float(lr_pos), float(lr_neg)
 
 
 # --------------------------------------------------------------------------- #

@@ -21,6 +21,10 @@ _SCORERS: dict[str, tuple[str, float, str, dict[str, Any]]] = {
     "accuracy": ("accuracy_score", 1.0, "predict", {}),
     "balanced_accuracy": ("balanced_accuracy_score", 1.0, "predict", {}),
     "matthews_corrcoef": ("matthews_corrcoef", 1.0, "predict", {}),
+    "positive_likelihood_ratio": ("class_likelihood_ratios", 1.0, "predict",
+                                  {"replace_undefined_by": 1.0, "_item": 0}),
+    "neg_negative_likelihood_ratio": ("class_likelihood_ratios", -1.0, "predict",
+                                      {"replace_undefined_by": 1.0, "_item": 1}),
     "precision": ("precision_score", 1.0, "predict", {}),
     "recall": ("recall_score", 1.0, "predict", {}),
     "f1": ("f1_score", 1.0, "predict", {}),
@@ -94,8 +98,9 @@ class _Scorer:
             kwargs["labels"] = estimator.classes_
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
+        item = kwargs.pop("_item", None)  # one value of a metric returning a tuple
         value = getattr(metrics, self._metric)(y, y_score, **kwargs)
-        score = self._sign * value
+        score = self._sign * (value if item is None else value[item])
         if not _QUIET.get() and not _hooks.fit_stack():  # scores taken inside a fit are that fit's own
             _hooks.report_metric(estimator, self.name, score)
         return score
