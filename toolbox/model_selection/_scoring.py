@@ -118,9 +118,9 @@ def _stack_positive(probas: list[Any]) -> Any:
 def get_scorer(scoring: str | Callable[..., float]) -> Callable[..., float]:
     """A scorer for a name (see :func:`get_scorer_names`) or the callable itself.
 
-    A name toolbox has no scorer for, but scikit-learn has (``'adjusted_rand_score'``,
-    ``'neg_median_absolute_error'``...), gives scikit-learn's scorer, which
-    computes on the host.
+    A name toolbox has no scorer for, but scikit-learn has (its clustering
+    scorers: ``'adjusted_rand_score'``, ``'v_measure_score'``...), gives
+    scikit-learn's scorer, which computes on the host.
     """
     if callable(scoring):
         return scoring
