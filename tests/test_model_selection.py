@@ -455,3 +455,36 @@ def test_numpy_splits_are_sklearns_draw_for_draw(random_state):
         for (a_tr, a_te), (b_tr, b_te) in zip(ours, theirs, strict=True):
             np.testing.assert_array_equal(a_tr, b_tr)
             np.testing.assert_array_equal(a_te, b_te)
+
+
+def test_search_passes_fit_sample_weight_to_scorers():
+    """scikit-learn 1.9: fit's sample_weight weighs the test scores too (weighted == repeated rows)."""
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    from toolbox.linear_model import Ridge
+
+    rng = np.random.RandomState(42)
+    X, y, sw = rng.rand(120, 20), rng.rand(120), rng.randint(0, 5, size=120)
+    groups = np.tile(np.arange(4), 30)
+    Xr, yr, gr = X.repeat(sw, axis=0), y.repeat(sw), groups.repeat(sw)
+    weighted = GridSearchCV(Ridge(), {"alpha": [1.0, 0.1]}, cv=list(LeaveOneGroupOut().split(X, groups=groups)))
+    repeated = GridSearchCV(Ridge(), {"alpha": [1.0, 0.1]}, cv=list(LeaveOneGroupOut().split(Xr, groups=gr)))
+    weighted.fit(X, y, sample_weight=sw)
+    repeated.fit(Xr, yr)
+    for key in ("split0_test_score", "split3_test_score", "mean_test_score"):
+        np.testing.assert_allclose(weighted.cv_results_[key], repeated.cv_results_[key], rtol=1e-10)
+
+    def no_weights(est, X, y):
+        return -float(np.mean((est.predict(X) - y) ** 2))
+
+    with pytest.warns(UserWarning, match="does not support sample_weight"):
+        GridSearchCV(Ridge(), {"alpha": [1.0]}, scoring=no_weights, cv=3).fit(X, y, sample_weight=sw)
+
+
+def test_multimetric_scoring_errors_match_sklearn():
+    X, y = np.random.default_rng(0).normal(size=(30, 2)), np.random.default_rng(1).normal(size=30)
+    for scoring, msg in (((), "Empty list was given"), (("r2", "r2"), "Duplicate elements"),
+                         ({}, "An empty dict was passed"), ([[1]], "must be unique strings"),
+                         ((get_scorer("r2"),), "One or more of the elements were callables")):
+        with pytest.raises(ValueError, match=msg):
+            cross_validate(_Ridge(), X, y, scoring=scoring)

@@ -18,7 +18,13 @@ from sklearn.utils.validation import check_is_fitted
 from ..base import BaseEstimator
 from ._parallel import check_n_jobs, run_jobs
 from ._split import check_cv
-from ._validation import _fill_failed, _fit_and_score, _scorers, _warn_or_raise_about_fit_failures
+from ._validation import (
+    _accepts_sample_weight,
+    _fill_failed,
+    _fit_and_score,
+    _scorers,
+    _warn_or_raise_about_fit_failures,
+)
 
 __all__ = ["GridSearchCV", "RandomizedSearchCV"]
 
@@ -74,6 +80,20 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _candidates(self) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def _score_params(self, scorers: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """fit's ``sample_weight``, for the scorers, when one of them takes it (scikit-learn 1.9's rule);
+        a warning names each scorer that does not."""
+        if params.get("sample_weight") is None:
+            return {}
+        accept = {name: _accepts_sample_weight(sc, self.estimator) for name, sc in scorers.items()}
+        for name, ok in accept.items():
+            if not ok:
+                what = f"{name}={scorers[name]}" if list(scorers) != ["score"] else f"{scorers[name]}"
+                warnings.warn(f"The scoring {what} does not support sample_weight, which may lead to "
+                              f"statistically incorrect results when fitting {self} with sample_weight. ",
+                              UserWarning, stacklevel=3)
+        return {"sample_weight": params["sample_weight"]} if any(accept.values()) else {}
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         sub = self.estimator.__sklearn_tags__()
@@ -91,7 +111,9 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         if multimetric:
             self._check_refit_for_multimetric(list(scorers))
         splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        params = dict(params)
         groups = params.pop("groups", None)
+        score_params = self._score_params(scorers, params)
         splits = list(splitter.split(X, y, groups))
         candidates = self._candidates()
         if not candidates:
@@ -110,7 +132,7 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         flat = run_jobs([
             functools.partial(_fit_and_score, self.estimator, X, y, train, test, scorers, params=cand,
                               fit_params=params, return_train_score=self.return_train_score,
-                              error_score=self.error_score, verbose=self.verbose,
+                              error_score=self.error_score, verbose=self.verbose, score_params=score_params,
                               progress=f" {s + 1}/{n_splits}; {c + 1}/{len(candidates)}")
             for c, cand in enumerate(candidates) for s, (train, test) in enumerate(splits)], self.n_jobs)
         runs = [flat[i * n_splits:(i + 1) * n_splits] for i in range(len(candidates))]

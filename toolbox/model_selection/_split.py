@@ -24,6 +24,8 @@ __all__ = ["KFold", "StratifiedKFold", "check_cv", "train_test_split"]
 
 
 def _num_samples(x: Any) -> int:
+    if not hasattr(x, "shape") and not hasattr(x, "__len__") and hasattr(x, "__array__"):
+        x = np.asarray(x)  # an array-like that only converts (scikit-learn's _num_samples)
     shape = getattr(x, "shape", None)
     if shape is not None and len(shape) > 0:
         return int(shape[0])

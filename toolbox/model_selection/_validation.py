@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
+import inspect
 import numbers
 import time
 import traceback
@@ -18,30 +19,66 @@ from sklearn.exceptions import FitFailedWarning
 from .. import _hooks
 from ..backends import framework_of, to_backend
 from ._parallel import check_n_jobs, run_jobs
-from ._scoring import _QUIET, check_scoring
+from ._scoring import _QUIET, _passthrough, check_scoring
 from ._split import _take, check_cv
 
 __all__ = ["cross_val_score", "cross_validate"]
 
 
 def _scorers(estimator: Any, scoring: Any) -> dict[str, Any]:
+    """``scoring`` as ``{name: scorer}``, with scikit-learn's checks and messages for multi-metric forms."""
     if scoring is None or callable(scoring) or isinstance(scoring, str):
         return {"score": check_scoring(estimator, scoring)}
     if isinstance(scoring, dict):
+        if not all(isinstance(k, str) for k in scoring):
+            raise ValueError(f"Non-string types were found in the keys of the given dict. scoring={scoring!r}")
+        if not scoring:
+            raise ValueError(f"An empty dict was passed. {scoring!r}")
         return {name: check_scoring(estimator, s) for name, s in scoring.items()}
     if isinstance(scoring, (list, tuple, set)):
+        err = "The list/tuple elements must be unique strings of predefined scorers. "
+        try:
+            keys = set(scoring)
+        except TypeError as exc:
+            raise ValueError(err) from exc
+        if len(keys) != len(scoring):
+            raise ValueError(f"{err} Duplicate elements were found in the given list. {scoring!r}")
+        if not keys:
+            raise ValueError(f"{err} Empty list was given. {scoring!r}")
+        if not all(isinstance(k, str) for k in keys):
+            if any(callable(k) for k in keys):
+                raise ValueError(f"{err} One or more of the elements were callables. Use a dict of score name "
+                                 f"mapped to the scorer callable. Got {scoring!r}")
+            raise ValueError(f"{err} Non-string types were found in the given list. Got {scoring!r}")
         return {name: check_scoring(estimator, name) for name in scoring}
-    raise ValueError(f"scoring must be None, a string, a callable, a list or a dict; got {scoring!r}.")
+    raise ValueError(f"scoring is invalid (got {scoring!r}). Refer to the scoring glossary for details: "
+                     "https://scikit-learn.org/stable/glossary.html#term-scoring")
+
+
+def _accepts_sample_weight(scorer: Any, estimator: Any = None) -> bool:
+    """scikit-learn's test: the scorer's own ``_accept_sample_weight()``, else its signature
+    (``estimator.score``'s for the default scorer)."""
+    if scorer is _passthrough:
+        scorer = getattr(estimator, "score", None)
+        if scorer is None:
+            return False
+    if hasattr(scorer, "_accept_sample_weight"):
+        return bool(scorer._accept_sample_weight())
+    try:
+        return "sample_weight" in inspect.signature(scorer).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _fit_and_score(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
                    params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
-                   fit_params: dict[str, Any] | None, verbose: int = 0, progress: str = "") -> dict[str, Any]:
+                   fit_params: dict[str, Any] | None, verbose: int = 0, progress: str = "",
+                   score_params: dict[str, Any] | None = None) -> dict[str, Any]:
     token = _QUIET.set(True)  # fold scores are reported by the caller, not per scorer call
     try:
         result = _fit_and_score_fold(estimator, X, y, train, test, scorers, params=params,
                                      return_train_score=return_train_score, error_score=error_score,
-                                     fit_params=fit_params)
+                                     fit_params=fit_params, score_params=score_params)
     finally:
         _QUIET.reset(token)
     if verbose > 1:
@@ -71,7 +108,8 @@ def _print_end(result: dict[str, Any], params: dict[str, Any] | None, verbose: i
 
 def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
                         params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
-                        fit_params: dict[str, Any] | None) -> dict[str, Any]:
+                        fit_params: dict[str, Any] | None,
+                        score_params: dict[str, Any] | None = None) -> dict[str, Any]:
     train, test = _as_indices(train), _as_indices(test)
     est = clone(estimator)
     if params:  # estimators among the candidate's values are cloned too, never fitted in place
@@ -79,7 +117,10 @@ def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, s
     fit_params = {k: _take(v, train) if _is_sample_aligned(v, X) else v for k, v in (fit_params or {}).items()}
     X_train, X_test = _take(X, train), _take(X, test)
     if _pairwise(est):  # a precomputed kernel or distance matrix: its columns are the training samples too
-        shape = getattr(X, "shape", None) or np.shape(X)
+        if not hasattr(X, "shape"):
+            raise ValueError("Precomputed kernels or affinity matrices have to be passed as arrays or sparse "
+                             "matrices.")
+        shape = X.shape
         if len(shape) != 2 or shape[0] != shape[1]:
             raise ValueError("X should be a square kernel matrix")
         X_train, X_test = _take_columns(X_train, train), _take_columns(X_test, train)
@@ -107,10 +148,13 @@ def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, s
         return result
     result["fit_time"] = time.perf_counter() - start
     start = time.perf_counter()
-    result["test"] = _score(scorers, est, X_test, y_test, error_score)
+    score_params = score_params or {}
+    result["test"] = _score(scorers, est, X_test, y_test, error_score,
+                            {k: _take(v, test) for k, v in score_params.items()})
     result["score_time"] = time.perf_counter() - start
     if return_train_score:
-        result["train"] = _score(scorers, est, X_train, y_train, error_score)
+        result["train"] = _score(scorers, est, X_train, y_train, error_score,
+                                 {k: _take(v, train) for k, v in score_params.items()})
     result["failed"] = False
     return result
 
@@ -156,12 +200,17 @@ def _as_number(value: Any, name: str) -> float:
     return float(value)
 
 
-def _score(scorers: dict[str, Any], est: Any, X: Any, y: Any, error_score: Any) -> dict[str, float]:
-    """name -> score; a scorer returning a dict contributes its keys (scikit-learn's callable multimetric)."""
+def _score(scorers: dict[str, Any], est: Any, X: Any, y: Any, error_score: Any,
+           score_params: dict[str, Any] | None = None) -> dict[str, float]:
+    """name -> score; a scorer returning a dict contributes its keys (scikit-learn's callable multimetric).
+
+    ``score_params`` (the test rows' ``sample_weight``) go to the scorers that accept them.
+    """
     out: dict[str, float] = {}
     for name, scorer in scorers.items():
+        kw = score_params if score_params and _accepts_sample_weight(scorer, est) else {}
         try:
-            value = scorer(est, X) if y is None else scorer(est, X, y)  # scikit-learn's call without y
+            value = scorer(est, X, **kw) if y is None else scorer(est, X, y, **kw)  # scikit-learn's call without y
         except Exception:
             if error_score == "raise":
                 raise
