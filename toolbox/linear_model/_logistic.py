@@ -69,19 +69,14 @@ def _check_32bit_indices(X: Any) -> None:
 
 
 def _as_float64(A: Any, *, xp: Any) -> Any:
-    """``A`` in float64 where the backend's device has it (liblinear's precision), else unchanged."""
+    """``A`` in float64 (liblinear's precision), for a device that has it."""
     if sp.is_sparse(A):
         if sp.sparse_kind(A) == "torch":
             import torch
 
-            return A if A.dtype == torch.float64 or A.device.type == "mps" else sp.as_compute_format(A, torch.float64)
+            return A if A.dtype == torch.float64 else sp.as_compute_format(A, torch.float64)
         return sp.as_compute_format(A, np.float64)
-    if A.dtype == xp.float64:
-        return A
-    try:
-        return xp.astype(A, xp.float64)
-    except (TypeError, RuntimeError, ValueError):  # no float64 on this device
-        return A
+    return A if A.dtype == xp.float64 else xp.astype(A, xp.float64)
 
 
 def _max_value(X: Any, *, xp: Any) -> float:
@@ -285,7 +280,8 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         v = _validate_fit(self, X, y, sample_weight, regressor=False, accept_sparse=True)
         xp, X, device = v.xp, v.X, v.compute.device
         sw = v.sample_weight
-        if liblinear:  # liblinear computes in float64 (scikit-learn's coef_ is then float64 too)
+        if liblinear and v.compute.framework.supports_float64(device):
+            # liblinear computes in float64 (scikit-learn's coef_ is then float64 too)
             X, sw = _as_float64(X, xp=xp), (None if sw is None else _as_float64(sw, xp=xp))
         dtype = X.dtype
         classes, y_enc = encode_labels(v.y, compute=v.compute, estimator_name=type(self).__name__)
