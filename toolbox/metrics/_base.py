@@ -93,8 +93,8 @@ def as_1d(y: Any, name: str) -> Any:
         y = y[:, 0]
     elif len(shape) != 1:
         raise ValueError(
-            f"{name} should be a 1d array of labels, got an array of shape {shape} instead. toolbox's "
-            "classification metrics support binary and multiclass targets (not multilabel/multioutput)."
+            f"{name} should be a 1d array, got an array of shape {shape} instead (this metric takes binary or "
+            "multiclass labels)."
         )
     if y.shape[0] == 0:
         raise ValueError(
