@@ -794,6 +794,10 @@ def test_partial_validation_set_is_refused_first():
     with pytest.raises(ValueError, match=r"was not fitted on data with feature names\. Pass monotonic_cst as an "
                                          r"integer array instead"):
         HistGradientBoostingRegressor(monotonic_cst={"a": 1}).fit(X, y)
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"a": X[:, 0], "b": X[:, 1]})
+    with pytest.raises(ValueError, match=r"monotonic_cst\['a'\] must be either -1, 0 or 1\. Got '\+'"):
+        HistGradientBoostingRegressor(monotonic_cst={"b": -1, "a": "+"}).fit(df, y)
 
 
 def test_categorical_feature_errors():

@@ -488,3 +488,18 @@ def test_multimetric_scoring_errors_match_sklearn():
                          ((get_scorer("r2"),), "One or more of the elements were callables")):
         with pytest.raises(ValueError, match=msg):
             cross_validate(_Ridge(), X, y, scoring=scoring)
+
+
+def test_search_html_repr_shows_best_estimator():
+    from sklearn import config_context
+
+    from toolbox.linear_model import LogisticRegression, Ridge
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), rng.integers(0, 2, 60)
+    search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=3)
+    with config_context(display="diagram"):
+        assert "estimator: LogisticRegression" in search._repr_html_()
+        search.fit(X, y)
+        assert "best_estimator_: LogisticRegression" in search._repr_html_()
+    assert "best_estimator_" not in GridSearchCV(Ridge(), {"alpha": [1.0]}, refit=False)._repr_html_()

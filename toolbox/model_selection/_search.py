@@ -80,6 +80,14 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _candidates(self) -> list[dict[str, Any]]:
         raise NotImplementedError
 
+    def _sk_visual_block_(self) -> Any:
+        """scikit-learn's HTML diagram: the best estimator once refitted, else the searched one."""
+        from sklearn.utils._repr_html.estimator import _VisualBlock
+
+        key, est = ("best_estimator_", self.best_estimator_) if hasattr(self, "best_estimator_") else (
+            "estimator", self.estimator)
+        return _VisualBlock("parallel", [est], names=[f"{key}: {est.__class__.__name__}"], name_details=[str(est)])
+
     def _score_params(self, scorers: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         """fit's ``sample_weight``, for the scorers, when one of them takes it (scikit-learn 1.9's rule);
         a warning names each scorer that does not."""

@@ -235,11 +235,11 @@ class _BaseHGB(BaseEstimator):
             if unknown:
                 shown = unknown[:5] + (["..."] if len(unknown) > 5 else [])
                 raise ValueError(f"monotonic_cst contains {len(unknown)} unexpected feature names: {shown}.")
+            for nm in names:  # the values are checked before any is converted
+                if nm in cst and cst[nm] not in (-1, 0, 1):
+                    raise ValueError(f"monotonic_cst['{nm}'] must be either -1, 0 or 1. Got {cst[nm]!r}.")
             for j, nm in enumerate(names):
                 out[j] = cst.get(nm, 0)
-            if not np.isin(out, (-1, 0, 1)).all():
-                bad = next(nm for nm in names if nm in cst and cst[nm] not in (-1, 0, 1))
-                raise ValueError(f"monotonic_cst['{bad}'] must be either -1, 0 or 1. Got {cst[bad]!r}.")
             return out
         arr = np.asarray(cst)
         unexpected = np.setdiff1d(arr, [-1, 0, 1]) if arr.dtype.kind in "iufb" else np.unique(arr)
