@@ -109,17 +109,65 @@ def _run(estimator: Any, method: str, func: Callable, args: tuple, kwargs: dict)
         _STACK.reset(token)
 
 
+def _callbacks_wanted(estimator: Any) -> bool:
+    """scikit-learn callbacks set on ``estimator`` (or propagated to it by a meta-estimator), for a
+    call that is not already inside one of its fits (fit_transform calling fit), and an estimator
+    that does not run its own task tree (the searches)."""
+    own = vars(estimator)
+    return ("_skl_callbacks" in own and "_callback_fit_ctx" not in own
+            and not getattr(type(estimator), "_callbacks_own_tasks", False))
+
+
+def _with_callbacks(estimator: Any, args: tuple, kwargs: dict, run: Callable[[], Any]) -> Any:
+    """``run()`` as one task of scikit-learn's callback API (sklearn.callback): setup, task begin,
+    the fit, task end (a fitted copy for ``fitted_estimator``), teardown even when the fit fails."""
+    from sklearn.callback import with_callbacks
+
+    X = args[0] if args else kwargs.get("X")
+    y = args[1] if len(args) > 1 else kwargs.get("y")
+    sw = kwargs.get("sample_weight", args[2] if len(args) > 2 else None)
+    metadata = {"sample_weight": sw} if sw is not None else None
+
+    @with_callbacks
+    def managed(est: Any) -> Any:
+        ctx = est._init_callback_context()
+        ctx.call_on_fit_task_begin(estimator=est, X=X, y=y, metadata=metadata)
+        out = run()
+        ctx.call_on_fit_task_end(estimator=est, X=X, y=y, metadata=metadata, reconstruction_attributes={})
+        return out
+
+    return managed(estimator)
+
+
 def wrap_fit(func: Callable, method: str) -> Callable:
-    """Return ``func`` (an estimator's ``fit`` or ``fit_transform``) running through the active hooks."""
+    """Return ``func`` (an estimator's ``fit`` or ``fit_transform``) running through the active hooks
+    (and, when callbacks are set on the estimator, as one task of scikit-learn's callback API)."""
     if getattr(func, "__toolbox_fit_hooks__", False):
         return func
 
     @functools.wraps(func)
     def method_with_hooks(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _callbacks_wanted(self):
+            return _with_callbacks(self, args, kwargs, lambda: _run(self, method, func, args, kwargs))
         return _run(self, method, func, args, kwargs)
 
     method_with_hooks.__toolbox_fit_hooks__ = True  # type: ignore[attr-defined]
     return method_with_hooks
+
+
+def wrap_callbacks(func: Callable) -> Callable:
+    """``partial_fit``: one callback task per call when callbacks are set (no fit hooks)."""
+    if getattr(func, "__toolbox_callbacks__", False):
+        return func
+
+    @functools.wraps(func)
+    def method_with_callbacks(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _callbacks_wanted(self):
+            return _with_callbacks(self, args, kwargs, lambda: func(self, *args, **kwargs))
+        return func(self, *args, **kwargs)
+
+    method_with_callbacks.__toolbox_callbacks__ = True  # type: ignore[attr-defined]
+    return method_with_callbacks
 
 
 #: The estimator methods that route a ``dask.array`` (or the ``"dask"`` backend) to

@@ -497,11 +497,20 @@ def _move(value: Any, name: str, device: Any) -> Any:
     return to_backend(value, name, device)
 
 
-class BaseEstimator(sklearn.base.BaseEstimator):
+try:  # scikit-learn >= 1.9: its callback API (set_callbacks; ProgressBar, ScoringMonitor, ...)
+    from sklearn.callback import CallbackSupportMixin as _CallbackSupport
+except ImportError:  # pragma: no cover - older scikit-learn
+    class _CallbackSupport:  # type: ignore[no-redef]
+        def set_callbacks(self, *callbacks: Any) -> Any:
+            raise ImportError("set_callbacks needs scikit-learn >= 1.9 (the sklearn.callback module).")
+
+
+class BaseEstimator(_CallbackSupport, sklearn.base.BaseEstimator):
     """scikit-learn's ``BaseEstimator`` plus toolbox's backend handling.
 
     Fitted attributes (names ending in ``_``) live on the namespace and
-    device they were computed on; :meth:`to_backend` moves them.
+    device they were computed on; :meth:`to_backend` moves them. ``set_callbacks``
+    (scikit-learn's callback API) makes each ``fit``/``partial_fit`` one callback task.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -512,6 +521,9 @@ class BaseEstimator(sklearn.base.BaseEstimator):
             func = cls.__dict__.get(method)
             if callable(func):
                 setattr(cls, method, _hooks.wrap_fit(func, method))
+        func = cls.__dict__.get("partial_fit")
+        if inspect.isfunction(func):
+            cls.partial_fit = _hooks.wrap_callbacks(func)
         # outermost: a dask.array (or the "dask" backend) goes to toolbox.dask's blockwise
         # paths, defined or inherited (plain functions only: available_if descriptors stay)
         for method in _hooks.DASK_METHODS:

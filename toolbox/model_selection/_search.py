@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import numbers
 import time
@@ -111,8 +112,30 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags = sub.input_tags
         return tags
 
+    #: the search runs its own scikit-learn callback task tree (root, search, each fold, refit)
+    _callbacks_own_tasks = True
+
     def fit(self, X: Any, y: Any = None, **params: Any) -> _BaseSearchCV:
-        """Evaluate every candidate by cross-validation, then refit the best on all of ``X``."""
+        """Evaluate every candidate by cross-validation, then refit the best on all of ``X``.
+
+        With scikit-learn callbacks set (``set_callbacks``), the tasks are scikit-learn's: the root,
+        ``search`` with one ``candidate-split-evaluation`` per fit (auto-propagated callbacks reach
+        each fold's estimator), and ``refit-with-best-params``.
+        """
+        if "_skl_callbacks" not in vars(self) and "_parent_callback_ctx" not in vars(self):
+            return self._fit(X, y, params, None)
+        from sklearn.callback import with_callbacks
+
+        sw = params.get("sample_weight")
+        metadata = None if sw is None else {"sample_weight": sw}
+        return with_callbacks(lambda est: est._fit(X, y, params, metadata))(self)
+
+    def _fit(self, X: Any, y: Any, params: dict[str, Any], metadata: Any) -> _BaseSearchCV:
+        tasks = "_skl_callbacks" in vars(self) or "_parent_callback_ctx" in vars(self)
+        root = None
+        if tasks:
+            root = self._init_callback_context(max_subtasks=1 + (self.refit is not False)).call_on_fit_task_begin(
+                estimator=self, X=X, y=y, metadata=metadata)
         check_n_jobs(self.n_jobs)
         scorers = _scorers(self.estimator, self.scoring)
         multimetric = list(scorers) != ["score"]
@@ -137,12 +160,21 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.verbose > 0:
             print(f"Fitting {n_splits} folds for each of {len(candidates)} candidates, totalling "
                   f"{n_splits * len(candidates)} fits")
+        n_fits = len(candidates) * n_splits
+        search_ctx = None if root is None else root.subcontext(
+            task_name="search", max_subtasks=n_fits, sequential_subtasks=False).call_on_fit_task_begin(estimator=self)
+        # the folds' tasks are made ahead of the (possibly parallel) fits, as scikit-learn does
+        fold_ctx = [None] * n_fits if search_ctx is None else [
+            search_ctx.subcontext(task_name="candidate-split-evaluation", task_id=i) for i in range(n_fits)]
         flat = run_jobs([
             functools.partial(_fit_and_score, self.estimator, X, y, train, test, scorers, params=cand,
                               fit_params=params, return_train_score=self.return_train_score,
                               error_score=self.error_score, verbose=self.verbose, score_params=score_params,
-                              progress=f" {s + 1}/{n_splits}; {c + 1}/{len(candidates)}")
+                              progress=f" {s + 1}/{n_splits}; {c + 1}/{len(candidates)}",
+                              callback_ctx=fold_ctx[c * n_splits + s], caller=self)
             for c, cand in enumerate(candidates) for s, (train, test) in enumerate(splits)], self.n_jobs)
+        if search_ctx is not None:
+            search_ctx.call_on_fit_task_end(estimator=self)
         runs = [flat[i * n_splits:(i + 1) * n_splits] for i in range(len(candidates))]
         _warn_or_raise_about_fit_failures(flat, self.error_score)
         metric_names = _fill_failed(flat, scorers, self.error_score)
@@ -199,16 +231,24 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.refit is not False:
             start = time.perf_counter()
             best = clone(self.estimator).set_params(**clone(self.best_params_, safe=False))
-            if y is None:
-                best.fit(X, **params)
-            else:
-                best.fit(X, y, **params)
+            refit_ctx = None if root is None else root.subcontext(task_name="refit-with-best-params")
+            with contextlib.nullcontext() if refit_ctx is None else refit_ctx.propagate_callback_context(best):
+                if refit_ctx is not None:
+                    refit_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+                if y is None:
+                    best.fit(X, **params)
+                else:
+                    best.fit(X, y, **params)
             self.refit_time_ = time.perf_counter() - start
+            if refit_ctx is not None:
+                refit_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
             self.best_estimator_ = best
             if hasattr(best, "n_features_in_"):
                 self.n_features_in_ = best.n_features_in_
             if hasattr(best, "feature_names_in_"):
                 self.feature_names_in_ = best.feature_names_in_
+        if root is not None:
+            root.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
         return self
 
     def _check_refit_for_multimetric(self, names: list[str]) -> None:

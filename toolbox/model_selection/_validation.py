@@ -73,12 +73,14 @@ def _accepts_sample_weight(scorer: Any, estimator: Any = None) -> bool:
 def _fit_and_score(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
                    params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
                    fit_params: dict[str, Any] | None, verbose: int = 0, progress: str = "",
-                   score_params: dict[str, Any] | None = None) -> dict[str, Any]:
+                   score_params: dict[str, Any] | None = None, callback_ctx: Any = None,
+                   caller: Any = None) -> dict[str, Any]:
     token = _QUIET.set(True)  # fold scores are reported by the caller, not per scorer call
     try:
         result = _fit_and_score_fold(estimator, X, y, train, test, scorers, params=params,
                                      return_train_score=return_train_score, error_score=error_score,
-                                     fit_params=fit_params, score_params=score_params)
+                                     fit_params=fit_params, score_params=score_params,
+                                     callback_ctx=callback_ctx, caller=caller)
     finally:
         _QUIET.reset(token)
     if verbose > 1:
@@ -109,7 +111,36 @@ def _print_end(result: dict[str, Any], params: dict[str, Any] | None, verbose: i
 def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
                         params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
                         fit_params: dict[str, Any] | None,
-                        score_params: dict[str, Any] | None = None) -> dict[str, Any]:
+                        score_params: dict[str, Any] | None = None, callback_ctx: Any = None,
+                        caller: Any = None) -> dict[str, Any]:
+    """One fold: clone, fit on ``train``, score on ``test``. ``callback_ctx``: the fold's task in the
+    caller's (a search's) scikit-learn callback tree: begun before the fit (its callbacks propagated
+    to the clone), ended after the scores, failed fit or not."""
+    if callback_ctx is None:
+        return _fit_and_score_fold_plain(estimator, X, y, train, test, scorers, params=params,
+                                         return_train_score=return_train_score, error_score=error_score,
+                                         fit_params=fit_params, score_params=score_params)
+    fold_w = (fit_params or {}).get("sample_weight")
+    metadata = None if fold_w is None else {"sample_weight": _take(fold_w, _as_indices(train))}
+    X_train, y_train = _take(X, _as_indices(train)), _take(y, _as_indices(train))
+
+    def fit(est: Any, Xf: Any, yf: Any, **kw: Any) -> None:
+        with callback_ctx.propagate_callback_context(est):
+            callback_ctx.call_on_fit_task_begin(estimator=caller, X=X_train, y=y_train, metadata=metadata)
+            est.fit(Xf, **kw) if yf is None else est.fit(Xf, yf, **kw)
+
+    try:
+        return _fit_and_score_fold_plain(estimator, X, y, train, test, scorers, params=params,
+                                         return_train_score=return_train_score, error_score=error_score,
+                                         fit_params=fit_params, score_params=score_params, fit=fit)
+    finally:
+        callback_ctx.call_on_fit_task_end(estimator=caller, X=X_train, y=y_train, metadata=metadata)
+
+
+def _fit_and_score_fold_plain(estimator: Any, X: Any, y: Any, train: Any, test: Any, scorers: dict[str, Any], *,
+                              params: dict[str, Any] | None, return_train_score: bool, error_score: Any,
+                              fit_params: dict[str, Any] | None, score_params: dict[str, Any] | None = None,
+                              fit: Any = None) -> dict[str, Any]:
     train, test = _as_indices(train), _as_indices(test)
     est = clone(estimator)
     if params:  # estimators among the candidate's values are cloned too, never fitted in place
@@ -128,7 +159,9 @@ def _fit_and_score_fold(estimator: Any, X: Any, y: Any, train: Any, test: Any, s
     result: dict[str, Any] = {"estimator": est, "fit_error": None}
     start = time.perf_counter()
     try:
-        if y_train is None:
+        if fit is not None:
+            fit(est, X_train, y_train, **fit_params)
+        elif y_train is None:
             est.fit(X_train, **fit_params)
         else:
             est.fit(X_train, y_train, **fit_params)
