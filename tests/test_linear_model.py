@@ -978,3 +978,37 @@ def test_logistic_convergence_warning_has_sklearns_wording(solver, message):
     with pytest.warns(ConvergenceWarning, match=message):
         lr = LogisticRegression(max_iter=2, tol=1e-15, solver=solver).fit(X, y)
     assert lr.n_iter_[0] == 2
+
+
+def test_logistic_callbacks_one_task_per_lbfgs_iteration():
+    # scikit-learn's task tree for solver='lbfgs': the fit, one 'lbfgs-iter' task per iteration (at
+    # least one) whose fitted_estimator is the model after that many iterations, and a last empty one
+    callback = pytest.importorskip("sklearn.callback")  # noqa: F841
+    from sklearn.callback.tests._utils import RecordingCallback
+
+    X, y = iris()
+
+    def tree(Est, **kw):
+        cb = RecordingCallback()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est = Est(**kw).set_callbacks(cb).fit(X, y)
+        return est, [(r["name"], r["context"].task_name) for r in cb.record], cb.record
+
+    for max_iter in (0, 3, 100):
+        ours, calls, record = tree(LogisticRegression, max_iter=max_iter)
+        n = int(ours.n_iter_[0])
+        begins = [c for c in calls if c == ("on_fit_task_begin", "lbfgs-iter")]
+        assert len(begins) == max(n, 1) + 1
+        assert calls[:2] == [("setup", "fit"), ("on_fit_task_begin", "fit")]
+        assert calls[-2:] == [("on_fit_task_end", "fit"), ("teardown", "fit")]
+        ends = [r for r in record if r["name"] == "on_fit_task_end" and r["context"].task_name == "lbfgs-iter"]
+        assert ends[-1]["kwargs"]["fitted_estimator"] is None
+        if n:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                after_one = LogisticRegression(max_iter=1).fit(X, y)
+            _close_np(ends[0]["kwargs"]["fitted_estimator"].coef_, after_one.coef_)
+            _close_np(ends[n - 1]["kwargs"]["fitted_estimator"].coef_, ours.coef_)
+    with pytest.warns(UserWarning, match="Callbacks are only supported in LogisticRegression for solver='lbfgs'"):
+        LogisticRegression(solver="saga").set_callbacks(RecordingCallback())

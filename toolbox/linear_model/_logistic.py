@@ -49,6 +49,46 @@ def _class_weights(class_weight: Any, classes: Any, y_enc: Any, sw: Any, *, xp: 
     return xp.asarray(values, dtype=dtype, device=device)
 
 
+class _IterationTasks:
+    """scikit-learn's per-iteration callback tasks for ``solver='lbfgs'`` (its ``lbfgs-iter`` tasks).
+
+    One task per solver iteration, begun with the iterate it starts from and ended with the one it
+    reaches (``fitted_estimator`` is then the model ``max_iter`` iterations would give), at least
+    one, and a last empty task: the tree scikit-learn's L-BFGS bridge produces.
+    """
+
+    def __init__(self, ctx: Any, estimator: Any, X: Any, y: Any, metadata: Any) -> None:
+        self._parent, self._estimator = ctx, estimator
+        self._data = dict(X=X, y=y, metadata=metadata)
+        self._unpack: Any = None
+        self._ctx: Any = None
+        self._steps = 0
+
+    def _attrs(self, w: Any) -> dict[str, Any]:
+        coef, intercept = self._unpack(w)
+        return {"coef_": coef, "intercept_": intercept}
+
+    def _begin(self, w: Any) -> None:
+        self._ctx = self._parent.subcontext(task_name="lbfgs-iter")
+        self._ctx.call_on_fit_task_begin(estimator=self._estimator, reconstruction_attributes=self._attrs(w),
+                                         **self._data)
+
+    def start(self, w: Any, unpack: Any) -> None:
+        self._unpack = unpack
+        self._begin(w)
+
+    def step(self, w: Any) -> None:
+        self._ctx.call_on_fit_task_end(estimator=self._estimator, reconstruction_attributes=self._attrs(w),
+                                       **self._data)
+        self._steps += 1
+        self._begin(w)
+
+    def close(self, w: Any) -> None:
+        if not self._steps:  # scikit-learn's lbfgs reports one iteration even when it runs none
+            self.step(w)
+        self._ctx.call_on_fit_task_end(estimator=self._estimator)
+
+
 def _dense(M: Any) -> Any:
     """A sparse matrix's dense form in its own library (NumPy for SciPy)."""
     return M.to_dense() if sp.sparse_kind(M) == "torch" else np.asarray(M.toarray())
@@ -273,6 +313,46 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        own = vars(self)
+        if "_skl_callbacks" not in own or "_callback_fit_ctx" in own:
+            return self._fit(X, y, sample_weight)
+        from sklearn.callback import with_callbacks
+
+        return with_callbacks(LogisticRegression._fit_with_callbacks)(self, X, y, sample_weight)
+
+    #: ``fit`` runs its own tree of scikit-learn callback tasks (see :meth:`_fit_with_callbacks`)
+    _callbacks_own_tasks = True
+
+    def set_callbacks(self, *callbacks: Any) -> LogisticRegression:
+        """Set scikit-learn callbacks (``sklearn.callback``) for ``fit``.
+
+        As in scikit-learn, only ``solver='lbfgs'`` reports its iterations (one task each);
+        other solvers warn here and report the fit as one task.
+
+        Returns
+        -------
+        self
+        """
+        if self.solver != "lbfgs":
+            warnings.warn(
+                f"Callbacks are only supported in {type(self).__name__} for solver='lbfgs'. This estimator has "
+                f"solver='{self.solver}', callbacks will be ignored during the solving of the regression.",
+                UserWarning, stacklevel=2,
+            )
+        return super().set_callbacks(*callbacks)
+
+    def _fit_with_callbacks(self, X: Any, y: Any, sample_weight: Any) -> LogisticRegression:
+        """``fit`` as scikit-learn's task tree: the fit, then (``'lbfgs'``) one task per iteration."""
+        max_iter = self.max_iter if isinstance(self.max_iter, numbers.Integral) and self.max_iter > 0 else 0
+        ctx = self._init_callback_context(max_subtasks=max(int(max_iter), 1) + 1)
+        metadata = {"sample_weight": sample_weight} if sample_weight is not None else None
+        ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+        tasks = _IterationTasks(ctx, self, X, y, metadata) if self.solver == "lbfgs" else None
+        self._fit(X, y, sample_weight, tasks=tasks)
+        ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata, reconstruction_attributes={})
+        return self
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any, tasks: _IterationTasks | None = None) -> LogisticRegression:
         C, l1_ratio = self._check_params()
         liblinear = self.solver == "liblinear"
         if self.solver in ("liblinear", "sag", "saga") and sp.sparse_kind(X) == "scipy":
@@ -338,6 +418,16 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         opts = dict(n_rows=n_rows, fit_intercept=fi, max_iter=int(self.max_iter), tol=float(self.tol), xp=xp,
                     report=functools.partial(_hooks.report_metric, self, "loss"), solver=str(self.solver))
         codes = xp.arange(n_classes, dtype=y_enc.dtype, device=device) if n_rows > 1 else None
+        l2_opts = dict(opts)
+        if tasks is not None:  # scikit-learn callbacks: the fitted copies need classes_ from the start
+            self.classes_ = classes
+
+            def unpack(w: Any) -> tuple[Any, Any]:
+                W = xp.reshape(w, (n_rows, d + int(fi)))
+                return W[:, :d], (W[:, d] if fi else xp.zeros((n_rows,), dtype=dtype, device=device))
+
+            tasks.start(w, unpack)
+            l2_opts["on_step"] = tasks.step
         if l1 is not None:
             if _logistic_loss.use_newton(n, d, n_rows, device):
                 Yt = xp.astype((y_enc == 1)[None, :] if codes is None else codes[:, None] == y_enc[None, :], dtype)
@@ -349,11 +439,13 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         elif not sp.is_sparse(X) and _logistic_loss.use_newton(n, d, n_rows, device):
             # one-hot labels, class-major: (n_rows, n)
             Yt = xp.astype((y_enc == 1)[None, :] if codes is None else codes[:, None] == y_enc[None, :], dtype)
-            w, n_iter = _logistic_loss.newton(w, X, Yt, sw, pen, warm=warm, **opts)
+            w, n_iter = _logistic_loss.newton(w, X, Yt, sw, pen, warm=warm, **l2_opts)
         else:
             # one-hot labels, sample-major: (n, n_rows)
             Y = xp.astype((y_enc == 1)[:, None] if codes is None else y_enc[:, None] == codes[None, :], dtype)
-            w, n_iter = _logistic_loss.lbfgs(w, X, Y, sw, pen, **opts)
+            w, n_iter = _logistic_loss.lbfgs(w, X, Y, sw, pen, **l2_opts)
+        if tasks is not None:
+            tasks.close(w)
         W = xp.reshape(w, (n_rows, d + int(fi)))
         self.classes_ = classes
         self.coef_ = W[:, :d]

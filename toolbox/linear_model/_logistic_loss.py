@@ -377,7 +377,8 @@ def _singular_hessian_notice(iteration: int) -> None:
 
 
 def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool, max_iter: int,
-           tol: float, xp: Any, warm: bool = True, report: Any = None, solver: str = "") -> tuple[Any, int]:
+           tol: float, xp: Any, warm: bool = True, report: Any = None, solver: str = "",
+           on_step: Any = None) -> tuple[Any, int]:
     """Damped Newton's method with a backtracking (Armijo) line search.
 
     Parameters
@@ -395,6 +396,8 @@ def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_inter
         ``False`` promises ``w == 0`` (the scores are then 0, without a pass over ``X``).
     report : callable, optional
         ``report(objective, iteration)`` after each step, with the objective already on the host.
+    on_step : callable, optional
+        ``on_step(w)`` at the end of every counted iteration, with its iterate (callbacks).
 
     Returns
     -------
@@ -437,6 +440,8 @@ def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_inter
         g, gmax_arr, Pt = _gradient_at(Zt, lse, w, X, Yw, sw, pen, **kw)
         gmax = float(gmax_arr)
         if gmax <= tol and stride > 1:
+            if on_step is not None:
+                on_step(w)
             return w, it + 1
         H = _hessian(Pt[:, ::stride] if stride > 1 else Pt, X_h, sw_h, pen, **kw)
         step, singular = _newton_step(H, g, xp=xp)
@@ -445,8 +450,11 @@ def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_inter
             # the iterations left, counting its iterations only
             _singular_hessian_notice(it)
             return newton(w, X, Yt, sw, pen, n_rows=n_rows, fit_intercept=fit_intercept,
-                          max_iter=max_iter - it - 1, tol=tol, xp=xp, warm=True, report=report, solver="lbfgs")
+                          max_iter=max_iter - it - 1, tol=tol, xp=xp, warm=True, report=report, solver="lbfgs",
+                          on_step=on_step)
         if gmax <= tol:
+            if on_step is not None:
+                on_step(w + step)
             return w + step, it + 1
         Zst, v = _step_scores(step, g, Pt, X, sw, pen, **kw)
         slope, curvature = float(v[0]), float(v[1])
@@ -470,10 +478,14 @@ def newton(w: Any, X: Any, Yt: Any, sw: Any, pen: Any, *, n_rows: int, fit_inter
         else:
             warnings.warn(_converge_message("newton", it + 1, gmax, tol, " The line search failed.", solver),
                           ConvergenceWarning, stacklevel=3)
+            if on_step is not None:
+                on_step(w)
             return w, it + 1
         w, Zt, lse, f = w + t * step, Zt_t, lse_t, f_new
         if report is not None:
             report(f, it)
+        if on_step is not None:
+            on_step(w)
     warnings.warn(_converge_message("newton", max_iter, gmax, tol, solver=solver), ConvergenceWarning,
                   stacklevel=3)
     return w, max_iter
@@ -511,11 +523,11 @@ def _push(S: tuple, Yh: tuple, rho: Any, s: Any, y: Any, sy: Any, *, xp: Any) ->
 
 
 def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_intercept: bool, max_iter: int,
-          tol: float, xp: Any, report: Any = None, solver: str = "") -> tuple[Any, int]:
+          tol: float, xp: Any, report: Any = None, solver: str = "", on_step: Any = None) -> tuple[Any, int]:
     """L-BFGS with a backtracking (Armijo) line search; stops when ``max |gradient| <= tol``.
 
     ``report(objective, iteration)``, when given, is called after each step (the objective is
-    on the host already).
+    on the host already); ``on_step(w)`` at the end of every counted iteration.
     """
     kw = dict(n_rows=n_rows, fit_intercept=fit_intercept, xp=xp)
     eps = float(xp.finfo(X.dtype).eps)
@@ -557,6 +569,8 @@ def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_interce
         else:
             warnings.warn(_converge_message("lbfgs", it + 1, gmax, tol, " The line search failed.", solver),
                           ConvergenceWarning, stacklevel=3)
+            if on_step is not None:
+                on_step(w)
             return w, it + 1
         s, y = t * direction, g_new - g
         sy = xp.sum(s * y)
@@ -565,6 +579,8 @@ def lbfgs(w: Any, X: Any, Y: Any, sw: Any, pen: Any, *, n_rows: int, fit_interce
         w, f, g = w + s, f_new, g_new
         if report is not None:
             report(f, it)
+        if on_step is not None:
+            on_step(w)
         gmax = float(xp.max(xp.abs(g)))
     if gmax <= tol:
         return w, max_iter
