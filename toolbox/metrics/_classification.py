@@ -694,6 +694,17 @@ def jaccard_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: An
 # --------------------------------------------------------------------------- #
 
 
+def _renamed_y_proba(y_pred: Any, y_proba: Any) -> Any:
+    """``y_proba``, or the deprecated ``y_pred`` (scikit-learn 1.9's rename) with its FutureWarning."""
+    if isinstance(y_pred, str) and y_pred == "deprecated":
+        return y_proba
+    if y_proba is not None:
+        raise ValueError("Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba` instead.")
+    warnings.warn("`y_pred` was renamed to `y_proba` in version 1.9 and will be removed in 1.11. Use `y_proba` "
+                  "instead.", FutureWarning, stacklevel=3)
+    return y_pred
+
+
 def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample_weight: Any = None,
              labels: Any = None, y_pred: Any = "deprecated") -> float:
     """Cross-entropy of predicted probabilities ``y_proba`` against labels ``y_true``.
@@ -719,15 +730,7 @@ def log_loss(y_true: Any, y_proba: Any = None, *, normalize: bool = True, sample
     -------
     float
     """
-    if not (isinstance(y_pred, str) and y_pred == "deprecated"):
-        if y_proba is not None:
-            raise ValueError("Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba` instead.")
-        warnings.warn(
-            "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed in 1.11. Use `y_proba` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        y_proba = y_pred
+    y_proba = _renamed_y_proba(y_pred, y_proba)
     if y_proba is None:
         raise ValueError("log_loss needs the predicted probabilities y_proba.")
     call, Y, P, sw = _proba_targets(y_true, y_proba, sample_weight, labels)
@@ -740,15 +743,7 @@ def d2_log_loss_score(y_true: Any, y_proba: Any = None, *, sample_weight: Any = 
 
     Parameters as :func:`log_loss`; a float (NaN, with a warning, below two samples).
     """
-    if not (isinstance(y_pred, str) and y_pred == "deprecated"):
-        if y_proba is not None:
-            raise ValueError("Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba` instead.")
-        warnings.warn(
-            "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed in 1.11. Use `y_proba` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        y_proba = y_pred
+    y_proba = _renamed_y_proba(y_pred, y_proba)
     if y_proba is None:
         raise ValueError("d2_log_loss_score needs the predicted probabilities y_proba.")
     n_proba = int(y_proba.shape[0]) if hasattr(y_proba, "shape") else len(y_proba)

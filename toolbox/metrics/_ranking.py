@@ -304,6 +304,21 @@ def _ovo_auc(call: Call, codes: Any, S: Any, average: str) -> float:
     return float(xp.sum(scores)) / n_pairs
 
 
+def _score_inputs(y_true: Any, y_score: Any, sample_weight: Any, *, as_1d_list: bool) -> tuple[Any, Any, Any, Any]:
+    """The call's namespace, ``y_true`` (a list made an array), ``y_score`` validated on the call's
+    device, and the multi-output kind of ``y_true`` (None for binary / multiclass)."""
+    call = resolve_call(y_score=y_score, y_true=y_true, sample_weight=sample_weight)
+    check_legacy_sequences(y_true, "y_true")
+    if framework_of(y_true) is None and not hasattr(y_true, "shape"):
+        if np.ndim(y_true) > 1:
+            y_true = np.asarray(y_true)
+        elif as_1d_list:
+            y_true = as_1d(y_true, "y_true")
+    S = check_array(_to_compute(y_score, call.compute, "y_score"), xp=call.xp, device=call.compute.device,
+                    name="y_score", ensure_2d=False)
+    return call, y_true, S, _multioutput_kind(y_true, call)
+
+
 def roc_auc_score(y_true: Any, y_score: Any, *, average: str | None = "macro", sample_weight: Any = None,
                   max_fpr: float | None = None, multi_class: str = "raise", labels: Any = None) -> Any:
     """Area under the ROC curve: binary, multiclass (one-vs-rest or one-vs-one) or multilabel.
@@ -344,14 +359,8 @@ def roc_auc_score(y_true: Any, y_score: Any, *, average: str | None = "macro", s
     if multi_class not in ("raise", "ovr", "ovo"):
         raise ValueError(f"multi_class must be one of ('raise', 'ovr', 'ovo'), got {multi_class!r}.")
     fpr_cap = _check_max_fpr(max_fpr)
-    call = resolve_call(y_score=y_score, y_true=y_true, sample_weight=sample_weight)
+    call, y_true, S, kind = _score_inputs(y_true, y_score, sample_weight, as_1d_list=True)
     xp = call.xp
-    check_legacy_sequences(y_true, "y_true")
-    if framework_of(y_true) is None and not hasattr(y_true, "shape"):
-        y_true = as_1d(y_true, "y_true") if np.ndim(y_true) <= 1 else np.asarray(y_true)
-    S = check_array(_to_compute(y_score, call.compute, "y_score"), xp=xp, device=call.compute.device,
-                    name="y_score", ensure_2d=False)
-    kind = _multioutput_kind(y_true, call)
     if kind is not None:
         if kind != "multilabel-indicator":
             raise ValueError(f"{kind} format is not supported")
@@ -455,14 +464,8 @@ def average_precision_score(y_true: Any, y_score: Any, *, average: str | None = 
     if average not in options:
         raise ValueError("The 'average' parameter of average_precision_score must be a str among "
                          f"{{'macro', 'micro', 'samples', 'weighted'}} or None. Got {average!r} instead.")
-    call = resolve_call(y_score=y_score, y_true=y_true, sample_weight=sample_weight)
+    call, y_true, S, kind = _score_inputs(y_true, y_score, sample_weight, as_1d_list=False)
     xp = call.xp
-    check_legacy_sequences(y_true, "y_true")
-    if framework_of(y_true) is None and not hasattr(y_true, "shape") and np.ndim(y_true) > 1:
-        y_true = np.asarray(y_true)
-    S = check_array(_to_compute(y_score, call.compute, "y_score"), xp=xp, device=call.compute.device,
-                    name="y_score", ensure_2d=False)
-    kind = _multioutput_kind(y_true, call)
     if kind is not None:
         if kind != "multilabel-indicator":
             raise ValueError(f"{kind} format is not supported")
