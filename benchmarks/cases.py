@@ -3,7 +3,7 @@
 Each :class:`Case` names the toolbox estimator and its scikit-learn
 counterpart (same parameters), the data it runs on, the operation that is
 timed and the quality figure computed for both libraries to check that they
-gave the same answer. Sizes and targets are those of issue 4's table;
+gave the same answer. Sizes are those of issue 4's table, targets issue 16's (raised);
 :func:`cases_for` scales them for the quick mode and adds the scaling sweep.
 
 The gradient-boosting cases also name *peers* (LightGBM, XGBoost with the
@@ -376,26 +376,26 @@ _BLOBS = Dataset("blobs", 200_000, 20)
 _KNN = Dataset("neighbors", 50_000, 50, n_queries=2_000)
 
 CASES: tuple[Case, ...] = (
-    Case("LinearRegression", "toolbox.linear_model", "LinearRegression", _REG, "fit", "r2", 0.2, sweep=True),
-    Case("Ridge", "toolbox.linear_model", "Ridge", _REG, "fit", "r2", 0.7),
-    Case("Lasso", "toolbox.linear_model", "Lasso", _REG, "fit", "r2", 1.0, params=(("alpha", 1.0),)),
-    Case("ElasticNet", "toolbox.linear_model", "ElasticNet", _REG, "fit", "r2", 1.0, params=(("alpha", 1.0),)),
-    Case("LogisticRegression", "toolbox.linear_model", "LogisticRegression", _CLF, "fit", "log_loss", 0.5),
+    Case("LinearRegression", "toolbox.linear_model", "LinearRegression", _REG, "fit", "r2", 0.1, sweep=True),
+    Case("Ridge", "toolbox.linear_model", "Ridge", _REG, "fit", "r2", 0.5),
+    Case("Lasso", "toolbox.linear_model", "Lasso", _REG, "fit", "r2", 0.5, params=(("alpha", 1.0),)),
+    Case("ElasticNet", "toolbox.linear_model", "ElasticNet", _REG, "fit", "r2", 0.5, params=(("alpha", 1.0),)),
+    Case("LogisticRegression", "toolbox.linear_model", "LogisticRegression", _CLF, "fit", "log_loss", 0.2),
     Case("LinearDiscriminantAnalysis", "toolbox.discriminant_analysis", "LinearDiscriminantAnalysis", _CLF,
-         "fit", "accuracy", 0.5),
-    Case("GaussianNB", "toolbox.naive_bayes", "GaussianNB", _CLF, "fit", "accuracy", 0.7),
-    Case("StandardScaler", "toolbox.preprocessing", "StandardScaler", _REG, "fit_transform", "mean_abs", 0.7,
+         "fit", "accuracy", 0.25),
+    Case("GaussianNB", "toolbox.naive_bayes", "GaussianNB", _CLF, "fit", "accuracy", 0.15),
+    Case("StandardScaler", "toolbox.preprocessing", "StandardScaler", _REG, "fit_transform", "mean_abs", 0.4,
          supervised=False, compare_output=True, sweep=True),
-    Case("MinMaxScaler", "toolbox.preprocessing", "MinMaxScaler", _REG, "fit_transform", "mean_abs", 0.7,
+    Case("MinMaxScaler", "toolbox.preprocessing", "MinMaxScaler", _REG, "fit_transform", "mean_abs", 0.4,
          supervised=False, compare_output=True),
-    Case("PCA", "toolbox.decomposition", "PCA", _LOW, "fit", "explained_variance", 1.0,
+    Case("PCA", "toolbox.decomposition", "PCA", _LOW, "fit", "explained_variance", 0.8,
          params=(("n_components", 10),), supervised=False, sweep=True),
-    Case("TruncatedSVD", "toolbox.decomposition", "TruncatedSVD", _LOW, "fit", "reconstruction", 0.5,
+    Case("TruncatedSVD", "toolbox.decomposition", "TruncatedSVD", _LOW, "fit", "reconstruction", 0.1,
          params=(("n_components", 10), ("random_state", 0)), supervised=False),
-    Case("KMeans", "toolbox.cluster", "KMeans", _BLOBS, "fit", "inertia", 1.0,
+    Case("KMeans", "toolbox.cluster", "KMeans", _BLOBS, "fit", "inertia", 0.5,
          params=(("n_clusters", 8), ("n_init", 1)), supervised=False, data_params=("init",), sweep=True),
     Case("KNeighborsClassifier", "toolbox.neighbors", "KNeighborsClassifier", _KNN, "predict", "query_accuracy",
-         1.0, params=(("n_neighbors", 5),)),
+         0.5, params=(("n_neighbors", 5),)),
 )
 
 # ---------------------------------------------------------------- histogram gradient boosting
@@ -482,7 +482,7 @@ def target_backend() -> str:
 
 
 #: The target for the geometric mean of the NumPy backend's ratios over the table.
-GEOMEAN_TARGET = 0.5
+GEOMEAN_TARGET = 0.25
 #: torch-cpu and jax-cpu: geometric mean within this factor of the NumPy backend's.
 BACKEND_FACTOR = 2.0
 

@@ -328,6 +328,55 @@ def test_fitted_on_numpy_used_on_torch():
     np.testing.assert_allclose(km.transform(X), KMeans(5, random_state=0).fit(X).transform(X))
 
 
+@pytest.mark.parametrize("framework", ["torch", "jax"])
+def test_cpu_tensors_take_the_numba_passes_and_match_sklearn(framework):
+    # torch / JAX arrays in CPU memory: Lloyd's passes run on host views (numba), results in the framework
+    pytest.importorskip("numba")
+    X = _blobs()
+    init = X[:5].copy()
+    ref = SkKMeans(5, n_init=1, init=init).fit(X)
+    if framework == "torch":
+        torch = pytest.importorskip("torch")
+        conv, to_np = torch.asarray, lambda a: a.numpy()
+    else:
+        jnp = pytest.importorskip("jax.numpy")
+        import jax
+
+        conv, to_np = jnp.asarray, np.asarray
+        x64 = bool(jax.config.jax_enable_x64)
+        jax.config.update("jax_enable_x64", True)
+    try:
+        with tb.use_backend(framework):
+            km = KMeans(5, n_init=1, init=conv(init)).fit(conv(X))
+        assert framework_of(km.labels_).name == framework
+        assert framework_of(km.cluster_centers_).name == framework
+        np.testing.assert_array_equal(to_np(km.labels_), ref.labels_)
+        np.testing.assert_allclose(to_np(km.cluster_centers_), ref.cluster_centers_, rtol=1e-10)
+        np.testing.assert_allclose(km.inertia_, ref.inertia_, rtol=1e-10)
+        assert km.n_iter_ == ref.n_iter_
+    finally:
+        if framework == "jax":
+            jax.config.update("jax_enable_x64", x64)
+
+
+def test_numba_column_stats_match_numpy_bits():
+    pytest.importorskip("numba")
+    from toolbox.cluster import _kmeans_numba
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.float64, np.float32):
+        X = (rng.normal(size=(5003, 7)) * 1e3 + 5).astype(dtype)
+        mean, mn, mx = _kmeans_numba.column_stats(X)
+        np.testing.assert_array_equal(mean, X.mean(axis=0))
+        np.testing.assert_array_equal(mn, X.min(axis=0))
+        np.testing.assert_array_equal(mx, X.max(axis=0))
+        assert _kmeans_numba.column_stats(np.asfortranarray(X)) is None  # NumPy then computes them
+        assert _kmeans_numba.column_stats(X[:, :1]) is None
+    X[10, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        KMeans(3, n_init=1, random_state=0).fit(X)
+
+
 def test_torch_cuda_stays_on_device():
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..base import (
     TransformerMixin,
     _to_compute,
     check_array,
+    check_finite_after,
     check_is_fitted,
     validate_data,
 )
@@ -58,6 +60,43 @@ def _kernels(xp: Any) -> Any:
     from . import _kmeans_numba
 
     return _kmeans_numba
+
+
+def _host_kernels(xp: Any, *arrays: Any) -> tuple[Any, list[Any], Callable[[np.ndarray], Any]] | None:
+    """The numba kernels for torch / JAX arrays in CPU memory: ``(kernels, host views, back)``, or None.
+
+    A CPU tensor's memory is host memory: the kernels read it in place (no
+    copy; see :mod:`toolbox.backends.native._host`), several times faster there
+    than the framework's own small matrix products. ``back`` wraps a NumPy
+    result for the framework. None on a GPU, for traced or grad-requiring
+    arrays, or without numba.
+    """
+    kind = namespace_kind(xp)
+    if kind not in ("torch", "jax"):
+        return None
+    views: list[Any] = []
+    for a in arrays:
+        if a is None:
+            views.append(None)
+        elif kind == "torch":
+            if a.device.type != "cpu" or a.requires_grad:
+                return None
+            views.append(a.numpy())
+        else:
+            import jax
+
+            if isinstance(a, jax.core.Tracer) or next(iter(a.devices())).platform != "cpu":
+                return None
+            views.append(np.asarray(a))
+    try:
+        from . import _kmeans_numba
+    except ImportError:
+        return None
+    if kind == "torch":
+        import torch
+
+        return _kmeans_numba, views, torch.from_numpy
+    return _kmeans_numba, views, xp.asarray
 
 
 def _row_sq_norms(X: Any, *, xp: Any) -> Any:
@@ -251,7 +290,7 @@ def _relocate_empty(X: Any, w: Any, labels: Any, sums: Any, wsum: Any, centers: 
     return new_centers, xp.sum((new_centers - centers) ** 2)
 
 
-def _check_distances_fit(X: Any, *, xp: Any) -> None:
+def _check_distances_fit(X: Any, *, xp: Any, bounds: tuple[Any, Any] | None = None) -> None:
     """Refuse ``X`` (n, d) whose squared distances or inertia could overflow its dtype.
 
     A squared distance is at most ``4 * d * max|X|**2`` and the inertia ``n`` of
@@ -260,7 +299,10 @@ def _check_distances_fit(X: Any, *, xp: Any) -> None:
     n, d = int(X.shape[0]), int(X.shape[1])
     if not n or not d:
         return
-    biggest = sp.max_abs(X) if sp.is_sparse(X) else max(float(xp.max(X)), -float(xp.min(X)))
+    if bounds is not None:  # the column minima and maxima, already computed
+        biggest = max(float(xp.max(bounds[1])), -float(xp.min(bounds[0])))
+    else:
+        biggest = sp.max_abs(X) if sp.is_sparse(X) else max(float(xp.max(X)), -float(xp.min(X)))
     limit = math.sqrt(float(xp.finfo(X.dtype).max) / (4.0 * d * n))
     if biggest > limit:
         raise ValueError(
@@ -307,6 +349,14 @@ def _lloyd(X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, xp: Any,
                                 verbose=verbose)
     if offset is not None:
         raise ValueError("_lloyd: offset is for the numba path only; centre X first.")
+    host = _host_kernels(xp, X, w, centers) if not callable(tol) else None
+    if host is not None:  # torch / JAX in CPU memory: the numba passes on host views
+        kernels, (Xh, wh, ch), back = host
+        with kernels.blas_one_thread():
+            labels, inertia, ch, n_iter = _lloyd_numba(kernels, Xh, wh, np.ascontiguousarray(ch),
+                                                       max_iter=max_iter, tol=tol, offset=None, xp=np,
+                                                       verbose=verbose)
+        return back(np.asarray(labels)), inertia, back(np.asarray(ch)), n_iter
     chunk = _assign_chunk_size(X, centers.shape[0], xp=xp)
     index_dtype = xp.__array_namespace_info__().default_dtypes(device=X.device)["indexing"]
     labels_old = xp.full((X.shape[0],), -1, dtype=index_dtype, device=X.device)
@@ -590,15 +640,23 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
         the inertia and the k-means++/random seeding (not an array init).
         """
         self._check_params()
-        v = validate_data(self, X, reset=True, sample_weight=sample_weight, accept_sparse=True)
+        # finiteness: on the numba path the column minima and maxima (one pass, with the mean) prove it
+        v = validate_data(self, X, reset=True, sample_weight=sample_weight, accept_sparse=True,
+                          check_finite=False)
         xp, X, w = v.xp, v.X, v.sample_weight
+        kernels = _kernels(xp)
+        stats = kernels.column_stats(X) if kernels is not None and not sp.is_sparse(X) else None
+        if stats is not None:
+            check_finite_after(v, stats[1], stats[2])
+        elif not sp.is_sparse(X):  # (sparse X was checked by validate_data)
+            check_finite_after(v, xp.sum(X))  # a finite sum proves it, else the scan and its message
         n, d = int(X.shape[0]), int(X.shape[1])
         k = self.n_clusters
         if n < k:
             raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
         if w is not None and not float(xp.sum(w)) > 0:
             raise ValueError("sample_weight sums to zero or less; KMeans needs weights with a positive sum.")
-        _check_distances_fit(X, xp=xp)
+        _check_distances_fit(X, xp=xp, bounds=None if stats is None else (stats[1], stats[2]))
         if sp.is_sparse(X):  # Lloyd with sparse products; X is neither centred nor densified
             from . import _kmeans_sparse
 
@@ -610,8 +668,7 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
             init = self._validate_centers(init, v, d)
         n_runs = self._n_runs(init_is_array)
 
-        kernels = _kernels(xp)
-        mean = xp.mean(X, axis=0)
+        mean = xp.mean(X, axis=0) if stats is None else stats[0]
         if init_is_array and self.copy_x:
             init = init - mean
         seeded = not init_is_array

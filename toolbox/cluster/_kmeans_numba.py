@@ -34,7 +34,8 @@ import numpy as np
 
 from ..backends import _threaded
 
-__all__ = ["PART_ROWS", "assign", "assign_inertia", "blas_one_thread", "inertia", "lloyd_iter", "parts"]
+__all__ = ["PART_ROWS", "assign", "assign_inertia", "blas_one_thread", "column_stats", "inertia", "lloyd_iter",
+           "parts"]
 
 #: Rows per part (unit of work and of partial sums). Fixed, so results do not
 #: depend on the thread count.
@@ -88,11 +89,12 @@ def _load_block(X, offset, b0, nb, xb):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
 def _lloyd_part(X, offset, w, m2_t, c_sq, labels_old, labels, start, stop, block, sums, wsum,
-                want_sq):  # pragma: no cover - compiled
+                want_sq, unit):  # pragma: no cover - compiled
     """Assign rows ``start:stop`` and add them to ``sums`` (k, d) and ``wsum`` (k,).
 
     Returns the number of changed labels and, when ``want_sq``, the sum of
-    squares of the (offset) rows in float64 (else 0).
+    squares of the (offset) rows in float64 (else 0). ``unit``: every weight
+    is 1 (``x * 1`` is exact, so the products are skipped, not the bits).
     """
     d = X.shape[1]
     xb = np.empty((block, d), dtype=X.dtype)
@@ -108,10 +110,15 @@ def _lloyd_part(X, offset, w, m2_t, c_sq, labels_old, labels, start, stop, block
             labels[i] = j
             if j != labels_old[i]:
                 changed += 1
-            wi = w[i]
-            wsum[j] += wi
-            for f in range(d):
-                sums[j, f] += xb[r, f] * wi
+            if unit:
+                wsum[j] += 1.0
+                for f in range(d):
+                    sums[j, f] += xb[r, f]
+            else:
+                wi = w[i]
+                wsum[j] += wi
+                for f in range(d):
+                    sums[j, f] += xb[r, f] * wi
         if want_sq:
             for r in range(nb):
                 for f in range(d):
@@ -165,6 +172,24 @@ def _inertia_part(X, offset, w, centers, labels, start, stop):  # pragma: no cov
             s += t * t
         total += s * w[i]
     return total
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def _column_stats(X):  # pragma: no cover - compiled
+    """Per column: the sum in row order, the minimum and the maximum (NaN propagates); one pass."""
+    n, d = X.shape
+    s = X[0].copy()
+    mn = X[0].copy()
+    mx = X[0].copy()
+    for i in range(1, n):
+        for j in range(d):
+            v = X[i, j]
+            s[j] += v
+            if v < mn[j] or v != v:
+                mn[j] = v
+            if v > mx[j] or v != v:
+                mx[j] = v
+    return s, mn, mx
 
 
 # --------------------------------------------------------------------------- #
@@ -234,6 +259,7 @@ def lloyd_iter(X: np.ndarray, w: np.ndarray | None, centers: np.ndarray, labels_
     n, d = X.shape
     k = centers.shape[0]
     m2_t, c_sq = _prepare(np.ascontiguousarray(centers, dtype=X.dtype))
+    unit = w is None
     w = _weights(w, X)
     offset = _offset(offset, X)
     labels = np.empty(n, dtype=np.int32)
@@ -242,7 +268,7 @@ def lloyd_iter(X: np.ndarray, w: np.ndarray | None, centers: np.ndarray, labels_
     pw = np.zeros((len(ranges), k), dtype=X.dtype)
     with blas_one_thread():
         out = _run(lambda p: _lloyd_part(X, offset, w, m2_t, c_sq, labels_old, labels, *ranges[p],
-                                         _BLOCK_ROWS, psums[p], pw[p], with_sum_sq), len(ranges))
+                                         _BLOCK_ROWS, psums[p], pw[p], with_sum_sq, unit), len(ranges))
     n_changed = sum(int(c) for c, _ in out)
     sum_sq = float(sum(sq for _, sq in out)) if with_sum_sq else None
     return labels, psums.sum(axis=0), pw.sum(axis=0), n_changed, sum_sq
@@ -294,3 +320,19 @@ def inertia(X: np.ndarray, w: np.ndarray | None, centers: np.ndarray, labels: np
     centers = np.ascontiguousarray(centers, dtype=X.dtype)
     ranges = parts(X.shape[0], 1, X.shape[1], X.dtype.itemsize)
     return float(sum(_run(lambda p: _inertia_part(X, offset, w, centers, labels, *ranges[p]), len(ranges))))
+
+
+def column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """``(X.mean(axis=0), X.min(axis=0), X.max(axis=0))`` in one pass, for KMeans' fit.
+
+    The same bits as NumPy's: for a C-contiguous ``X`` with at least two columns,
+    NumPy's axis-0 sum adds the rows in order, as this pass does, and the mean
+    is that sum divided as ``numpy.mean`` divides it. None for other layouts
+    (the caller then asks NumPy). NaN propagates into all three: finite minima
+    and maxima prove ``X`` finite.
+    """
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 2 or not X.flags.c_contiguous:
+        return None
+    s, mn, mx = _column_stats(X)
+    np.true_divide(s, np.intp(X.shape[0]), out=s, casting="unsafe", subok=False)
+    return s, mn, mx
