@@ -571,7 +571,8 @@ def test_tiled_search_matches_generic_search_and_sklearn(backend, monkeypatch):
     Xq = np.vstack([rng.normal(size=(400, 12)), X[:50]])
     f32_calls = []
     float32_ranks = _native.float32_ranks
-    monkeypatch.setattr(_native, "float32_ranks", lambda *a: f32_calls.append(1) or float32_ranks(*a))
+    monkeypatch.setattr(_native, "float32_ranks",
+                        lambda *a: f32_calls.append(a[0].dtype) or float32_ranks(*a))
     found = {}
     with tb.use_backend(backend):
         for dtype in (np.float64, np.float32):
@@ -588,7 +589,8 @@ def test_tiled_search_matches_generic_search_and_sklearn(backend, monkeypatch):
                 np.testing.assert_array_equal(loo, est.kneighbors(return_distance=False))
                 np.testing.assert_allclose(dist, gdist, rtol=1e-12 if dtype == np.float64 else 1e-5)
                 np.testing.assert_array_equal(proba, est.predict_proba(Xq.astype(dtype)))
-    assert len(f32_calls) == 3  # float64: kneighbors, kneighbors(None), predict_proba
+    # float64 only (kneighbors, kneighbors(None), predict_proba), one call per block of queries
+    assert len(f32_calls) >= 3 and set(f32_calls) == {np.dtype(np.float64)}
     ref = SkKNC(n_neighbors=6).fit(X, y)
     np.testing.assert_array_equal(np.sort(found[np.float64], 1), np.sort(ref.kneighbors(Xq, return_distance=False), 1))
 
@@ -601,3 +603,30 @@ def test_tiled_search_matches_generic_search_and_sklearn(backend, monkeypatch):
 @parametrize_with_checks([KNeighborsClassifier(), KNeighborsRegressor()])
 def test_sklearn_conformance(estimator, check):
     check(estimator)
+
+
+def test_training_float32_copy_is_kept_between_searches_and_not_pickled(monkeypatch):
+    import pickle
+
+    import toolbox as tb
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(3000, 8))
+    y = (X[:, 0] > 0).astype(int)
+    Xq = rng.normal(size=(500, 8))
+    made = []
+    train_float32 = _native.train_float32
+    monkeypatch.setattr(_native, "train_float32", lambda F: made.append(1) or train_float32(F))
+    ref = SkKNC(n_neighbors=5).fit(X, y)
+    with tb.use_backend("numpy"):
+        est = KNeighborsClassifier(n_neighbors=5).fit(X, y)
+        for _ in range(3):  # uniform votes: from the tiled search's neighbors, no exact distances
+            np.testing.assert_array_equal(est.predict(Xq), ref.predict(Xq))
+            np.testing.assert_array_equal(est.predict_proba(Xq), ref.predict_proba(Xq))
+        assert len(made) == 1
+        copy = pickle.loads(pickle.dumps(est))
+        assert len(copy._search_cache) == 0
+        np.testing.assert_array_equal(copy.predict(Xq), ref.predict(Xq))
+        est.fit(X[::-1], y[::-1])  # a new training set: a new float32 copy
+        np.testing.assert_array_equal(est.predict(Xq), SkKNC(n_neighbors=5).fit(X[::-1], y[::-1]).predict(Xq))
+        assert len(made) == 3  # the unpickled copy made its own, and so did the refit

@@ -231,6 +231,29 @@ def test_gram_row_split_threads(rng, monkeypatch):
     assert _threaded.blas_threads.__name__ == "<lambda>"  # the split path was taken (not a plain call)
 
 
+def test_gram_and_column_sums_one_pass_matches_separate(rng, monkeypatch):
+    from toolbox.backends import _threaded
+
+    for threads in (1, 3):
+        monkeypatch.setattr(_threaded, "MIN_WORK", 0)
+        monkeypatch.setattr(_threaded, "SUMS_STEP_BYTES", 64)  # several steps per block
+        monkeypatch.setattr(_threaded, "blas_threads", lambda threads=threads: threads)
+        for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+            X = (rng.normal(size=(301, 5)) + 3.0).astype(dtype)
+            X0 = X.copy()
+            G, s = _threaded.gram_and_column_sums(X, xp=np)
+            assert G.dtype == s.dtype == dtype and G.shape == (5, 5) and s.shape == (5,)
+            X64 = X.astype(np.float64)
+            np.testing.assert_allclose(G, X64.T @ X64, rtol=rtol, atol=rtol)
+            np.testing.assert_allclose(s, X64.sum(axis=0), rtol=rtol)
+            np.testing.assert_array_equal(X, X0)
+    # centered_gram takes it for NumPy arrays: the same statistics as the reference
+    X = rng.normal(size=(400, 6)) * 5 + 100
+    G, _, mean, _ = primitives.centered_gram(X, xp=np)
+    np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(G, (X - X.mean(0)).T @ (X - X.mean(0)), rtol=1e-9)
+
+
 @pytest.mark.parametrize("offset", [0.0, 1e7])  # 1e7: the rank-one correction would cancel; exact fallback
 @pytest.mark.parametrize("ydim", [None, 1, 2])
 def test_centered_gram(xp, rng, offset, ydim):

@@ -33,10 +33,13 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["blas_one_thread", "blas_threads", "gram", "in_job", "job_context", "parallel_map", "worker_threads"]
+__all__ = ["blas_one_thread", "blas_threads", "gram", "gram_and_column_sums", "in_job", "job_context", "parallel_map",
+           "worker_threads"]
 
 #: Below this many multiply-adds (n * d * d), one plain BLAS call is cheaper.
 MIN_WORK = 20_000_000
+#: Bytes of rows per step of :func:`gram_and_column_sums` (the step's column sums read it from cache).
+SUMS_STEP_BYTES = 1 << 20
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"blas_users": 0, "limiter": None}
@@ -174,3 +177,41 @@ def gram(X: Any, *, xp: Any) -> Any:
     for part in parts[1:]:
         G += part  # our own temporaries
     return G
+
+
+def gram_and_column_sums(X: Any, *, xp: Any) -> tuple[Any, Any]:
+    """``(X.T @ X, X.sum(axis=0))`` for a NumPy ``X`` of shape (n, d), in one pass over memory.
+
+    With the parallel row blocks of :func:`gram`, each thread walks its block in
+    steps of about :data:`SUMS_STEP_BYTES`: the Gram matrix of a step (one BLAS
+    call), then its column sums while the step is still in cache. Otherwise (one
+    thread, small work) ``gram`` and NumPy's column sums, as before. The blocks
+    and steps are fixed by the shape and the thread count, not by the scheduling.
+    """
+    n, d = X.shape
+    threads = blas_threads() if n * d * d >= MIN_WORK else 1
+    if threads < 2 or n < 4 * threads * d:
+        return gram(X, xp=xp), xp.sum(X, axis=0)
+    step = max(4 * d, SUMS_STEP_BYTES // max(1, d * X.itemsize))
+    edges = [n * i // threads for i in range(threads + 1)]
+
+    def block(i: int) -> tuple[Any, Any]:
+        a, b = edges[i], edges[i + 1]
+        G = s = None
+        for start in range(a, b, step):
+            rows = X[start:min(start + step, b), ...]
+            part, sums = rows.T @ rows, rows.sum(axis=0)
+            if G is None:
+                G, s = part, sums
+            else:
+                G += part  # our own temporaries
+                s += sums
+        return G, s
+
+    with blas_one_thread():
+        parts = parallel_map(block, threads, threads=threads)
+    G, s = parts[0]
+    for part, sums in parts[1:]:
+        G += part
+        s += sums
+    return G, s

@@ -494,9 +494,14 @@ def centered_gram(X: Any, Y: Any = None, *, xp: Any) -> tuple[Any, Any, Any, Any
         raise ValueError(f"centered_gram needs Y of shape (n,) or (n, k) with n = {X.shape[0]}; "
                          f"got {tuple(Y.shape)}.")
     n = X.shape[0]
-    x_mean = _column_sums(X, xp=xp) / n
+    fused = _native("gram_and_column_sums", xp)  # one pass over X for both (NumPy)
+    if fused is not None:
+        raw, sums = fused(X, xp=xp)
+        x_mean = sums / n
+    else:
+        x_mean = _column_sums(X, xp=xp) / n
+        raw = gram(X, xp=xp)
     y_mean = None if Y is None else xp.sum(Y, axis=0) / n
-    raw = gram(X, xp=xp)
     G = raw - n * (x_mean[:, None] * x_mean[None, :])
     limit = _eps(xp, X.dtype) ** -0.25
     raw_diag, c_diag = xp.linalg.diagonal(raw), xp.linalg.diagonal(G)

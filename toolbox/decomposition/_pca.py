@@ -10,7 +10,7 @@ import sklearn.base
 
 from ..backends import Compute, Generator, primitives, resolve
 from ..backends import _sparse as sp
-from ..base import BaseEstimator, TransformerMixin, check_is_fitted, validate_data
+from ..base import BaseEstimator, TransformerMixin, check_finite_after, check_is_fitted, validate_data
 from ._truncated_svd import (
     _centered_sq_sum,
     _check_normalizer,
@@ -254,7 +254,9 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             raise TypeError(
                 'PCA only support sparse inputs with the "arpack" and "covariance_eigh" solvers, while '
                 f'"{self.svd_solver}" was passed. See TruncatedSVD for a possible alternative.')
-        v = validate_data(self, X, reset=True, accept_sparse=True)
+        # the finiteness check is deferred: the dense covariance solver proves it from the Gram
+        # matrix (a NaN or infinity anywhere makes it non-finite), the other paths scan X first
+        v = validate_data(self, X, reset=True, accept_sparse=True, check_finite=False)
         X = v.X
         n, d = int(X.shape[0]), int(X.shape[1])
         m = min(n, d)
@@ -271,13 +273,27 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             if solver_asked == "arpack":
                 return self._fit_arpack_sparse(v, nc)
             return self._fit_exact(v, self._checked_exact(nc, n, d), "covariance_eigh")
-        solver = self._choose_solver(n, d, nc)
-        self._fit_svd_solver = solver
-        if solver == "arpack":
-            _check_arpack_components(nc, m)
-            solver = "covariance_eigh" if d <= 1_000 and n >= 10 * d else "full"
+        try:
+            solver = self._choose_solver(n, d, nc)
+            self._fit_svd_solver = solver
+            exact = solver
+            if solver == "arpack":
+                exact = "covariance_eigh" if d <= 1_000 and n >= 10 * d else "full"
+            if exact != "covariance_eigh":
+                check_finite_after(v, v.xp.sum(X))  # a finite sum proves it (else the scan)
+            if solver == "arpack":
+                _check_arpack_components(nc, m)
+                solver = exact
+        except (TypeError, ValueError):
+            check_finite_after(v, v.xp.sum(X))  # scikit-learn checks the data first
+            raise
         if solver in ("full", "covariance_eigh"):
-            return self._fit_exact(v, self._checked_exact(nc, n, d), solver)
+            try:
+                nc = self._checked_exact(nc, n, d)
+            except ValueError:
+                check_finite_after(v, v.xp.sum(X))  # scikit-learn checks the data first
+                raise
+            return self._fit_exact(v, nc, solver)
         if isinstance(nc, str):
             raise ValueError(f"n_components={nc!r} cannot be a string with svd_solver='{solver}'")
         if not _is_int(nc) or not 1 <= nc <= m:
@@ -312,6 +328,7 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
                 G = sp.gram(X) - n * (mean[:, None] * mean[None, :])
             else:
                 G, _, mean, _ = primitives.centered_gram(X, xp=xp)
+                check_finite_after(v, G)
             evals, evecs = xp.linalg.eigh(G / (n - 1))
             ev = xp.clip(xp.flip(evals, axis=0), min=0.0)  # round-off can make tiny eigenvalues negative
             Vt = xp.flip(evecs, axis=1).T

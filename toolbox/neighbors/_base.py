@@ -118,11 +118,22 @@ def _exact_sorted(Xq: Any, fit_aug: Any, ind: Any, *, xp: Any) -> tuple[Any, Any
 _chunk_kneighbors_jit = jit(_chunk_kneighbors, static_argnames=("k",))
 
 
-def _native_search(xp: Any, k: int) -> Callable[[Any, Any, int], Any] | None:
+class _SearchCache(dict):
+    """What the tiled search keeps between searches on one training set (see ``_native.ranked_nearest``).
+
+    Derived data only: pickling and copying give an empty cache.
+    """
+
+    def __reduce__(self) -> Any:
+        return (_SearchCache, ())
+
+
+def _native_search(xp: Any, k: int) -> Callable[..., Any] | None:
     """The tiled NumPy search of :mod:`._native` for ``xp`` and ``k`` neighbors (None: the generic one).
 
     Called as ``search(Xq, fit_aug, k)``; returns the candidate indices (m, k)
-    or None (non-finite ranks: use the generic path).
+    or None (non-finite ranks: use the generic path). An optional ``cache=``
+    (a dict the estimator keeps between searches) serves NumPy data.
     """
     kind = namespace_kind(xp)
     if kind not in ("numpy", "torch", "jax"):
@@ -141,9 +152,10 @@ def _native_search(xp: Any, k: int) -> Callable[[Any, Any, int], Any] | None:
         else:
             use_numba = True
     if kind == "numpy":
-        return lambda Xq, fit_aug, k: _native.ranked_nearest(Xq, fit_aug, k, use_numba=use_numba)
+        return lambda Xq, fit_aug, k, cache=None: _native.ranked_nearest(Xq, fit_aug, k, use_numba=use_numba,
+                                                                          cache=cache)
 
-    def on_host(Xq: Any, fit_aug: Any, k: int) -> Any:
+    def on_host(Xq: Any, fit_aug: Any, k: int, cache: Any = None) -> Any:
         # torch / JAX arrays in CPU memory: the same search on zero-copy NumPy views
         views = _host_views(Xq, fit_aug)
         if views is None:
@@ -324,6 +336,7 @@ class KNeighborsMixin:
             half_norm = 0.5 * xp.sum(v.X * v.X, axis=1)
             self._fit_X_aug = xp.concat([v.X, half_norm[:, None]], axis=1)
         self._fit_origin = v.origin
+        self._search_cache = _SearchCache()
         self._fit_method = "brute"
         self.n_samples_fit_ = int(v.X.shape[0])
         self.effective_metric_ = "euclidean"
@@ -385,11 +398,14 @@ class KNeighborsMixin:
         return Xq, compute, origin, n_neighbors, query_is_train
 
     def _iter_kneighbors(self, Xq: Any, compute: Compute, k: int, query_is_train: bool,
-                         extra_per_row: int = 0) -> Iterator[tuple[Any, Any]]:
+                         extra_per_row: int = 0, need_distances: bool = True) -> Iterator[tuple[Any, Any]]:
         """Yield ``(squared_distances, indices)``, each of shape (chunk, k), chunk by chunk of ``Xq``.
 
         ``extra_per_row``: array elements per query row that the caller allocates
         for each chunk (e.g. one-hot votes), counted in the chunk's memory budget.
+        ``need_distances=False`` (callers that use the set of neighbors only, such as
+        uniform votes): the tiled search's indices are yielded as found, in rank
+        order, with ``None`` for the distances (the same set; no exact distances).
         """
         if sp.is_sparse(Xq) or getattr(self, "_fit_X_sparse", None) is not None:
             yield from self._iter_kneighbors_sparse(Xq, compute, k, query_is_train, extra_per_row)
@@ -400,6 +416,7 @@ class KNeighborsMixin:
         col_ids = xp.arange(n_fit, device=compute.device)
         k_search = k + 1 if query_is_train else k
         itemsize = 4 if Xq.dtype == xp.float32 else 8
+        cache = getattr(self, "_search_cache", None)
         search = _native_search(xp, k_search)
         # the distance block and its temporaries (not made by the tiled search),
         # the selection's indices and the gathered neighbors
@@ -409,7 +426,11 @@ class KNeighborsMixin:
                                      _CHUNK_BYTES or primitives.CHUNK_BYTES)
         for start in range(0, n_q, step):
             chunk = Xq[start:min(start + step, n_q), ...]
-            ind = None if search is None else search(chunk, fit_aug, k_search)
+            ind = None if search is None else search(chunk, fit_aug, k_search,
+                                                     cache=cache if isinstance(cache, dict) else None)
+            if ind is not None and not need_distances and not query_is_train:
+                yield None, ind
+                continue
             if ind is not None:
                 d2, ind = _exact_sorted(chunk, fit_aug, ind, xp=xp)
             else:

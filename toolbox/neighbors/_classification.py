@@ -91,14 +91,17 @@ class KNeighborsClassifier(KNeighborsMixin, ClassifierMixin, BaseEstimator):
         n_classes = int(self.classes_.shape[0])
         class_ids = xp.arange(n_classes, dtype=y_enc.dtype, device=compute.device)
         parts = []
-        for d2, ind in self._iter_kneighbors(Xq, compute, k, query_is_train, extra_per_row=2 * k * n_classes):
+        uniform = self.weights in (None, "uniform")  # the votes need the set of neighbors only
+        for d2, ind in self._iter_kneighbors(Xq, compute, k, query_is_train, extra_per_row=2 * k * n_classes,
+                                             need_distances=not uniform):
             labels = xp.reshape(xp.take(y_enc, xp.reshape(ind, (-1,)), axis=0), ind.shape)
             # one-hot votes, (chunk, k, n_classes), summed over the neighbors
-            onehot = xp.astype(labels[:, :, None] == class_ids[None, None, :], Xq.dtype)
-            w = _distance_weights(xp.sqrt(d2), self.weights, xp=xp)
-            if w is not None:
-                onehot = onehot * xp.astype(w, Xq.dtype)[:, :, None]
-            votes = xp.sum(onehot, axis=1)
+            hot = labels[:, :, None] == class_ids[None, None, :]
+            if uniform:  # counted from the booleans (exact), without a float one-hot array
+                votes = xp.astype(xp.sum(xp.astype(hot, xp.int32), axis=1), Xq.dtype)
+            else:
+                w = _distance_weights(xp.sqrt(d2), self.weights, xp=xp)
+                votes = xp.sum(xp.astype(hot, Xq.dtype) * xp.astype(w, Xq.dtype)[:, :, None], axis=1)
             parts.append(votes / xp.sum(votes, axis=1, keepdims=True))
         proba = parts[0] if len(parts) == 1 else xp.concat(parts, axis=0)
         return proba, compute, origin

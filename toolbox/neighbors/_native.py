@@ -55,10 +55,11 @@ from ..backends import _threaded
 __all__ = ["float32_ranks", "ranked_nearest"]
 
 #: Query rows per block (the unit of work handed to a thread): about
-#: BLOCKS_PER_THREAD blocks per thread, within these bounds.
-QUERY_BLOCK_MIN, QUERY_BLOCK_MAX, BLOCKS_PER_THREAD = 128, 1024, 2
-#: Training rows per BLAS tile, numba selection (a (1024, 512) float32 tile is 2 MiB).
-TILE_NUMBA = 512
+#: BLOCKS_PER_THREAD blocks per thread, within these bounds. Small blocks keep the
+#: per-thread buffers (a tile of products, the candidate lists) small: memory, and cache.
+QUERY_BLOCK_MIN, QUERY_BLOCK_MAX, BLOCKS_PER_THREAD = 128, 256, 2
+#: Training rows per BLAS tile, numba selection (a (256, 256) float32 tile is 256 KiB).
+TILE_NUMBA = 256
 #: Training rows per BLAS tile, NumPy selection (fewer, larger tiles: each costs a few NumPy calls).
 TILE_NUMPY = 1024
 #: Width of the first tile of the NumPy selection (at least k).
@@ -78,7 +79,31 @@ _CENTRE_ROWS = 8192
 _HELD_PER_QUERY_NEIGHBOR = 64
 
 
-def float32_ranks(Xq: np.ndarray, F: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def train_float32(F: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The query-independent part of :func:`float32_ranks`: ``(c, F32, hc_max, h_max)``.
+
+    ``c`` (d,) is the training mean, ``F32`` (n, d + 1) float32 ``[y - c, |y - c|^2 / 2]``,
+    ``hc_max`` the largest ``|y - c|^2 / 2`` and ``h_max`` the largest ``|y|^2 / 2``. It depends
+    on the training set only: the estimator keeps it between searches.
+    """
+    n, K = F.shape
+    d = K - 1
+    c = F[:, :d].mean(axis=0)
+    F32 = np.empty((n, K), dtype=np.float32)
+    hc_max = 0.0
+    for a in range(0, n, _CENTRE_ROWS):
+        D = F[a:a + _CENTRE_ROWS, :d] - c
+        h = 0.5 * np.einsum("ij,ij->i", D, D)
+        F32[a:a + _CENTRE_ROWS, :d] = D
+        F32[a:a + _CENTRE_ROWS, d] = h
+        hc_max = max(hc_max, float(h.max(initial=0.0)))
+    h_max = max(float(F[:, d].max(initial=0.0)), 0.0)
+    return c, F32, hc_max, h_max
+
+
+def float32_ranks(Xq: np.ndarray, F: np.ndarray,
+                  train: tuple[np.ndarray, np.ndarray, float, float] | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Centred float32 queries and training rows to rank float64 data, and each query's margin ``2E``.
 
     Centring on the training mean moves every rank of a query by the same
@@ -90,6 +115,8 @@ def float32_ranks(Xq: np.ndarray, F: np.ndarray) -> tuple[np.ndarray, np.ndarray
     Xq : ndarray of shape (m, d), float64
     F : ndarray of shape (n, d + 1), float64
         ``fit_aug``, C-contiguous.
+    train : tuple, optional
+        :func:`train_float32` of ``F``, when already computed.
 
     Returns
     -------
@@ -99,26 +126,18 @@ def float32_ranks(Xq: np.ndarray, F: np.ndarray) -> tuple[np.ndarray, np.ndarray
         float32 cannot hold the products (values above 1e18, or not finite).
     """
     m, d = Xq.shape
-    n, K = F.shape[0], d + 1
-    c = F[:, :d].mean(axis=0)
-    F32 = np.empty((n, K), dtype=np.float32)
-    hc_max = 0.0
-    for a in range(0, n, _CENTRE_ROWS):
-        D = F[a:a + _CENTRE_ROWS, :d] - c
-        h = 0.5 * np.einsum("ij,ij->i", D, D)
-        F32[a:a + _CENTRE_ROWS, :d] = D
-        F32[a:a + _CENTRE_ROWS, d] = h
-        hc_max = max(hc_max, float(h.max(initial=0.0)))
+    K = d + 1
+    c, F32, hc_max, h_max = train_float32(F) if train is None else train
     Xc = Xq - c
     xc_norm = np.sqrt(np.einsum("ij,ij->i", Xc, Xc))
     yc_max = np.sqrt(2.0 * hc_max)
-    h_max = max(float(F[:, d].max(initial=0.0)), 0.0)
     big = max(float(xc_norm.max(initial=0.0)), yc_max, 1.0)
     if not (np.isfinite(big) and np.isfinite(h_max)) or big > 1e18:
         return None
     Q32 = np.empty((m, K), dtype=np.float32)
-    Q32[:, :d] = -Xc
+    np.negative(Xc, out=Q32[:, :d], casting="same_kind")
     Q32[:, d] = 1
+    del Xc
     # float32 products and sums, inputs rounded to float32 included (K + 2 roundings), with slack
     e32 = (K + 4) * 2.0**-24 * (xc_norm * yc_max + hc_max) * (1.0 + 1e-6)
     # the float64 ranks' own rounding, on the data as given
@@ -334,7 +353,8 @@ def _prune(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
 # --------------------------------------------------------------------------- #
 
 
-def ranked_nearest(Xq: np.ndarray, fit_aug: np.ndarray, k: int, *, use_numba: bool) -> np.ndarray | None:
+def ranked_nearest(Xq: np.ndarray, fit_aug: np.ndarray, k: int, *, use_numba: bool,
+                   cache: dict | None = None) -> np.ndarray | None:
     """Indices of the ``k`` training rows ranked first for each query, ties by lower index.
 
     Parameters
@@ -346,6 +366,9 @@ def ranked_nearest(Xq: np.ndarray, fit_aug: np.ndarray, k: int, *, use_numba: bo
     k : int
     use_numba : bool
         Select with the compiled kernels (numba installed and active).
+    cache : dict, optional
+        Kept by the caller between searches on the same ``fit_aug``: holds
+        :func:`train_float32` of it (made once, not at every search).
 
     Returns
     -------
@@ -356,29 +379,37 @@ def ranked_nearest(Xq: np.ndarray, fit_aug: np.ndarray, k: int, *, use_numba: bo
     m, d = Xq.shape
     n = fit_aug.shape[0]
     F = np.ascontiguousarray(fit_aug)
-    Q = np.empty((m, d + 1), dtype=Xq.dtype)
-    np.negative(Xq, out=Q[:, :d])
-    Q[:, d] = 1
     idx = np.zeros((m, k), dtype=np.int64)
     threads = max(1, _threaded.blas_threads())
     rows = min(QUERY_BLOCK_MAX, max(QUERY_BLOCK_MIN, -(-m // (BLOCKS_PER_THREAD * threads))))
     blocks = [slice(s, s + rows) for s in range(0, m, rows)]
-    use_f32 = Q.dtype == np.float64 and n >= _F32_MIN_ROWS and m >= _F32_MIN_QUERIES
-    f32 = float32_ranks(Xq, F) if use_f32 else None
+    use_f32 = Xq.dtype == np.float64 and n >= _F32_MIN_ROWS and m >= _F32_MIN_QUERIES
+    train = None
+    if use_f32:
+        if cache is not None and cache.get("fit_aug") is F:
+            train = cache["train_float32"]
+        else:
+            train = train_float32(F)
+            if cache is not None:
+                cache.clear()
+                cache.update(fit_aug=F, train_float32=train)
+    f32_block = _block_numba_f32 if use_numba else _block_numpy_f32
+    block = _block_numba if use_numba else _block_numpy
     ok = [True] * len(blocks)
-    if f32 is not None:
-        Q32, F32, margin = f32
-        f32_block = _block_numba_f32 if use_numba else _block_numpy_f32
 
-        def run(p: int) -> None:
-            s = blocks[p]
-            ok[p] = f32_block(Q[s], F, Q32[s], F32, margin[s], k, idx[s])
-    else:
-        block = _block_numba if use_numba else _block_numpy
-
-        def run(p: int) -> None:
-            s = blocks[p]
-            ok[p] = block(Q[s], F, k, idx[s])
+    def run(p: int) -> None:
+        # the block's queries [-x, 1] (and their float32 form): memory of one block, not of all queries
+        s = blocks[p]
+        Xb = Xq[s]
+        Q = np.empty((Xb.shape[0], d + 1), dtype=Xq.dtype)
+        np.negative(Xb, out=Q[:, :d])
+        Q[:, d] = 1
+        f32 = None if train is None else float32_ranks(Xb, F, train)
+        if f32 is not None:
+            Q32, F32, margin = f32
+            ok[p] = f32_block(Q, F, Q32, F32, margin, k, idx[s])
+        else:
+            ok[p] = block(Q, F, k, idx[s])
 
     _run_blocks(run, len(blocks), threads)
     return idx if all(ok) else None

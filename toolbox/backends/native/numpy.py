@@ -76,4 +76,10 @@ def gram(X: Any, *, xp: Any) -> Any:
     return _threaded.gram(X, xp=xp)
 
 
+def gram_and_column_sums(X: Any, *, xp: Any) -> tuple[Any, Any]:
+    from .. import _threaded  # the column sums read each row step while it is in cache
+
+    return _threaded.gram_and_column_sums(X, xp=xp)
+
+
 from ._numpy_stats import column_mean_var as column_mean_var  # noqa: E402
