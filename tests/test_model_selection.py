@@ -503,3 +503,34 @@ def test_search_html_repr_shows_best_estimator():
         search.fit(X, y)
         assert "best_estimator_: LogisticRegression" in search._repr_html_()
     assert "best_estimator_" not in GridSearchCV(Ridge(), {"alpha": [1.0]}, refit=False)._repr_html_()
+
+
+def test_metadata_routing_in_cross_validate_and_searches():
+    """scikit-learn's metadata routing: each parameter goes where it was requested, else an error."""
+    import sklearn
+    from sklearn.exceptions import UnsetMetadataPassedError
+    from sklearn.metrics import make_scorer
+
+    from toolbox.linear_model import Ridge
+    from toolbox.metrics import r2_score
+
+    rng = np.random.default_rng(0)
+    X, y, w = rng.normal(size=(60, 3)), rng.normal(size=60), rng.uniform(0.5, 2.0, 60)
+    with sklearn.config_context(enable_metadata_routing=True):
+        with pytest.raises(UnsetMetadataPassedError, match=r"\[sample_weight\] are passed but are not explicitly"):
+            cross_validate(Ridge(), X, y, params={"sample_weight": w})
+        with pytest.raises(ValueError, match="`groups` can only be passed if metadata routing is not enabled"):
+            cross_validate(Ridge(), X, y, groups=np.arange(60) % 3)
+        scorer = make_scorer(r2_score).set_score_request(sample_weight=True)
+        routed = cross_validate(Ridge().set_fit_request(sample_weight=False), X, y, cv=KFold(3),
+                                scoring=scorer, params={"sample_weight": w})["test_score"]
+        folds = list(KFold(3).split(X))
+        expected = [r2_score(y[te], Ridge().fit(X[tr], y[tr]).predict(X[te]), sample_weight=w[te]) for tr, te in folds]
+        np.testing.assert_allclose(routed, expected, rtol=1e-12)  # weights reached the scorer only
+        est = Ridge().set_fit_request(sample_weight=True).set_score_request(sample_weight=False)
+        search = GridSearchCV(est, {"alpha": [0.1, 1.0]}, cv=3)
+        search.fit(X, y, sample_weight=w)
+        assert search.best_estimator_.coef_.shape == (3,)
+    search = GridSearchCV(Ridge(), {"alpha": [0.1]}, cv=3).fit(X, y)
+    with pytest.raises(ValueError, match="is only supported if enable_metadata_routing=True"):
+        search.score(X, y, sample_weight=w)

@@ -140,9 +140,11 @@ def _looks_like_metric(scoring: Any) -> bool:
             and ".tests." not in module)
 
 
-def _passthrough(estimator: Any, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-    """``estimator.score`` as a scorer (``sample_weight`` passed on only when given)."""
-    score = float(estimator.score(X, y) if sample_weight is None else estimator.score(X, y, sample_weight=sample_weight))
+def _passthrough(estimator: Any, X: Any, y: Any = None, sample_weight: Any = None, **params: Any) -> float:
+    """``estimator.score`` as a scorer (``sample_weight`` and routed ``params`` passed on only when given)."""
+    if sample_weight is not None:
+        params["sample_weight"] = sample_weight
+    score = float(estimator.score(X, y, **params))
     if not _QUIET.get() and not _hooks.fit_stack():
         _hooks.report_metric(estimator, "score", score)
     return score

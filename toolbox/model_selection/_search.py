@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..base import BaseEstimator
 from ._parallel import check_n_jobs, run_jobs
+from ._routing import reject_params_without_routing, route, routing_enabled
 from ._split import check_cv
 from ._validation import (
     _accepts_sample_weight,
@@ -143,9 +144,16 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
             self._check_refit_for_multimetric(list(scorers))
         splitter = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         params = dict(params)
-        groups = params.pop("groups", None)
-        score_params = self._score_params(scorers, params)
-        splits = list(splitter.split(X, y, groups))
+        if routing_enabled():  # each parameter where its consumer requested it (scikit-learn's routing)
+            routed = route(type(self).__name__, estimator=self.estimator, splitter=splitter, scorers=scorers,
+                           groups=None, params=params)
+            params, split_params, score_params = routed.fit, routed.split, routed.by_scorer
+        else:
+            groups = params.pop("groups", None)
+            split_params = {} if groups is None else {"groups": groups}
+            score_params = self._score_params(scorers, params)
+        groups = split_params.get("groups")
+        splits = list(splitter.split(X, y, **split_params))
         candidates = self._candidates()
         if not candidates:
             raise ValueError("No candidate parameters to search: the parameter grid is empty.")
@@ -305,11 +313,23 @@ class _BaseSearchCV(MetaEstimatorMixin, BaseEstimator):
         """``best_estimator_.inverse_transform(X)``."""
         return self._best("inverse_transform")(X)
 
-    def score(self, X: Any, y: Any = None) -> float:
-        """Score of the best estimator with the search's scorer (the refit metric when several)."""
+    def score(self, X: Any, y: Any = None, **params: Any) -> float:
+        """Score of the best estimator with the search's scorer (the refit metric when several).
+
+        ``params`` (metadata routing only) go to the scorer where it requested them.
+        """
+        reject_params_without_routing(params, self, "score")
         check_is_fitted(self, "cv_results_")
         scorer = self.scorer_[self.refit] if isinstance(self.scorer_, dict) else self.scorer_
-        value = scorer(self._best("predict").__self__, X, y)
+        kw = {}
+        if params:
+            from sklearn.utils.metadata_routing import process_routing
+
+            from ._routing import _Scorers
+
+            best = self._best("predict").__self__
+            kw = dict(process_routing(_Scorers({"score": scorer}, best), "score", **params)["score"].score)
+        value = scorer(self._best("predict").__self__, X, y, **kw)
         return float(value[self.refit] if isinstance(value, dict) else value)  # a callable's dict of scores
 
 

@@ -19,6 +19,7 @@ from sklearn.exceptions import FitFailedWarning
 from .. import _hooks
 from ..backends import framework_of, to_backend
 from ._parallel import check_n_jobs, run_jobs
+from ._routing import ByScorer, check_groups_routing_disabled, route
 from ._scoring import _QUIET, _passthrough, check_scoring
 from ._split import _take, check_cv
 
@@ -181,13 +182,10 @@ def _fit_and_score_fold_plain(estimator: Any, X: Any, y: Any, train: Any, test: 
         return result
     result["fit_time"] = time.perf_counter() - start
     start = time.perf_counter()
-    score_params = score_params or {}
-    result["test"] = _score(scorers, est, X_test, y_test, error_score,
-                            {k: _take(v, test) for k, v in score_params.items()})
+    result["test"] = _score(scorers, est, X_test, y_test, error_score, _rows(score_params, test, X))
     result["score_time"] = time.perf_counter() - start
     if return_train_score:
-        result["train"] = _score(scorers, est, X_train, y_train, error_score,
-                                 {k: _take(v, train) for k, v in score_params.items()})
+        result["train"] = _score(scorers, est, X_train, y_train, error_score, _rows(score_params, train, X))
     result["failed"] = False
     return result
 
@@ -233,6 +231,15 @@ def _as_number(value: Any, name: str) -> float:
     return float(value)
 
 
+def _rows(score_params: dict[str, Any] | None, idx: Any, X: Any) -> dict[str, Any]:
+    """The scorers' parameters for rows ``idx``: per-sample arrays sliced (per scorer when routed)."""
+    if not score_params:
+        return {}
+    if isinstance(score_params, ByScorer):
+        return ByScorer({name: _rows(kw, idx, X) for name, kw in score_params.items()})
+    return {k: _take(v, idx) if _is_sample_aligned(v, X) else v for k, v in score_params.items()}
+
+
 def _score(scorers: dict[str, Any], est: Any, X: Any, y: Any, error_score: Any,
            score_params: dict[str, Any] | None = None) -> dict[str, float]:
     """name -> score; a scorer returning a dict contributes its keys (scikit-learn's callable multimetric).
@@ -241,7 +248,10 @@ def _score(scorers: dict[str, Any], est: Any, X: Any, y: Any, error_score: Any,
     """
     out: dict[str, float] = {}
     for name, scorer in scorers.items():
-        kw = score_params if score_params and _accepts_sample_weight(scorer, est) else {}
+        if isinstance(score_params, ByScorer):  # metadata routing: each scorer's own requests
+            kw = score_params.get(name, {})
+        else:
+            kw = score_params if score_params and _accepts_sample_weight(scorer, est) else {}
         try:
             value = scorer(est, X, **kw) if y is None else scorer(est, X, y, **kw)  # scikit-learn's call without y
         except Exception:
@@ -326,13 +336,16 @@ def cross_validate(estimator: Any, X: Any, y: Any = None, *, groups: Any = None,
     ``test_<name>`` per metric), optionally ``train_*``, ``estimator``, ``indices``.
     """
     check_n_jobs(n_jobs)
+    check_groups_routing_disabled(groups)
     splitter = check_cv(cv, y, classifier=is_classifier(estimator))
     scorers = _scorers(estimator, scoring)
-    splits = list(splitter.split(X, y, groups))
+    routed = route("cross_validate", estimator=estimator, splitter=splitter, scorers=scorers, groups=groups,
+                   params=params)
+    splits = list(splitter.split(X, y, **routed.split))
     results = run_jobs([
-        functools.partial(_fit_and_score, estimator, X, y, train, test, scorers, params=None, fit_params=params,
+        functools.partial(_fit_and_score, estimator, X, y, train, test, scorers, params=None, fit_params=routed.fit,
                           return_train_score=return_train_score, error_score=error_score, verbose=verbose,
-                          progress=f" {i + 1}/{len(splits)}")
+                          progress=f" {i + 1}/{len(splits)}", score_params=routed.by_scorer)
         for i, (train, test) in enumerate(splits)
     ], n_jobs)
     _warn_or_raise_about_fit_failures(results, error_score)
