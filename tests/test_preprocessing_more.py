@@ -615,3 +615,18 @@ def test_to_backend_keeps_host_metadata():
     np.testing.assert_array_equal(out.numpy(), skp.OneHotEncoder(drop="first", sparse_output=False).fit_transform(X))
     le = LabelEncoder().fit(np.array(["b", "a"])).to_backend("torch")  # string classes stay NumPy
     np.testing.assert_array_equal(le.transform(["a", "b"]), [0, 1])
+
+
+def test_label_encoder_nan_is_one_label():
+    """NaN is one label, sorted last, as scikit-learn's LabelEncoder (also among strings, where it is 'nan')."""
+    from sklearn.preprocessing import LabelEncoder as SkLabelEncoder
+
+    y = np.array([1.0, np.nan, 2.0, np.nan])
+    ours, theirs = LabelEncoder().fit(y), SkLabelEncoder().fit(y)
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+    np.testing.assert_array_equal(ours.transform(y), theirs.transform(y))
+    np.testing.assert_array_equal(LabelEncoder().fit_transform(y), theirs.transform(y))
+    mixed = ["a", "a", "b", np.nan]
+    np.testing.assert_array_equal(LabelEncoder().fit(mixed).transform([np.nan]), SkLabelEncoder().fit(mixed).transform([np.nan]))
+    with pytest.raises(ValueError, match="previously unseen labels"):
+        LabelEncoder().fit([1.0, 2.0]).transform([np.nan])

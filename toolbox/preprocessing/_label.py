@@ -79,6 +79,22 @@ def _unseen(values: Any, classes: Any) -> list[Any]:
         return sorted({x for x in v.tolist() if x not in cset}, key=str)
 
 
+def _codes(classes: Any, y: Any, *, xp: Any) -> Any:
+    """Index of each label of ``y`` in the sorted ``classes``; NaN gets the last (NaN) class's index."""
+    idx = xp.searchsorted(classes, y)
+    if xp.isdtype(y.dtype, "real floating") and int(classes.shape[0]):
+        idx = xp.where(xp.isnan(y), xp.asarray(int(classes.shape[0]) - 1, dtype=idx.dtype, device=idx.device), idx)
+    return idx
+
+
+def _one_nan(classes: Any, *, xp: Any) -> Any:
+    """Sorted unique labels with NaN kept once (the standard's unique_values keeps every NaN), as NumPy."""
+    if not xp.isdtype(classes.dtype, "real floating"):
+        return classes
+    n_nan = int(xp.sum(xp.astype(xp.isnan(classes), xp.int32)))
+    return classes[: int(classes.shape[0]) - n_nan + 1] if n_nan > 1 else classes
+
+
 class LabelEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
     """Encode target labels with values between 0 and ``n_classes - 1``.
 
@@ -101,12 +117,12 @@ class LabelEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         return tags
 
     def fit(self, y: Any) -> LabelEncoder:
-        """Find the sorted unique labels of ``y`` (n_samples,)."""
+        """Find the sorted unique labels of ``y`` (n_samples,); NaN is one label, sorted last."""
         y, compute, _ = _prepare_labels(y)
         if _is_host_labels(y):
             self.classes_ = _host_unique(y)
         else:
-            self.classes_ = _unique_on_device(y, xp=compute.xp)
+            self.classes_ = _one_nan(_unique_on_device(y, xp=compute.xp), xp=compute.xp)
         return self
 
     def fit_transform(self, y: Any) -> Any:
@@ -116,8 +132,8 @@ class LabelEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
             self.classes_, codes = _host_unique(y, return_inverse=True)
             return self._output(codes.reshape(-1), origin)
         xp = compute.xp
-        self.classes_ = _unique_on_device(y, xp=xp)
-        return self._output(xp.searchsorted(self.classes_, y), origin)
+        self.classes_ = _one_nan(_unique_on_device(y, xp=xp), xp=xp)
+        return self._output(_codes(self.classes_, y, xp=xp), origin)
 
     def transform(self, y: Any) -> Any:
         """Integer codes of ``y`` (n_samples,), shape (n_samples,), in ``y``'s library.
@@ -137,6 +153,10 @@ class LabelEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         if host:
             y = np.asarray(to_backend(y, "numpy"))
             classes = np.asarray(to_backend(classes, "numpy"))
+            if classes.dtype.kind in "US" and y.dtype != classes.dtype:
+                # y in the classes' dtype, as scikit-learn's column_or_1d(y, dtype=classes_.dtype): a NaN
+                # label fitted among strings was stored as "nan", and a float NaN finds it
+                y = y.astype(classes.dtype)
             try:
                 idx = np.searchsorted(classes, y)
                 found = classes[np.minimum(idx, classes.shape[0] - 1)] == y
@@ -149,9 +169,12 @@ class LabelEncoder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
         (classes,) = self._fitted(compute, "classes_")
         dtype = _common_dtype(classes, y, xp=xp)
         classes_c, y_c = xp.astype(classes, dtype), xp.astype(y, dtype)
-        idx = xp.searchsorted(classes_c, y_c)
+        idx = _codes(classes_c, y_c, xp=xp)
         k = int(classes_c.shape[0])
-        found = xp.take(classes_c, xp.clip(idx, 0, k - 1), axis=0) == y_c
+        at = xp.take(classes_c, xp.clip(idx, 0, k - 1), axis=0)
+        found = at == y_c
+        if xp.isdtype(y_c.dtype, "real floating"):
+            found = found | (xp.isnan(at) & xp.isnan(y_c))  # the NaN label (sorted last)
         if not bool(xp.all(found)):
             raise ValueError(f"y contains previously unseen labels: {_unseen(y, classes)}")
         return self._output(idx, origin)
