@@ -394,8 +394,9 @@ CASES: tuple[Case, ...] = (
          params=(("n_components", 10), ("random_state", 0)), supervised=False),
     Case("KMeans", "toolbox.cluster", "KMeans", _BLOBS, "fit", "inertia", 0.5,
          params=(("n_clusters", 8), ("n_init", 1)), supervised=False, data_params=("init",), sweep=True),
+    # memory by RSS: scikit-learn's search keeps its per-thread chunks in C++ buffers, which tracemalloc misses
     Case("KNeighborsClassifier", "toolbox.neighbors", "KNeighborsClassifier", _KNN, "predict", "query_accuracy",
-         0.5, params=(("n_neighbors", 5),)),
+         0.5, params=(("n_neighbors", 5),), rss_memory=True),
 )
 
 # ---------------------------------------------------------------- histogram gradient boosting

