@@ -44,12 +44,6 @@ DECLARED: tuple[Declared, ...] = (
         r"Input \S+ contains \d+ NaN|contains NaN|NaN at row",
     ),
     Declared(
-        "logistic-l2-only",
-        "LogisticRegression implements the L2 (or no) penalty only: penalty='l1'/'elasticnet', l1_ratio != 0 "
-        "and dual=True raise, naming the parameter.",
-        r"LogisticRegression\((penalty|l1_ratio|dual)=.*is not implemented in toolbox",
-    ),
-    Declared(
         "numeric-only",
         "Estimators take numeric data (numbers, numeric pandas columns); SimpleImputer and MissingIndicator "
         "too: strings, object and category columns, pd.NA and string missing_values are refused with a "
@@ -66,41 +60,14 @@ DECLARED: tuple[Declared, ...] = (
         buckets=("wrong-answer",),
     ),
     Declared(
-        "positive-unsupported",
-        "positive=True (non-negative least squares) is not implemented by the linear models; it raises.",
-        r"\(positive=True\) is not implemented in toolbox",
-    ),
-    Declared(
-        "onehot-infrequent",
-        "OneHotEncoder does not group infrequent categories (min_frequency, max_categories must be None).",
-        r"infrequent categories\) are not supported",
-    ),
-    Declared(
-        "onehot-dense-default",
-        "OneHotEncoder's sparse_output defaults to False: the output stays a dense array on the input's "
-        "backend and device (scikit-learn's default is a SciPy sparse matrix); sparse_output=True gives CSR.",
-        r"'numpy\.ndarray' object has no attribute 'toarray'",
-        nodeid=r"preprocessing/tests/test_encoders\.py",
-    ),
-    Declared(
         "sklearn-private-internals",
-        "Tests that reach into scikit-learn's private attributes (PolynomialFeatures._combinations, "
-        "HistGradientBoosting*._predictors, KMeans._n_init, ...) test its implementation, not its API; "
-        "toolbox's implementation is its own.",
+        "Tests that reach into scikit-learn's private methods (KMeans._init_centroids, HistGradientBoosting*."
+        "_get_small_trainset, LogisticRegression._predict_proba_lr, ...) test its implementation, not its API; "
+        "toolbox's implementation is its own (it does provide the private helpers code commonly calls: "
+        "PolynomialFeatures._combinations / _num_combinations, HistGradientBoosting*._predictors).",
         r"has no attribute '_[a-z]",
         exception="AttributeError",
         outside_toolbox=True,
-    ),
-    Declared(
-        "metrics-binary-multiclass",
-        "roc_auc_score, log_loss and confusion_matrix take 1-D binary or multiclass targets (accuracy, "
-        "precision, recall and F scores also take multilabel indicators): other 2-D targets raise, naming the shape.",
-        r"toolbox's classification metrics support binary and multiclass targets \(not multilabel",
-    ),
-    Declared(
-        "roc-auc-partial-ovo",
-        "roc_auc_score has no partial AUC (max_fpr) and no multi_class='ovo'.",
-        r"max_fpr \(partial ROC AUC\) is not supported|multi_class='ovo' is not supported",
     ),
     Declared(
         "copy-false-not-in-place",
