@@ -97,16 +97,18 @@ def _infer_dimension(spectrum: Any, n_samples: int, *, xp: Any) -> int:
 # --------------------------------------------------------------------------- #
 
 
-def _check_arpack_components(nc: Any, m: int) -> None:
-    """scikit-learn's checks (and messages) of ``n_components`` for ARPACK: an int in [1, m)."""
+def _check_arpack_components(nc: Any, n: int, d: int) -> None:
+    """scikit-learn's checks (and messages) of ``n_components`` for ARPACK: an int in [1, min(n, d))."""
+    m = min(n, d)
+    shape = f" (n_samples={n}, n_features={d})"
     if isinstance(nc, str):
         raise ValueError(f"n_components={nc!r} cannot be a string with svd_solver='arpack'")
     if not _is_int(nc) or not 1 <= nc <= m:
         raise ValueError(f"n_components={nc!r} must be between 1 and min(n_samples, n_features)={m} with "
-                         "svd_solver='arpack'")
+                         f"svd_solver='arpack'{shape}")
     if nc == m:
         raise ValueError(f"n_components={nc!r} must be strictly less than min(n_samples, n_features)={m} "
-                         "with svd_solver='arpack'")
+                         f"with svd_solver='arpack'{shape}")
 
 
 class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -282,7 +284,7 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             if exact != "covariance_eigh":
                 check_finite_after(v, v.xp.sum(X))  # a finite sum proves it (else the scan)
             if solver == "arpack":
-                _check_arpack_components(nc, m)
+                _check_arpack_components(nc, n, d)
                 solver = exact
         except (TypeError, ValueError):
             check_finite_after(v, v.xp.sum(X))  # scikit-learn checks the data first
@@ -388,7 +390,7 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
         if sp.sparse_kind(X) != "scipy":
             raise ValueError("svd_solver='arpack' on sparse input needs a scipy.sparse matrix (ARPACK runs on "
                              "the host); use svd_solver='covariance_eigh' for torch sparse tensors.")
-        _check_arpack_components(nc, m)
+        _check_arpack_components(nc, n, d)
         mean, var = sp.column_mean_var(X)
         Xt = sp.transpose(X)
 
