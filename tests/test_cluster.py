@@ -436,3 +436,39 @@ def test_kmeans_elkan_single_cluster_warns():
     X = np.random.default_rng(0).normal(size=(50, 2))
     with pytest.warns(RuntimeWarning, match="algorithm='elkan' doesn't make sense for a single cluster"):
         KMeans(1, algorithm="elkan", n_init=1).fit(X)
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_numpy_kmeans_seeds_are_sklearns(init, sparse):
+    """NumPy / SciPy data draw scikit-learn's stream: its seeds, hence its clustering, for the same seed."""
+    import scipy.sparse as ss
+
+    X, _ = datasets.make_blobs(n_samples=400, centers=5, random_state=0)
+    X = np.abs(X)
+    if sparse:
+        X[X < 3] = 0
+        X = ss.csr_matrix(X)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, X.shape[0])
+    for kwargs in ({"n_init": 1}, {"n_init": 3}):
+        ours = KMeans(5, init=init, random_state=7, **kwargs).fit(X, sample_weight=w)
+        theirs = SkKMeans(5, init=init, random_state=7, **kwargs).fit(X, sample_weight=w)
+        np.testing.assert_allclose(ours.cluster_centers_, theirs.cluster_centers_, rtol=1e-10, atol=1e-10)
+        np.testing.assert_array_equal(ours.labels_, theirs.labels_)
+
+
+def test_kmeans_callable_init_gets_sparse_x_and_centres_are_at_distance_zero():
+    import scipy.sparse as ss
+
+    X, _ = datasets.make_blobs(n_samples=100, centers=3, random_state=42)
+    Xs = ss.csr_matrix(np.abs(X))
+    seen = []
+
+    def first_rows(data, k, random_state):
+        seen.append(ss.issparse(data))
+        return data[:k].toarray()
+
+    KMeans(3, init=first_rows, n_init=1).fit(Xs)
+    assert seen == [True]
+    km = KMeans(3, random_state=42).fit(X)
+    np.testing.assert_array_equal(np.diag(km.transform(km.cluster_centers_)), np.zeros(3))

@@ -448,36 +448,56 @@ def _kpp_step(X: Any, x_sq: Any, w: Any, closest: Any, pot: Any, u: Any, *, xp: 
     return xp.take(dist, best, axis=0)[0, :], xp.take(pots, best, axis=0)[0], xp.take(cand, best, axis=0)
 
 
-def _kmeans_plusplus(X: Any, x_sq: Any, w: Any, n_clusters: int, gen: Generator, *, xp: Any) -> Any:
+class _SklearnStream:
+    """scikit-learn's own random stream (a ``RandomState``) for data computed with NumPy: its k-means++
+    and random seeds, draw for draw (the same calls in the same order as ``sklearn.cluster.KMeans``)."""
+
+    def __init__(self, random_state: Any) -> None:
+        self.rs = _sk_random_state(random_state)
+
+    def weighted_choice(self, w: Any, size: int | None = None) -> np.ndarray:
+        p = np.asarray(w, dtype=np.float64)
+        return np.atleast_1d(self.rs.choice(p.shape[0], size=size, replace=size is None, p=p / p.sum()))
+
+
+def _kmeans_plusplus(X: Any, x_sq: Any, w: Any, n_clusters: int, gen: Generator | _SklearnStream, *,
+                     xp: Any) -> Any:
     """Greedy k-means++ seeding (Arthur & Vassilvitskii; scikit-learn's ``2 + log(k)`` local trials).
 
-    Weighted sampling is a cumulative sum and ``searchsorted`` on uniform draws.
-    Returns the initial centres, shape (n_clusters, n_features).
+    Weighted sampling is a cumulative sum and ``searchsorted`` on uniform draws (scikit-learn's
+    own draws with a :class:`_SklearnStream`). Returns the initial centres, shape (n_clusters, n_features).
     """
     n = X.shape[0]
     n_trials = 2 + int(math.log(n_clusters))
     if w is None:
         w = xp.ones((n,), dtype=X.dtype, device=X.device)
-    cum_w = xp.cumulative_sum(w)
-    u = gen.random((1,), dtype=X.dtype) * cum_w[-1]
-    first = xp.clip(xp.searchsorted(cum_w, u, side="right"), max=n - 1)
+    sk = isinstance(gen, _SklearnStream)
+    if sk:
+        first = xp.asarray(gen.weighted_choice(w))
+    else:
+        cum_w = xp.cumulative_sum(w)
+        u = gen.random((1,), dtype=X.dtype) * cum_w[-1]
+        first = xp.clip(xp.searchsorted(cum_w, u, side="right"), max=n - 1)
     closest = primitives.sqeuclidean_distances(xp.take(X, first, axis=0), X, Y_norm_sq=x_sq, xp=xp)[0, :]
     pot = xp.sum(closest * w)
     chosen = [first]
     for _ in range(1, n_clusters):
-        u = gen.random((n_trials,), dtype=X.dtype)
+        u = gen.rs.uniform(size=n_trials) if sk else gen.random((n_trials,), dtype=X.dtype)
         closest, pot, idx = _kpp_step(X, x_sq, w, closest, pot, u, xp=xp)
         chosen.append(idx)
     return xp.take(X, xp.concat(chosen, axis=0), axis=0)
 
 
-def _random_init(X: Any, w: Any, n_clusters: int, gen: Generator, *, xp: Any) -> Any:
+def _random_init(X: Any, w: Any, n_clusters: int, gen: Generator | _SklearnStream, *, xp: Any) -> Any:
     """``n_clusters`` distinct rows drawn with probability proportional to ``w``, without replacement.
 
     Efraimidis-Spirakis keys ``-log(U) / w``: the smallest ``n_clusters`` keys
     form a weighted sample without replacement (zero weights are never drawn
-    while positive ones remain).
+    while positive ones remain). With a :class:`_SklearnStream`, scikit-learn's ``choice``.
     """
+    if isinstance(gen, _SklearnStream):
+        weights = np.ones(X.shape[0]) if w is None else w
+        return xp.take(X, xp.asarray(gen.weighted_choice(weights, size=n_clusters)), axis=0)
     u = gen.random((X.shape[0],), dtype=X.dtype)
     keys = -xp.log(1.0 - u)
     if w is not None:
@@ -490,6 +510,29 @@ def _random_init(X: Any, w: Any, n_clusters: int, gen: Generator, *, xp: Any) ->
 # --------------------------------------------------------------------------- #
 # The estimator
 # --------------------------------------------------------------------------- #
+
+
+def _exact_near_zero(X: Any, C: Any, *, xp: Any) -> Any:
+    """Squared distances (n, k) by ``|x|^2 - 2 x.c + |c|^2``, with the pairs where that formula only
+    measures its rounding (``d^2`` within ``8 eps (|x|^2 + |c|^2)``, e.g. a point on a centre) computed
+    directly as ``sum((x - c)^2)``: a point at a centre is at distance exactly 0, as in scikit-learn."""
+    D = primitives.sqeuclidean_distances(X, C, xp=xp)
+    x_sq, c_sq = xp.sum(X * X, axis=1), xp.sum(C * C, axis=1)
+    near = D <= 8 * float(xp.finfo(D.dtype).eps) * (x_sq[:, None] + c_sq[None, :])
+    if not bool(xp.any(near)):
+        return D
+    flat = xp.nonzero(xp.reshape(near, (-1,)))[0]
+    k = int(C.shape[0])
+    i, j = flat // k, flat % k
+    diff = xp.take(X, i, axis=0) - xp.take(C, j, axis=0)
+    exact = xp.sum(diff * diff, axis=1)
+    out = xp.reshape(D, (-1,))
+    if namespace_kind(xp) == "jax":
+        out = out.at[flat].set(exact)
+    else:
+        out = xp.asarray(out, copy=True)
+        out[flat] = exact
+    return xp.reshape(out, tuple(D.shape))
 
 
 def _is_int(x: Any) -> bool:
@@ -693,7 +736,9 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
         else:
             tol = tol_of(_sum_sq(Xw, xp=xp))
 
-        gen = Generator(self.random_state, xp=xp, device=v.compute.device)
+        # NumPy data: scikit-learn's own stream (its seeds for the same random_state); devices: their own
+        gen: Any = (_SklearnStream(self.random_state) if namespace_kind(xp) == "numpy"
+                    else Generator(self.random_state, xp=xp, device=v.compute.device))
         best = None
         for run in range(n_runs):
             if init_is_array:
@@ -703,7 +748,8 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
             elif init == "random":
                 centers = _random_init(Xw, w, k, gen, xp=xp)
             else:
-                centers = self._validate_centers(init(Xw, k, random_state=_sk_random_state(gen.seed)), v, d)
+                rs = gen.rs if isinstance(gen, _SklearnStream) else _sk_random_state(gen.seed)
+                centers = self._validate_centers(init(Xw, k, random_state=rs), v, d)
             if self.verbose:
                 print("Initialization complete")
             labels, inertia, centers, n_iter = _lloyd(X if kernels is not None else Xw, w, centers,
@@ -766,7 +812,7 @@ class KMeans(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, skl
 
             D = _kmeans_sparse.sq_distances(v.X, sp.row_sq_norms(v.X), centers, xp=v.xp)
             return self._output(v.xp.sqrt(D), v.origin)
-        return self._output(v.xp.sqrt(primitives.sqeuclidean_distances(v.X, centers, xp=v.xp)), v.origin)
+        return self._output(v.xp.sqrt(_exact_near_zero(v.X, centers, xp=v.xp)), v.origin)
 
     def fit_transform(self, X: Any, y: Any = None, sample_weight: Any = None) -> Any:
         """Fit, then return the distances of ``X`` to the centres, shape (n_samples, n_clusters)."""

@@ -12,8 +12,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+from sklearn.utils import check_random_state as _sk_random_state
+
 from ..backends import Generator, primitives
 from ..backends import _sparse as sp
+from ._kmeans import _SklearnStream
 
 __all__: list[str] = []
 
@@ -52,15 +56,19 @@ def kmeans_plusplus(X: Any, x_sq: Any, w: Any, k: int, gen: Generator, *, xp: An
     dtype = x_sq.dtype
     n_trials = 2 + int(math.log(k))
     w1 = xp.ones((n,), dtype=dtype, device=x_sq.device) if w is None else w
-    cum_w = xp.cumulative_sum(w1)
-    u = gen.random((1,), dtype=dtype) * cum_w[-1]
-    first = xp.clip(xp.searchsorted(cum_w, u, side="right"), max=n - 1)
+    sk = isinstance(gen, _SklearnStream)  # scikit-learn's own draws (SciPy input)
+    if sk:
+        first = xp.asarray(gen.weighted_choice(w1))
+    else:
+        cum_w = xp.cumulative_sum(w1)
+        u = gen.random((1,), dtype=dtype) * cum_w[-1]
+        first = xp.clip(xp.searchsorted(cum_w, u, side="right"), max=n - 1)
     C = rows(X, first, xp=xp)
     closest = sq_distances(X, x_sq, C, xp=xp)[:, 0]
     pot = xp.sum(closest * w1)
     chosen = [C]
     for _ in range(1, k):
-        u = gen.random((n_trials,), dtype=dtype)
+        u = gen.rs.uniform(size=n_trials) if sk else gen.random((n_trials,), dtype=dtype)
         cum = xp.cumulative_sum(w1 * closest)
         cand = xp.clip(xp.searchsorted(cum, u * pot), max=n - 1)
         Cc = rows(X, cand, xp=xp)
@@ -75,6 +83,8 @@ def kmeans_plusplus(X: Any, x_sq: Any, w: Any, k: int, gen: Generator, *, xp: An
 def random_init(X: Any, w: Any, k: int, gen: Generator, *, xp: Any) -> Any:
     """``k`` distinct rows, drawn with probability proportional to ``w`` (Efraimidis-Spirakis keys)."""
     n = X.shape[0]
+    if isinstance(gen, _SklearnStream):
+        return rows(X, xp.asarray(gen.weighted_choice(np.ones(n) if w is None else w, size=k)), xp=xp)
     dtype = sp.stored_values(X).dtype
     u = gen.random((n,), dtype=dtype)
     keys = -xp.log(1.0 - u)
@@ -148,18 +158,19 @@ def fit(est: Any, v: Any, *, xp: Any) -> tuple[Any, float, Any, int]:
     init_is_array = not isinstance(init, str) and not callable(init)
     if init_is_array:
         init = est._validate_centers(init, v, d)
-    if callable(init):
-        raise ValueError("KMeans on sparse X takes init='k-means++', 'random' or an array of centres; "
-                         "a callable init gets dense rows only.")
     # scikit-learn's tolerance: tol times the mean per-feature variance (implicit zeros included)
     tol = float(xp.mean(sp.column_mean_var(X)[1])) * float(est.tol) if est.tol else 0.0
-    gen = Generator(est.random_state, xp=xp, device=v.compute.device)
+    gen: Any = (_SklearnStream(est.random_state) if sp.sparse_kind(X) == "scipy"
+                else Generator(est.random_state, xp=xp, device=v.compute.device))
     # torch: X.T as a CSR copy, made once (products with its CSC view are many times slower)
     XT = sp.transpose(X) if sp.sparse_kind(X) == "torch" else None
     best = None
     for _ in range(est._n_runs(init_is_array)):
         if init_is_array:
             C = init
+        elif callable(init):  # it gets the sparse X, as scikit-learn's; dense centres come back
+            rs = gen.rs if isinstance(gen, _SklearnStream) else _sk_random_state(gen.seed)
+            C = est._validate_centers(init(X, k, random_state=rs), v, d)
         elif init == "k-means++":
             C = kmeans_plusplus(X, x_sq, w, k, gen, xp=xp)
         else:
