@@ -630,3 +630,23 @@ def test_training_float32_copy_is_kept_between_searches_and_not_pickled(monkeypa
         est.fit(X[::-1], y[::-1])  # a new training set: a new float32 copy
         np.testing.assert_array_equal(est.predict(Xq), SkKNC(n_neighbors=5).fit(X[::-1], y[::-1]).predict(Xq))
         assert len(made) == 3  # the unpickled copy made its own, and so did the refit
+
+
+def test_kneighbors_classifier_several_outputs_match_sklearn():
+    """2-D y (a multilabel indicator, or several label columns): per-output votes, as scikit-learn."""
+    from sklearn.datasets import make_multilabel_classification
+
+    from toolbox.model_selection import cross_val_score
+
+    X, Y = make_multilabel_classification(n_samples=120, n_classes=3, random_state=0)
+    X = X + np.random.default_rng(0).normal(scale=1e-3, size=X.shape)  # no distance ties
+    Y[:, 2] *= 5  # an output with labels {0, 5}
+    Xq = X[100:]
+    ours = KNeighborsClassifier(4, weights="distance").fit(X[:100], Y[:100])
+    theirs = SkKNC(4, weights="distance").fit(X[:100], Y[:100])
+    np.testing.assert_array_equal(ours.predict(Xq), theirs.predict(Xq))
+    for a, b in zip(ours.predict_proba(Xq), theirs.predict_proba(Xq), strict=True):
+        np.testing.assert_allclose(a, b)
+    assert ours.outputs_2d_ and [list(c) for c in ours.classes_] == [list(c) for c in theirs.classes_]
+    assert ours.score(Xq, Y[100:]) == np.mean(np.all(theirs.predict(Xq) == Y[100:], axis=1))  # subset accuracy
+    assert np.all(cross_val_score(KNeighborsClassifier(3), X, Y, cv=3) <= 1.0)

@@ -607,11 +607,14 @@ class ClassifierMixin(sklearn.base.ClassifierMixin):
         return self._output(labels, origin)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Mean accuracy of ``self.predict(X)`` against ``y`` (weighted by ``sample_weight``)."""
+        """Mean accuracy of ``self.predict(X)`` against ``y`` (weighted by ``sample_weight``); for
+        several outputs the subset accuracy (a sample counts when every output is right), as scikit-learn."""
         xp, y_true, y_pred, sw = _score_inputs(self, X, y, sample_weight)
         if y_true.shape != y_pred.shape:
             y_true = xp.reshape(y_true, y_pred.shape)
         correct = y_true == y_pred
+        if correct.ndim == 2:
+            correct = xp.all(correct, axis=1)
         if sw is None:  # an exact fraction, whatever the float precision of the device
             return int(xp.sum(xp.astype(correct, xp.int32))) / int(correct.shape[0])
         return float(xp.sum(xp.where(correct, sw, xp.zeros_like(sw))) / xp.sum(sw))

@@ -65,11 +65,9 @@ class _EstimatorScore:
         self.estimator = estimator
 
     def get_metadata_routing(self) -> Any:
-        from sklearn.utils.metadata_routing import MetadataRequest, get_routing_for_object
+        from sklearn.utils.metadata_routing import get_routing_for_object
 
-        request = MetadataRequest(owner=type(self.estimator).__name__)
-        request.score = get_routing_for_object(self.estimator).score
-        return request
+        return get_routing_for_object(self.estimator)  # as scikit-learn's _PassthroughScorer
 
 
 class _Scorers:
