@@ -497,12 +497,24 @@ def _move(value: Any, name: str, device: Any) -> Any:
     return to_backend(value, name, device)
 
 
-try:  # scikit-learn >= 1.9: its callback API (set_callbacks; ProgressBar, ScoringMonitor, ...)
-    from sklearn.callback import CallbackSupportMixin as _CallbackSupport
-except ImportError:  # pragma: no cover - older scikit-learn
-    class _CallbackSupport:  # type: ignore[no-redef]
-        def set_callbacks(self, *callbacks: Any) -> Any:
-            raise ImportError("set_callbacks needs scikit-learn >= 1.9 (the sklearn.callback module).")
+def _sklearn_callbacks() -> Any:
+    """scikit-learn's callback support (>= 1.9), imported on first use (it imports rich for ProgressBar)."""
+    try:
+        from sklearn.callback import CallbackSupportMixin
+    except ImportError as exc:  # pragma: no cover - older scikit-learn
+        raise ImportError("set_callbacks needs scikit-learn >= 1.9 (the sklearn.callback module).") from exc
+    return CallbackSupportMixin
+
+
+class _CallbackSupport:
+    """scikit-learn's ``CallbackSupportMixin`` (set_callbacks, the callback context), bound lazily."""
+
+    def set_callbacks(self, *callbacks: Any) -> Any:
+        """Set scikit-learn callbacks (``sklearn.callback``) for the next fits; returns self."""
+        return _sklearn_callbacks().set_callbacks(self, *callbacks)
+
+    def _init_callback_context(self, *args: Any, **kwargs: Any) -> Any:
+        return _sklearn_callbacks()._init_callback_context(self, *args, **kwargs)
 
 
 class BaseEstimator(_CallbackSupport, sklearn.base.BaseEstimator):

@@ -214,7 +214,10 @@ def fit_logistic_regression(est: Any, X: Any, y: Any, sample_weight: Any = None)
     from ._fits import _no_weights
 
     _no_weights(est, sample_weight)
-    C = est._check_params()
+    C, l1_ratio = est._check_params()
+    if l1_ratio:
+        raise NotImplementedError("LogisticRegression on Dask arrays implements the L2 (or no) penalty only; "
+                                  f"l1_ratio={l1_ratio} (an L1 / elastic-net penalty) needs the data in memory.")
     if y is None:
         raise ValueError("LogisticRegression requires y to be passed, but the target y is None.")
     y = check_rows_1d(y, X)
