@@ -74,20 +74,11 @@ def _host_kernels(xp: Any, *arrays: Any) -> tuple[Any, list[Any], Callable[[np.n
     kind = namespace_kind(xp)
     if kind not in ("torch", "jax"):
         return None
-    views: list[Any] = []
-    for a in arrays:
-        if a is None:
-            views.append(None)
-        elif kind == "torch":
-            if a.device.type != "cpu" or a.requires_grad:
-                return None
-            views.append(a.numpy())
-        else:
-            import jax
+    from ..backends.native._host import cpu_views
 
-            if isinstance(a, jax.core.Tracer) or next(iter(a.devices())).platform != "cpu":
-                return None
-            views.append(np.asarray(a))
+    views = cpu_views(*arrays)
+    if views is None:
+        return None
     try:
         from . import _kmeans_numba
     except ImportError:
@@ -95,8 +86,8 @@ def _host_kernels(xp: Any, *arrays: Any) -> tuple[Any, list[Any], Callable[[np.n
     if kind == "torch":
         import torch
 
-        return _kmeans_numba, views, torch.from_numpy
-    return _kmeans_numba, views, xp.asarray
+        return _kmeans_numba, list(views), torch.from_numpy
+    return _kmeans_numba, list(views), xp.asarray
 
 
 def _row_sq_norms(X: Any, *, xp: Any) -> Any:

@@ -694,6 +694,19 @@ def jaccard_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: An
 # --------------------------------------------------------------------------- #
 
 
+def _d2_undefined(y_true: Any, y_proba: Any) -> bool:
+    """Checks the lengths agree; True (with scikit-learn's warning) below two samples, where D^2 is NaN."""
+    n_proba = int(y_proba.shape[0]) if hasattr(y_proba, "shape") else len(y_proba)
+    n_true = int(y_true.shape[0]) if hasattr(y_true, "shape") else len(y_true)
+    if n_proba != n_true:
+        raise _inconsistent({"y_proba": n_proba, "y_true": n_true})
+    if n_proba < 2:
+        warnings.warn("D^2 score is not well-defined with less than two samples.", UndefinedMetricWarning,
+                      stacklevel=3)
+        return True
+    return False
+
+
 def _renamed_y_proba(y_pred: Any, y_proba: Any) -> Any:
     """``y_proba``, or the deprecated ``y_pred`` (scikit-learn 1.9's rename) with its FutureWarning."""
     if isinstance(y_pred, str) and y_pred == "deprecated":
@@ -746,13 +759,7 @@ def d2_log_loss_score(y_true: Any, y_proba: Any = None, *, sample_weight: Any = 
     y_proba = _renamed_y_proba(y_pred, y_proba)
     if y_proba is None:
         raise ValueError("d2_log_loss_score needs the predicted probabilities y_proba.")
-    n_proba = int(y_proba.shape[0]) if hasattr(y_proba, "shape") else len(y_proba)
-    n_true = int(y_true.shape[0]) if hasattr(y_true, "shape") else len(y_true)
-    if n_proba != n_true:
-        raise _inconsistent({"y_proba": n_proba, "y_true": n_true})
-    if n_proba < 2:
-        warnings.warn("D^2 score is not well-defined with less than two samples.", UndefinedMetricWarning,
-                      stacklevel=2)
+    if _d2_undefined(y_true, y_proba):
         return float("nan")
     call, Y, P, sw = _proba_targets(y_true, y_proba, sample_weight, labels)
     xp = call.xp
@@ -922,13 +929,7 @@ def d2_brier_score(y_true: Any, y_proba: Any, *, sample_weight: Any = None, pos_
 
     Parameters as :func:`brier_score_loss`; a float (NaN, with a warning, below two samples).
     """
-    n_proba = int(y_proba.shape[0]) if hasattr(y_proba, "shape") else len(y_proba)
-    n_true = int(y_true.shape[0]) if hasattr(y_true, "shape") else len(y_true)
-    if n_proba != n_true:
-        raise _inconsistent({"y_proba": n_proba, "y_true": n_true})
-    if n_proba < 2:
-        warnings.warn("D^2 score is not well-defined with less than two samples.", UndefinedMetricWarning,
-                      stacklevel=2)
+    if _d2_undefined(y_true, y_proba):
         return float("nan")
     call, Y, P, sw, _ = _brier_parts(y_true, y_proba, sample_weight, pos_label, labels)
     xp = call.xp

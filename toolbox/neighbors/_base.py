@@ -157,31 +157,15 @@ def _native_search(xp: Any, k: int) -> Callable[..., Any] | None:
 
     def on_host(Xq: Any, fit_aug: Any, k: int, cache: Any = None) -> Any:
         # torch / JAX arrays in CPU memory: the same search on zero-copy NumPy views
-        views = _host_views(Xq, fit_aug)
+        from ..backends.native._host import cpu_views
+
+        views = cpu_views(Xq, fit_aug)
         if views is None:
             return None
         ind = _native.ranked_nearest(*views, k, use_numba=use_numba)
         return None if ind is None else xp.asarray(ind, device=Xq.device if kind == "torch" else None)
 
     return on_host
-
-
-def _host_views(*arrays: Any) -> tuple[Any, ...] | None:
-    """Zero-copy NumPy views of torch / JAX arrays in CPU memory (None if any is elsewhere or traced)."""
-    views = []
-    for a in arrays:
-        mod = type(a).__module__
-        if mod.startswith("torch"):
-            if a.device.type != "cpu" or a.requires_grad:
-                return None
-            views.append(a.numpy())
-        else:
-            import jax
-
-            if isinstance(a, jax.core.Tracer) or next(iter(a.devices())).platform != "cpu":
-                return None
-            views.append(np.asarray(a))
-    return tuple(views)
 
 
 def _drop_self(d2: Any, ind: Any, start: int, *, xp: Any) -> tuple[Any, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["host_or_generic", "numpy_kernel", "on_host"]
+__all__ = ["cpu_views", "host_or_generic", "numpy_kernel", "on_host"]
 
 
 def numpy_kernel(name: str) -> Callable[..., Any]:
@@ -54,3 +54,26 @@ def host_or_generic(name: str, on_cpu: bool, args: tuple[Any, ...], to_numpy: Ca
     from .. import primitives
 
     return primitives.GENERIC[name](*args, xp=xp)
+
+
+def cpu_views(*arrays: Any) -> tuple[Any, ...] | None:
+    """Zero-copy NumPy views of torch / JAX arrays in CPU memory (``None`` entries stay ``None``).
+
+    ``None`` when any array is on a GPU, traced (JAX) or requires grad (torch): the caller then
+    computes with the framework itself.
+    """
+    views: list[Any] = []
+    for a in arrays:
+        if a is None:
+            views.append(None)
+        elif type(a).__module__.startswith("torch"):
+            if a.device.type != "cpu" or a.requires_grad:
+                return None
+            views.append(a.numpy())
+        else:
+            import jax
+
+            if isinstance(a, jax.core.Tracer) or next(iter(a.devices())).platform != "cpu":
+                return None
+            views.append(np.asarray(a))
+    return tuple(views)
