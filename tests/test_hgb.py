@@ -950,3 +950,13 @@ def test_torch_input_is_not_mutated():
     X0, y0 = Xt.clone(), yt.clone()
     HistGradientBoostingRegressor(max_iter=3).fit(Xt, yt)
     assert torch.equal(Xt, X0) and torch.equal(yt, y0)
+
+
+def test_predictor_view_categorical_bitsets_match_sklearn():
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.rand(1000), rng.randint(0, 10, 1000) * 2]
+    y = np.isin(X[:, 1], [0, 4, 8]).astype(int)
+    params = {"max_iter": 1, "max_depth": 1, "categorical_features": [1]}
+    ours, theirs = HistGradientBoostingClassifier(**params).fit(X, y), SkHGBC(**params).fit(X, y)
+    np.testing.assert_array_equal(ours._predictors[0][0].raw_left_cat_bitsets,
+                                  theirs._predictors[0][0].raw_left_cat_bitsets)

@@ -153,6 +153,12 @@ class TreeView:
             nodes[name] = values
         return nodes
 
+    @property
+    def raw_left_cat_bitsets(self) -> np.ndarray:
+        """(n_categorical_splits, 8) uint32: bit ``c`` set when category code ``c`` goes left (the codes
+        are the sorted categories' ranks, as scikit-learn's ordinal pre-encoding numbers them)."""
+        return self._tree.bitsets
+
     def get_n_leaf_nodes(self) -> int:
         return self._tree.n_leaves
 
