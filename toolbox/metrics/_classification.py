@@ -694,6 +694,20 @@ def jaccard_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: An
 # --------------------------------------------------------------------------- #
 
 
+def _proba_columns(P: Any, *, xp: Any, stacklevel: int) -> Any:
+    """Probabilities as (n, n_classes) columns (one column ``p`` becomes ``[1 - p, p]``), with
+    scikit-learn's warning when the rows do not sum to one."""
+    if P.ndim == 1:
+        P = P[:, None]
+    if P.shape[1] == 1:
+        P = xp.concat([1 - P, P], axis=1)
+    eps = float(xp.finfo(P.dtype).eps)
+    if not bool(xp.all(xp.abs(xp.sum(P, axis=1) - 1) <= math.sqrt(eps) * 1.0)):
+        warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
+                      stacklevel=stacklevel)
+    return P
+
+
 def _d2_undefined(y_true: Any, y_proba: Any) -> bool:
     """Checks the lengths agree; True (with scikit-learn's warning) below two samples, where D^2 is NaN."""
     n_proba = int(y_proba.shape[0]) if hasattr(y_proba, "shape") else len(y_proba)
@@ -816,14 +830,7 @@ def _proba_targets(y_true: Any, y_proba: Any, sample_weight: Any, labels: Any) -
                 "expected class labels explicitly through the labels argument."
             )
         raise ValueError(f"The labels array needs to contain at least two labels, got {enc.host_classes()}.")
-    if P.ndim == 1:
-        P = P[:, None]
-    if P.shape[1] == 1:
-        P = xp.concat([1 - P, P], axis=1)
-    eps = float(xp.finfo(P.dtype).eps)
-    if not bool(xp.all(xp.abs(xp.sum(P, axis=1) - 1) <= math.sqrt(eps) * 1.0)):
-        warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
-                      stacklevel=4)
+    P = _proba_columns(P, xp=xp, stacklevel=5)
     if k != P.shape[1]:
         if labels is None:
             raise ValueError(
@@ -971,14 +978,7 @@ def _proba_multilabel(call: Call, y_true: Any, P: Any, *, sample_weight: Any) ->
     sw = sample_weight_of(sample_weight, call, n, dtype=P.dtype)
     if not bool(xp.all((Yv == 0) | (Yv == 1))):
         raise ValueError("Multioutput target data is not supported with label binarization")
-    if P.ndim == 1:
-        P = P[:, None]
-    if P.shape[1] == 1:
-        P = xp.concat([1 - P, P], axis=1)
-    eps = float(xp.finfo(P.dtype).eps)
-    if not bool(xp.all(xp.abs(xp.sum(P, axis=1) - 1) <= math.sqrt(eps) * 1.0)):
-        warnings.warn("The y_prob values do not sum to one. Make sure to pass probabilities.", UserWarning,
-                      stacklevel=3)
+    P = _proba_columns(P, xp=xp, stacklevel=4)
     k = int(Yv.shape[1])
     if k != P.shape[1]:
         raise ValueError(
