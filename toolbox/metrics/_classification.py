@@ -681,12 +681,7 @@ def jaccard_score(y_true: Any, y_pred: Any, *, labels: Any = None, pos_label: An
         weights = true if bool(xp.any(true != 0)) else None
     elif average == "samples" and sw is not None:
         weights = xp.asarray(sw, dtype=jaccard.dtype) if xp is np else sw
-    if weights is None:
-        return float(xp.mean(jaccard))
-    total = float(xp.sum(weights))
-    if total == 0.0:
-        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
-    return float(xp.sum(jaccard * weights)) / total
+    return float(weighted_mean(jaccard, weights, xp=xp))
 
 
 # --------------------------------------------------------------------------- #

@@ -21,6 +21,7 @@ from ._base import (
     labels_as_array,
     resolve_call,
     sample_weight_of,
+    weighted_mean,
 )
 
 __all__ = ["average_precision_score", "roc_auc_score", "top_k_accuracy_score"]
@@ -593,10 +594,5 @@ def top_k_accuracy_score(y_true: Any, y_score: Any, *, k: int = 2, normalize: bo
         hits = xp.sum(xp.astype(ahead, xp.int32), axis=1) < k
     h = xp.astype(hits, S.dtype)
     if normalize:
-        if sw is None:
-            return float(xp.mean(h))
-        total = float(xp.sum(sw))
-        if total == 0.0:
-            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
-        return float(xp.sum(h * sw)) / total
+        return float(weighted_mean(h, sw, xp=xp))
     return float(xp.sum(h) if sw is None else xp.sum(h * sw))
