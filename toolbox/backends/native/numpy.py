@@ -60,8 +60,12 @@ def smallest_k(x: Any, k: int, *, xp: Any) -> tuple[Any, Any]:
 
 
 def cholesky(A: Any, *, xp: Any) -> Any | None:
+    # NumPy's LAPACK, not SciPy's: NumPy and SciPy each ship their own OpenBLAS, and once SciPy's
+    # threads have run they spin beside NumPy's, so the next NumPy matrix product (a Newton
+    # iteration's pass over X) takes 2-3x as long on a 2-core machine. The triangular solves in
+    # cho_solve (BLAS-2 for one right-hand side) do not start SciPy's threads.
     try:
-        return scipy.linalg.cholesky(A, lower=True, check_finite=False)
+        return np.linalg.cholesky(A)
     except np.linalg.LinAlgError:
         return None
 
