@@ -222,18 +222,18 @@ def _bench(case, size, bparam, b, tb_cls, sk_cls, benchmark, mode, sklearn_array
     last: dict[str, Any] = {}
 
     def setup():
-        gc.collect()
+        measure.settle()
         t, last["sk"] = measure.timed(_quiet(sk_run))
         sk_times.append(t)
         if ska_run is not None:
-            gc.collect()
+            measure.settle()
             t, last["ska"] = measure.timed(_quiet(ska_run))
             ska_times.append(t)
         for name, run in peer_runs.items():
-            gc.collect()
+            measure.settle()
             t, last[("peer", name)] = measure.timed(_quiet(run))
             peer_times[name].append(t)
-        gc.collect()
+        measure.settle()
 
     def target():
         t, res = measure.timed(_quiet(tb_run))
