@@ -878,14 +878,22 @@ def test_logistic_hessian_derived_blocks(n_rows):
 
 
 def _spy_hessian_rows(monkeypatch):
+    """The rows each Newton Hessian was computed on (its chunks' rows summed)."""
     rows = []
-    real = _logistic_loss._hessian
+    real_chunk, real_reg = _logistic_loss._chunk_hessian, _logistic_loss._regularized_hessian
+    pending = [0]
 
-    def spy(Pt, X, *args, **kwargs):
-        rows.append(int(X.shape[0]))
-        return real(Pt, X, *args, **kwargs)
+    def spy_chunk(w, X, *args, **kwargs):
+        pending[0] += int(X.shape[0])
+        return real_chunk(w, X, *args, **kwargs)
 
-    monkeypatch.setattr(_logistic_loss, "_hessian", spy)
+    def spy_reg(*args, **kwargs):
+        rows.append(pending[0])
+        pending[0] = 0
+        return real_reg(*args, **kwargs)
+
+    monkeypatch.setattr(_logistic_loss, "_chunk_hessian", spy_chunk)
+    monkeypatch.setattr(_logistic_loss, "_regularized_hessian", spy_reg)
     return rows
 
 
@@ -943,10 +951,29 @@ def test_logistic_solver_choice():
     assert not _logistic_loss.use_newton(200_000, 1000, 10, "cpu")
 
 
-def test_logistic_newton_rescoring_and_weightless_subsample(monkeypatch):
-    # Scores recomputed from w at every other iteration; a subsample whose rows all have zero
-    # weight is not used (every row is).
-    monkeypatch.setattr(_logistic_loss, "_RESCORE_EVERY", 2)
+@pytest.mark.parametrize("data", ["breast_cancer", "wine"])
+def test_logistic_newton_chunks(data, monkeypatch):
+    # Newton's passes over row chunks (here ~20 chunks, run on 2 worker threads on NumPy): scikit-learn's
+    # optimum, and the same bits whatever the number of threads (the chunks are fixed by the shape).
+    from toolbox.backends import _threaded
+
+    monkeypatch.setattr(_logistic_loss, "NEWTON_CHUNK_BYTES", 1)
+    monkeypatch.setattr(_logistic_loss, "NEWTON_CHUNK_MIN_ROWS", 29)
+    X, y = {"breast_cancer": breast_cancer, "wine": wine}[data]()
+    assert len(_logistic_loss._row_chunks(len(y), X.shape[1], 8, xp=np, device="cpu")) >= 6
+    ref = _ref_logistic().fit(X, y)
+    fits = {}
+    for threads in (1, 2):
+        monkeypatch.setattr(_threaded, "worker_threads", lambda t=threads: t)
+        fits[threads] = LogisticRegression(tol=1e-10).fit(X, y)
+    _close_np(fits[2].coef_, ref.coef_, 1e-6)
+    _close_np(fits[2].intercept_, ref.intercept_, 1e-6)
+    np.testing.assert_array_equal(fits[1].coef_, fits[2].coef_)
+    np.testing.assert_array_equal(fits[1].intercept_, fits[2].intercept_)
+
+
+def test_logistic_newton_weightless_subsample(monkeypatch):
+    # A subsample whose rows all have zero weight is not used (every row is).
     monkeypatch.setattr(_logistic_loss, "HESSIAN_SUBSAMPLE", 20)
     monkeypatch.setattr(_logistic_loss, "HESSIAN_ROWS_PER_PARAM", 1)
     rows = _spy_hessian_rows(monkeypatch)

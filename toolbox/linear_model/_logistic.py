@@ -437,9 +437,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
                 w, n_iter = _logistic_l1.prox_gradient(w, X, Y, sw, pen, l1, **opts)
         # sparse X: L-BFGS, whose gradient needs only X @ W.T and X.T @ R (the Hessian X.T D X is dense)
         elif not sp.is_sparse(X) and _logistic_loss.use_newton(n, d, n_rows, device):
-            # one-hot labels, class-major: (n_rows, n)
-            Yt = xp.astype((y_enc == 1)[None, :] if codes is None else codes[:, None] == y_enc[None, :], dtype)
-            w, n_iter = _logistic_loss.newton(w, X, Yt, sw, pen, warm=warm, **l2_opts)
+            w, n_iter = _logistic_loss.newton(w, X, y_enc, sw, pen, **l2_opts)
         else:
             # one-hot labels, sample-major: (n, n_rows)
             Y = xp.astype((y_enc == 1)[:, None] if codes is None else y_enc[:, None] == codes[None, :], dtype)
