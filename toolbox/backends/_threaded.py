@@ -188,6 +188,8 @@ def gram_and_column_sums(X: Any, *, xp: Any) -> tuple[Any, Any]:
     thread, small work) ``gram`` and NumPy's column sums, as before. The blocks
     and steps are fixed by the shape and the thread count, not by the scheduling.
     """
+    import numpy as np
+
     n, d = X.shape
     threads = blas_threads() if n * d * d >= MIN_WORK else 1
     if threads < 2 or n < 4 * threads * d:
@@ -197,15 +199,16 @@ def gram_and_column_sums(X: Any, *, xp: Any) -> tuple[Any, Any]:
 
     def block(i: int) -> tuple[Any, Any]:
         a, b = edges[i], edges[i + 1]
-        G = s = None
+        G = s = part = None
         for start in range(a, b, step):
             rows = X[start:min(start + step, b), ...]
-            part, sums = rows.T @ rows, rows.sum(axis=0)
+            sums = rows.sum(axis=0)
             if G is None:
-                G, s = part, sums
-            else:
+                G = rows.T @ rows
+            else:  # one more (d, d) buffer, reused by every later step: two per thread, not three
+                part = rows.T @ rows if part is None else np.matmul(rows.T, rows, out=part)
                 G += part  # our own temporaries
-                s += sums
+            s = sums if s is None else s + sums
         return G, s
 
     with blas_one_thread():
@@ -215,3 +218,4 @@ def gram_and_column_sums(X: Any, *, xp: Any) -> tuple[Any, Any]:
         G += part
         s += sums
     return G, s
+

@@ -498,13 +498,17 @@ def centered_gram(X: Any, Y: Any = None, *, xp: Any) -> tuple[Any, Any, Any, Any
     if fused is not None:
         raw, sums = fused(X, xp=xp)
         x_mean = sums / n
+        raw_diag = xp.asarray(xp.linalg.diagonal(raw), copy=True)
+        G = raw  # NumPy, and ours: centred in place (one (d, d) buffer fewer)
+        G -= (n * x_mean)[:, None] * x_mean[None, :]
     else:
         x_mean = _column_sums(X, xp=xp) / n
         raw = gram(X, xp=xp)
+        raw_diag = xp.linalg.diagonal(raw)
+        G = raw - (n * x_mean)[:, None] * x_mean[None, :]
     y_mean = None if Y is None else xp.sum(Y, axis=0) / n
-    G = raw - n * (x_mean[:, None] * x_mean[None, :])
     limit = _eps(xp, X.dtype) ** -0.25
-    raw_diag, c_diag = xp.linalg.diagonal(raw), xp.linalg.diagonal(G)
+    c_diag = xp.linalg.diagonal(G)
     ok = bool(xp.all(raw_diag <= limit * c_diag))  # also False for constant columns (c_diag == 0)
     C = None
     if Y is not None:

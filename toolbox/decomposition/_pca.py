@@ -331,7 +331,9 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
             else:
                 G, _, mean, _ = primitives.centered_gram(X, xp=xp)
                 check_finite_after(v, G)
-            evals, evecs = xp.linalg.eigh(G / (n - 1))
+            evals, evecs = xp.linalg.eigh(G)  # of the scatter matrix, scaled below: no scaled copy
+            del G  # one (d, d) buffer fewer while the components are signed
+            evals = evals / (n - 1)
             ev = xp.clip(xp.flip(evals, axis=0), min=0.0)  # round-off can make tiny eigenvalues negative
             Vt = xp.flip(evecs, axis=1).T
             S = xp.sqrt(ev * (n - 1))
