@@ -135,6 +135,46 @@ def _within_cov_estimated(X: Any, y: Any, priors: Any, counts: Any, estimator: A
     return S
 
 
+#: Bytes of ``X`` per chunk of the within-class passes (the centred rows of a chunk stay in cache).
+WITHIN_CHUNK_BYTES = 1 << 21
+
+
+def _within_std_and_gram(X: Any, y: Any, means: Any, *, xp: Any) -> tuple[Any, Any]:
+    """Within-class standard deviations ``std`` (d,) and the Gram matrix (d, d) of
+    ``Xc / (std * sqrt(n))``, with ``Xc = X - means[y]`` the within-class centred data.
+
+    Two passes over row chunks of ``X``, each centring its rows on the fly (no centred copy of
+    ``X``): the column maxima ``top`` of ``|Xc|``, then the sums, sums of squares and Gram
+    matrix of ``Z = Xc / top``, rescaled at the end. Working on ``Z`` (entries at most 1) keeps
+    the squares of 1e300-scaled features from overflowing and those of 1e-300-scaled ones from
+    underflowing. The column means of ``Z`` are zero up to rounding (the rows are centred on
+    their class means), so its variance ``E[Z**2] - E[Z]**2`` loses no digits.
+    """
+    n, d = int(X.shape[0]), int(X.shape[1])
+    step = primitives.chunk_rows(n, d * primitives._itemsize(xp, X.dtype), WITHIN_CHUNK_BYTES)
+    edges = [(a, min(a + step, n)) for a in range(0, n, step)]
+
+    def centred(a: int, b: int) -> Any:
+        return X[a:b, ...] - xp.take(means, y[a:b], axis=0)
+
+    top = None
+    for a, b in edges:
+        m = xp.max(xp.abs(centred(a, b)), axis=0)
+        top = m if top is None else xp.maximum(top, m)
+    top = xp.where(top > 0, top, xp.ones_like(top))
+    s1 = s2 = G = None
+    for a, b in edges:
+        Z = centred(a, b) / top
+        parts = (xp.sum(Z, axis=0), xp.sum(Z * Z, axis=0), primitives.gram(Z, xp=xp))
+        s1, s2, G = parts if G is None else (s1 + parts[0], s2 + parts[1], G + parts[2])
+    mean = s1 / n
+    std_z = xp.sqrt(xp.clip(s2 / n - mean * mean, min=0.0))
+    std = std_z * top
+    std = xp.where(std == 0, xp.ones_like(std), std)
+    scale = top / (std * math.sqrt(n))  # Xc / (std sqrt(n)) = Z * scale
+    return std, G * (scale[:, None] * scale[None, :])
+
+
 def _generalized_eigh(A: Any, B: Any, *, xp: Any) -> tuple[Any, Any]:
     """Solve ``A v = w B v`` for symmetric ``A`` and positive definite ``B`` (``scipy.linalg.eigh(A, B)``).
 
@@ -408,19 +448,16 @@ class LinearDiscriminantAnalysis(
         self.coef_ = (self.means_ @ evecs) @ evecs.T
         self.intercept_ = -0.5 * xp.sum(self.means_ * self.coef_, axis=1) + xp.log(self.priors_)
 
-    def _within_scaled_svd(self, Xc: Any, std: Any, *, xp: Any) -> tuple[Any, Any]:
-        """Singular values (descending) and right singular vectors of ``Xc / std / sqrt(n)``.
+    def _within_scaled_svd(self, G: Any, X: Any, y: Any, std: Any, *, xp: Any) -> tuple[Any, Any]:
+        """Singular values (descending) and right singular vectors of ``Xc / std / sqrt(n)``, with
+        ``Xc = X - means_[y]`` and ``G`` (d, d) its Gram matrix (:func:`_within_std_and_gram`).
 
-        From the eigendecomposition of the (d, d) Gram matrix when that is
-        accurate enough: every eigenvalue clearly on one side of ``tol**2``
-        (the rank is unambiguous) and the smallest kept one known to a relative
-        ``sqrt(eps)``; otherwise from the SVD of the scaled data, as scikit-learn.
+        From the eigendecomposition of ``G`` when that is accurate enough: every eigenvalue
+        clearly on one side of ``tol**2`` (the rank is unambiguous) and the smallest kept one
+        known to a relative ``sqrt(eps)``; otherwise from the SVD of the scaled data, as
+        scikit-learn.
         """
-        n, d = int(Xc.shape[0]), int(Xc.shape[1])
-        scaled_sqrt_n = std * math.sqrt(n)
-        # scale first: the Gram matrix of Xc itself overflows (1e300-scaled features) or
-        # underflows to zero (1e-300-scaled) where that of the scaled data is fine
-        G = primitives.gram(Xc / scaled_sqrt_n, xp=xp)
+        n, d = int(X.shape[0]), int(X.shape[1])
         w, V = xp.linalg.eigh(G)
         eps = float(xp.finfo(G.dtype).eps)
         noise = d * eps * xp.max(xp.abs(w))
@@ -430,7 +467,8 @@ class LinearDiscriminantAnalysis(
         if not bool(ambiguous | (noise > math.sqrt(eps) * kept_min)):
             S = xp.sqrt(xp.clip(xp.flip(w), min=0.0))
             return S, xp.flip(V, axis=1).T
-        _, S, Vt = xp.linalg.svd(Xc / scaled_sqrt_n, full_matrices=False)
+        Xc = X - xp.take(self.means_, y, axis=0)
+        _, S, Vt = xp.linalg.svd(Xc / (std * math.sqrt(n)), full_matrices=False)
         return S, Vt
 
     def _no_discriminant(self, priors: Any, *, xp: Any) -> None:
@@ -449,15 +487,10 @@ class LinearDiscriminantAnalysis(
         if self.store_covariance:
             self.covariance_ = _within_cov(X, y, means, priors, counts, None, xp=xp)
         self.xbar_ = priors @ means
-        Xc = X - xp.take(means, y, axis=0)
-        # 1) within-class scaling by the within-class standard deviations (computed on the
-        # column-max scale, so that the squares of 1e300-scaled features do not overflow)
-        top = xp.max(xp.abs(Xc), axis=0)
-        top = xp.where(top > 0, top, xp.ones_like(top))
-        std = xp.std(Xc / top, axis=0) * top
-        std = xp.where(std == 0, xp.ones_like(std), std)
-        # 2) whiten the within-class scatter
-        S, Vt = self._within_scaled_svd(Xc, std, xp=xp)
+        # 1) within-class scaling by the within-class standard deviations, and 2) the whitened
+        # within-class scatter
+        std, G = _within_std_and_gram(X, y, means, xp=xp)
+        S, Vt = self._within_scaled_svd(G, X, y, std, xp=xp)
         rank = int(xp.sum(xp.astype(S > self.tol, xp.int32)))
         if rank < int(X.shape[1]):
             warnings.warn("Variables are collinear.", UserWarning, stacklevel=3)
