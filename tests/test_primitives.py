@@ -241,11 +241,18 @@ def test_gram_and_column_sums_one_pass_matches_separate(rng, monkeypatch):
         for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
             X = (rng.normal(size=(301, 5)) + 3.0).astype(dtype)
             X0 = X.copy()
-            G, s = _threaded.gram_and_column_sums(X, xp=np)
-            assert G.dtype == s.dtype == dtype and G.shape == (5, 5) and s.shape == (5,)
+            Y = rng.normal(size=(301, 2)).astype(dtype)
+            G, s, none = _threaded.gram_and_column_sums(X, xp=np)
+            assert G.dtype == s.dtype == dtype and G.shape == (5, 5) and s.shape == (5,) and none is None
             X64 = X.astype(np.float64)
             np.testing.assert_allclose(G, X64.T @ X64, rtol=rtol, atol=rtol)
             np.testing.assert_allclose(s, X64.sum(axis=0), rtol=rtol)
+            for target in (Y, Y[:, 0]):  # the cross-product with a target, in the same pass
+                G2, s2, C = _threaded.gram_and_column_sums(X, xp=np, Y=target)
+                np.testing.assert_array_equal(G2, G)
+                np.testing.assert_array_equal(s2, s)
+                assert C.dtype == dtype and C.shape == (5, *target.shape[1:])
+                np.testing.assert_allclose(C, X64.T @ target.astype(np.float64), rtol=rtol, atol=rtol)
             np.testing.assert_array_equal(X, X0)
     # centered_gram takes it for NumPy arrays: the same statistics as the reference
     X = rng.normal(size=(400, 6)) * 5 + 100

@@ -179,37 +179,53 @@ def gram(X: Any, *, xp: Any) -> Any:
     return G
 
 
-def gram_and_column_sums(X: Any, *, xp: Any) -> tuple[Any, Any]:
-    """``(X.T @ X, X.sum(axis=0))`` for a NumPy ``X`` of shape (n, d), in one pass over memory.
+def gram_and_column_sums(X: Any, *, xp: Any, Y: Any = None) -> tuple[Any, Any, Any]:
+    """``(X.T @ X, X.sum(axis=0), X.T @ Y)`` for a NumPy ``X`` of shape (n, d), in one pass over memory.
 
+    ``Y`` (n,) or (n, k), optional: the cross-product is then (d,) or (d, k), else None.
     With the parallel row blocks of :func:`gram`, each thread walks its block in
     steps of about :data:`SUMS_STEP_BYTES`: the Gram matrix of a step (one BLAS
-    call), then its column sums while the step is still in cache. Otherwise (one
-    thread, small work) ``gram`` and NumPy's column sums, as before. The blocks
-    and steps are fixed by the shape and the thread count, not by the scheduling.
+    call), then its column sums and its product with ``Y`` (BLAS-2) while the step
+    is still in cache. Otherwise (one thread, small work) ``gram``, NumPy's column
+    sums and ``X.T @ Y``, as before. The blocks and steps are fixed by the shape and
+    the thread count, not by the scheduling.
     """
     import numpy as np
 
     n, d = X.shape
     threads = blas_threads() if n * d * d >= MIN_WORK else 1
     if threads < 2 or n < 4 * threads * d:
-        return gram(X, xp=xp), xp.sum(X, axis=0)
+        return gram(X, xp=xp), xp.sum(X, axis=0), (None if Y is None else X.T @ Y)
     step = max(4 * d, SUMS_STEP_BYTES // max(1, d * X.itemsize))
     edges = [n * i // threads for i in range(threads + 1)]
 
-    def block(i: int) -> tuple[Any, Any]:
+    def block(i: int) -> tuple[Any, Any, Any]:
         a, b = edges[i], edges[i + 1]
-        G = s = part = None
+        ones = np.ones(min(step, b - a), dtype=X.dtype)  # column sums as a BLAS-2 product (2.5x np.sum)
+        G = s = C = part = None
         for start in range(a, b, step):
-            rows = X[start:min(start + step, b), ...]
-            sums = rows.sum(axis=0)
+            stop = min(start + step, b)
+            rows = X[start:stop, ...]
+            sums = ones[:stop - start] @ rows
+            cross = None if Y is None else rows.T @ Y[start:stop, ...]
             if G is None:
                 G = rows.T @ rows
             else:  # one more (d, d) buffer, reused by every later step: two per thread, not three
                 part = rows.T @ rows if part is None else np.matmul(rows.T, rows, out=part)
                 G += part  # our own temporaries
             s = sums if s is None else s + sums
-        return G, s
+            C = cross if C is None else C + cross
+        return G, s, C
+
+    with blas_one_thread():
+        parts = parallel_map(block, threads, threads=threads)
+    G, s, C = parts[0]
+    for part, sums, cross in parts[1:]:
+        G += part
+        s += sums
+        if C is not None:
+            C += cross
+    return G, s, C
 
     with blas_one_thread():
         parts = parallel_map(block, threads, threads=threads)

@@ -494,9 +494,10 @@ def centered_gram(X: Any, Y: Any = None, *, xp: Any) -> tuple[Any, Any, Any, Any
         raise ValueError(f"centered_gram needs Y of shape (n,) or (n, k) with n = {X.shape[0]}; "
                          f"got {tuple(Y.shape)}.")
     n = X.shape[0]
-    fused = _native("gram_and_column_sums", xp)  # one pass over X for both (NumPy)
+    fused = _native("gram_and_column_sums", xp)  # one pass over X for X.T @ X, its sums and X.T @ Y (NumPy)
+    XtY = None
     if fused is not None:
-        raw, sums = fused(X, xp=xp)
+        raw, sums, XtY = fused(X, xp=xp, Y=Y)
         x_mean = sums / n
         raw_diag = xp.asarray(xp.linalg.diagonal(raw), copy=True)
         G = raw  # NumPy, and ours: centred in place (one (d, d) buffer fewer)
@@ -514,7 +515,7 @@ def centered_gram(X: Any, Y: Any = None, *, xp: Any) -> tuple[Any, Any, Any, Any
     if Y is not None:
         Y2 = Y[:, None] if Y.ndim == 1 else Y
         ym2 = y_mean[None] if Y.ndim == 1 else y_mean
-        C = X.T @ Y - n * (x_mean[:, None] * ym2[None, :] if Y.ndim == 2 else x_mean * y_mean)
+        C = (X.T @ Y if XtY is None else XtY) - n * (x_mean[:, None] * ym2[None, :] if Y.ndim == 2 else x_mean * y_mean)
         y_raw = xp.sum(Y2 * Y2, axis=0)
         Yc = Y2 - ym2[None, :]
         y_c = xp.sum(Yc * Yc, axis=0)

@@ -80,10 +80,10 @@ def gram(X: Any, *, xp: Any) -> Any:
     return _threaded.gram(X, xp=xp)
 
 
-def gram_and_column_sums(X: Any, *, xp: Any) -> tuple[Any, Any]:
-    from .. import _threaded  # the column sums read each row step while it is in cache
+def gram_and_column_sums(X: Any, *, xp: Any, Y: Any = None) -> tuple[Any, Any, Any]:
+    from .. import _threaded  # the column sums and X.T @ Y read each row step while it is in cache
 
-    return _threaded.gram_and_column_sums(X, xp=xp)
+    return _threaded.gram_and_column_sums(X, xp=xp, Y=Y)
 
 
 from ._numpy_stats import column_mean_var as column_mean_var  # noqa: E402
