@@ -376,7 +376,11 @@ class TruncatedSVD(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixi
         sparse = sp.is_sparse(X)
         limit = math.sqrt(float(xp.finfo(X.dtype).max) / max(n, 1))
         if d and n and (not sparse or sp.max_abs(X) > limit):
-            top = sp.column_max_abs(X) if sparse else xp.max(xp.abs(X), axis=0)
+            if sparse:
+                top = sp.column_max_abs(X)
+            else:  # max |x| = max(max x, -min x): one pass, no |X| copy (one more X in memory)
+                lo, hi = primitives.column_min_max(X, xp=xp)
+                top = xp.maximum(hi, -lo)
             j = int(xp.argmax(top))
             if float(top[j]) > limit:
                 raise ValueError(
