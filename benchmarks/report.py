@@ -63,8 +63,11 @@ summary and results files to OUTDIR, not here: see [gpu-check.md](gpu-check.md),
 which also lists its runs.
 The HistGradientBoosting rows of the full run below come from a separate run of
 those cases only (`-k HistGradient --bench-backends=numba --bench-json=...`, on a
-quiet machine, 2026-12-01), whose rows were added to `full.json` by hand; that run
-is listed under `merged_runs` there.
+quiet machine, 2026-12-01 10:45 UTC; gradient boosting did not change since), whose
+rows were added to `full.json` by hand; that run is listed under `merged_runs`
+there. So are the `TruncatedSVD` rows (all CPU backends), re-run after a fix
+that took a copy of `X` out of its fit. A full run of every case on every CPU backend takes well over an hour on
+2 cores (the pure-NumPy, torch and JAX gradient boosting on 10^6 rows above all).
 
 ## Reading it
 
@@ -72,7 +75,11 @@ is listed under `merged_runs` there.
   operation on the same data (below 1: toolbox is faster). Rounds alternate
   between the two libraries so machine noise hits both alike; each library is
   warmed up first (JAX compiles on its first call) and asynchronous backends are
-  synchronised inside the timing.
+  synchronised inside the timing. Each timed run starts after a garbage collection
+  and 0.15 s idle: NumPy and SciPy (which scikit-learn calls) each ship their own
+  OpenBLAS, whose threads spin for up to about 0.1 s after a call, and a run that
+  starts while the other library's threads spin shares the cores with them (on 2
+  cores this made toolbox's `PCA` and `Ridge` look 1.4-1.8x slower than they are).
 - **timed operation**: `fit`, `fit_transform`, or `predict` after an untimed `fit`.
 - **same answer**: a quality figure (R², log-loss, accuracy, inertia, explained
   variance, reconstruction error, or for scalers the outputs themselves) is
@@ -84,7 +91,8 @@ is listed under `merged_runs` there.
   bypass Python's; scikit-learn is then measured the same way), the CUDA
   allocator's peak on GPUs. JAX's CPU figures are lower bounds (its allocator
   may reuse memory it already holds).
-- **targets** (issue 4) are defined for the NumPy path at the table's sizes,
+- **targets** (issue 4's, raised by issue 16 to what the best backend showed
+  possible) are defined for the NumPy path at the table's sizes,
   float64, default parameters: NumPy arrays as toolbox computes on them by
   default, with numba kernels where numba is installed (it is in `toolbox[all]`),
   i.e. the `numba` rows (the `numpy` rows without numba). The targets table also
@@ -769,11 +777,13 @@ def render(paths: Sequence[Path], out: Path, img_dir: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("results", nargs="*", type=Path, help="results JSON files (default: benchmarks/results/*.json)")
+    ap.add_argument("results", nargs="*", type=Path,
+                    help="results JSON files (default: the matrix's, benchmarks/results/{full,quick}.json)")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
     ap.add_argument("--img-dir", type=Path, default=ROOT / "docs" / "img")
     args = ap.parse_args(argv)
-    paths = args.results or sorted((HERE / "results").glob("*.json"))
+    # the other bench_*.py files write their own results beside these (cache.json, tracking.json, ...)
+    paths = args.results or [p for p in (HERE / "results" / f"{m}.json" for m in ("full", "quick")) if p.is_file()]
     render(paths, args.out, args.img_dir)
     print(f"wrote {args.out} from {', '.join(str(p) for p in paths) or 'no results'}")
     return 0

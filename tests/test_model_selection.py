@@ -534,3 +534,53 @@ def test_metadata_routing_in_cross_validate_and_searches():
     search = GridSearchCV(Ridge(), {"alpha": [0.1]}, cv=3).fit(X, y)
     with pytest.raises(ValueError, match="is only supported if enable_metadata_routing=True"):
         search.score(X, y, sample_weight=w)
+
+
+def test_make_scorer_matches_sklearns():
+    # toolbox.model_selection.make_scorer gives scikit-learn's scores for the same metric, estimator and data,
+    # and works wherever a scoring callable does (cross_val_score, searches)
+    import sklearn.metrics as skm
+    from sklearn.linear_model import LogisticRegression as SkLogistic
+
+    import toolbox.metrics as tm
+    import toolbox.model_selection as tms
+    from toolbox.linear_model import LogisticRegression
+
+    X, y = datasets.load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    est = LogisticRegression().fit(X, y)
+    cases = [
+        ((tm.accuracy_score,), {}),
+        ((tm.mean_squared_error,), {"greater_is_better": False}),
+        ((tm.fbeta_score,), {"beta": 2.0}),
+        ((tm.roc_auc_score,), {"response_method": "predict_proba"}),
+        ((tm.roc_auc_score,), {"response_method": ("decision_function", "predict_proba")}),
+        ((tm.log_loss,), {"response_method": "predict_proba", "greater_is_better": False}),
+        ((tm.precision_score,), {"pos_label": 0}),
+        ((tm.average_precision_score,), {"response_method": "predict_proba", "pos_label": 0}),
+    ]
+    for args, kwargs in cases:
+        ours = tms.make_scorer(*args, **kwargs)
+        theirs = skm.make_scorer(getattr(skm, args[0].__name__), **kwargs)
+        assert ours(est, X, y) == pytest.approx(theirs(est, X, y), rel=1e-12), (args[0].__name__, kwargs)
+        w = np.linspace(0.5, 2.0, len(y))
+        assert ours(est, X, y, sample_weight=w) == pytest.approx(theirs(est, X, y, sample_weight=w), rel=1e-12)
+        assert "make_scorer(" + args[0].__name__ in repr(ours)
+    f2 = tms.make_scorer(tm.fbeta_score, beta=2.0)
+    np.testing.assert_allclose(cross_val_score(LogisticRegression(), X, y, cv=3, scoring=f2),
+                               skms.cross_val_score(SkLogistic(), X, y, cv=3,
+                                                    scoring=skm.make_scorer(skm.fbeta_score, beta=2.0)),
+                               rtol=1e-4)
+    gs = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=3, scoring={"f2": f2, "acc": "accuracy"},
+                      refit="f2").fit(X, y)
+    assert set(gs.cv_results_) >= {"mean_test_f2", "mean_test_acc"}
+    # the other names scikit-learn's metrics module has
+    assert tms.get_scorer("accuracy")(est, X, y) == pytest.approx(skm.get_scorer("accuracy")(est, X, y))
+    assert "accuracy" in tms.get_scorer_names() and tms.check_scoring(est, None)(est, X, y) == est.score(X, y)
+    # bad input: named errors
+    with pytest.raises(TypeError, match="score_func must be callable"):
+        tms.make_scorer("accuracy")
+    with pytest.raises(ValueError, match="response_method must be one of"):
+        tms.make_scorer(tm.accuracy_score, response_method="predict_log_proba_nope")
+    with pytest.raises(AttributeError, match="has none of the following attributes: predict_proba"):
+        tms.make_scorer(tm.roc_auc_score, response_method="predict_proba")(_Ridge().fit(X, y), X, y)

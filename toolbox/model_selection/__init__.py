@@ -3,7 +3,7 @@
 Folds are index arrays on the data's own device: the data never leaves it.
 """
 
-from ._scoring import check_scoring, get_scorer, get_scorer_names
+from ._scoring import check_scoring, get_scorer, get_scorer_names, make_scorer
 from ._search import GridSearchCV, RandomizedSearchCV
 from ._split import KFold, StratifiedKFold, check_cv, train_test_split
 from ._validation import cross_val_score, cross_validate
@@ -19,5 +19,6 @@ __all__ = [
     "cross_validate",
     "get_scorer",
     "get_scorer_names",
+    "make_scorer",
     "train_test_split",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _hooks
 
-__all__ = ["check_scoring", "get_scorer", "get_scorer_names"]
+__all__ = ["check_scoring", "get_scorer", "get_scorer_names", "make_scorer"]
 
 #: True while cross-validation scores folds: those scores are reported by the caller (cross_validate, a
 #: search's cv_results_), not one scorer call at a time (see toolbox._hooks.report_metric)
@@ -76,17 +76,23 @@ class _Scorer:
         """Whether the metric takes ``sample_weight`` (searches forward fit's weights to it then)."""
         import inspect
 
+
+        return "sample_weight" in inspect.signature(self._score_func()).parameters
+
+    def _score_func(self) -> Callable[..., Any]:
         from .. import metrics
 
-        return "sample_weight" in inspect.signature(getattr(metrics, self._metric)).parameters
+        return getattr(metrics, self._metric)
 
-    def __call__(self, estimator: Any, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        from .. import metrics
-
-        kwargs = dict(self._kwargs)
+    def _response_method(self, estimator: Any) -> str:
         response = self._response
         if response == "proba_or_decision":
-            response = "predict_proba" if hasattr(estimator, "predict_proba") else "decision_function"
+            return "predict_proba" if hasattr(estimator, "predict_proba") else "decision_function"
+        return response
+
+    def __call__(self, estimator: Any, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        kwargs = dict(self._kwargs)
+        response = self._response_method(estimator)
         y_score = getattr(estimator, response)(X)
         if response == "predict_proba" and isinstance(y_score, list):
             # a multi-output classifier: one (n_samples, 2) array per label -> the positive columns
@@ -99,11 +105,82 @@ class _Scorer:
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
         item = kwargs.pop("_item", None)  # one value of a metric returning a tuple
-        value = getattr(metrics, self._metric)(y, y_score, **kwargs)
+        value = self._score_func()(y, y_score, **kwargs)
         score = self._sign * (value if item is None else value[item])
         if not _QUIET.get() and not _hooks.fit_stack():  # scores taken inside a fit are that fit's own
             _hooks.report_metric(estimator, self.name, score)
         return score
+
+
+class _FunctionScorer(_Scorer):
+    """A scorer made by :func:`make_scorer` from a metric function."""
+
+    def __init__(self, score_func: Callable[..., Any], sign: float, response_method: str | tuple[str, ...],
+                 kwargs: dict[str, Any]) -> None:
+        self.name = getattr(score_func, "__name__", "score")
+        self._func, self._sign, self._response, self._kwargs = score_func, sign, response_method, dict(kwargs)
+        self._metric = self.name
+
+    def __repr__(self) -> str:
+        kwargs = "".join(f", {k}={v!r}" for k, v in self._kwargs.items())
+        sign = ", greater_is_better=False" if self._sign < 0 else ""
+        return f"make_scorer({self.name}{sign}, response_method={self._response!r}{kwargs})"
+
+    def _score_func(self) -> Callable[..., Any]:
+        return self._func
+
+    def _response_method(self, estimator: Any) -> str:
+        methods = (self._response,) if isinstance(self._response, str) else tuple(self._response)
+        for name in methods:
+            if hasattr(estimator, name):
+                return name
+        raise AttributeError(f"{type(estimator).__name__} has none of the following attributes: "
+                             f"{', '.join(methods)}.")
+
+    def __call__(self, estimator: Any, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        kwargs = dict(self._kwargs)
+        response = self._response_method(estimator)
+        y_score = getattr(estimator, response)(X)
+        if response == "predict_proba" and isinstance(y_score, list):
+            y_score = _stack_positive(y_score)
+        elif response == "predict_proba" and getattr(y_score, "ndim", 1) == 2 and y_score.shape[1] == 2 \
+                and getattr(y, "ndim", np.ndim(y)) == 1:
+            # binary: the positive class's column (pos_label, else classes_[1]), as scikit-learn's scorers
+            classes = list(np.asarray(getattr(estimator, "classes_", [0, 1])).tolist())
+            pos = kwargs.get("pos_label", classes[-1])
+            y_score = y_score[:, classes.index(pos) if pos in classes else 1]
+        elif response == "decision_function" and "pos_label" in kwargs and getattr(y_score, "ndim", 1) == 1:
+            classes = list(np.asarray(getattr(estimator, "classes_", [0, 1])).tolist())
+            if classes and kwargs["pos_label"] == classes[0]:
+                y_score = -y_score  # the decision function scores classes_[1]
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        score = self._sign * self._func(y, y_score, **kwargs)
+        if not _QUIET.get() and not _hooks.fit_stack():
+            _hooks.report_metric(estimator, self.name, score)
+        return score
+
+
+def make_scorer(score_func: Callable[..., Any], *, response_method: str | tuple[str, ...] | None = None,
+                greater_is_better: bool = True, **kwargs: Any) -> Callable[..., float]:
+    """A scorer ``scorer(estimator, X, y, sample_weight=None) -> float`` from a metric function.
+
+    As :func:`sklearn.metrics.make_scorer`: ``score_func(y_true, y_pred_or_score, **kwargs)`` is
+    called on the output of ``response_method`` (``'predict'`` by default; ``'predict_proba'``,
+    ``'decision_function'``, or a tuple of them, the first the estimator has), negated when
+    ``greater_is_better=False`` so that a larger score is always better. For two classes and
+    ``'predict_proba'`` the metric gets the positive class's column (``pos_label`` in
+    ``kwargs``, else ``classes_[1]``).
+    """
+    if not callable(score_func):
+        raise TypeError(f"make_scorer: score_func must be callable, got {type(score_func).__name__}.")
+    response = "predict" if response_method is None else response_method
+    allowed = ("predict", "predict_proba", "decision_function")
+    methods = (response,) if isinstance(response, str) else tuple(response)
+    if not methods or any(m not in allowed for m in methods):
+        raise ValueError(f"make_scorer: response_method must be one of {allowed} or a tuple of them, "
+                         f"got {response_method!r}.")
+    return _FunctionScorer(score_func, 1.0 if greater_is_better else -1.0, response, kwargs)
 
 
 def _stack_positive(probas: list[Any]) -> Any:
