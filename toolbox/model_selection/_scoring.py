@@ -90,6 +90,15 @@ class _Scorer:
             return "predict_proba" if hasattr(estimator, "predict_proba") else "decision_function"
         return response
 
+    def _adapt(self, y_score: Any, response: str, estimator: Any, y: Any, kwargs: dict[str, Any]) -> Any:
+        """The response as the metric takes it (``kwargs`` may gain arguments)."""
+        if (response == "predict_proba" and self._metric not in ("log_loss", "d2_log_loss_score")
+                and getattr(y, "ndim", np.ndim(y)) == 1 and y_score.ndim == 2 and y_score.shape[1] == 2):
+            y_score = y_score[:, 1]  # binary: probability of the positive class, as scikit-learn's scorers
+        if self._metric in ("log_loss", "d2_log_loss_score"):
+            kwargs["labels"] = estimator.classes_
+        return y_score
+
     def __call__(self, estimator: Any, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         kwargs = dict(self._kwargs)
         response = self._response_method(estimator)
@@ -97,11 +106,8 @@ class _Scorer:
         if response == "predict_proba" and isinstance(y_score, list):
             # a multi-output classifier: one (n_samples, 2) array per label -> the positive columns
             y_score = _stack_positive(y_score)
-        elif (response == "predict_proba" and self._metric not in ("log_loss", "d2_log_loss_score")
-              and getattr(y, "ndim", np.ndim(y)) == 1 and y_score.ndim == 2 and y_score.shape[1] == 2):
-            y_score = y_score[:, 1]  # binary: probability of the positive class, as scikit-learn's scorers
-        if self._metric in ("log_loss", "d2_log_loss_score"):
-            kwargs["labels"] = estimator.classes_
+        else:
+            y_score = self._adapt(y_score, response, estimator, y, kwargs)
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
         item = kwargs.pop("_item", None)  # one value of a metric returning a tuple
@@ -137,28 +143,18 @@ class _FunctionScorer(_Scorer):
         raise AttributeError(f"{type(estimator).__name__} has none of the following attributes: "
                              f"{', '.join(methods)}.")
 
-    def __call__(self, estimator: Any, X: Any, y: Any = None, sample_weight: Any = None) -> float:
-        kwargs = dict(self._kwargs)
-        response = self._response_method(estimator)
-        y_score = getattr(estimator, response)(X)
-        if response == "predict_proba" and isinstance(y_score, list):
-            y_score = _stack_positive(y_score)
-        elif response == "predict_proba" and getattr(y_score, "ndim", 1) == 2 and y_score.shape[1] == 2 \
+    def _adapt(self, y_score: Any, response: str, estimator: Any, y: Any, kwargs: dict[str, Any]) -> Any:
+        if response == "predict_proba" and getattr(y_score, "ndim", 1) == 2 and y_score.shape[1] == 2 \
                 and getattr(y, "ndim", np.ndim(y)) == 1:
             # binary: the positive class's column (pos_label, else classes_[1]), as scikit-learn's scorers
             classes = list(np.asarray(getattr(estimator, "classes_", [0, 1])).tolist())
             pos = kwargs.get("pos_label", classes[-1])
-            y_score = y_score[:, classes.index(pos) if pos in classes else 1]
-        elif response == "decision_function" and "pos_label" in kwargs and getattr(y_score, "ndim", 1) == 1:
+            return y_score[:, classes.index(pos) if pos in classes else 1]
+        if response == "decision_function" and "pos_label" in kwargs and getattr(y_score, "ndim", 1) == 1:
             classes = list(np.asarray(getattr(estimator, "classes_", [0, 1])).tolist())
             if classes and kwargs["pos_label"] == classes[0]:
-                y_score = -y_score  # the decision function scores classes_[1]
-        if sample_weight is not None:
-            kwargs["sample_weight"] = sample_weight
-        score = self._sign * self._func(y, y_score, **kwargs)
-        if not _QUIET.get() and not _hooks.fit_stack():
-            _hooks.report_metric(estimator, self.name, score)
-        return score
+                return -y_score  # the decision function scores classes_[1]
+        return y_score
 
 
 def make_scorer(score_func: Callable[..., Any], *, response_method: str | tuple[str, ...] | None = None,
