@@ -28,6 +28,7 @@ from ._dispatch import namespace_kind, numba_active
 __all__ = [
     "GENERIC",
     "bincount",
+    "c_ordered",
     "centered_gram",
     "chunk_rows",
     "column_mean_var",
@@ -75,6 +76,13 @@ def native_kinds(name: str) -> list[str]:
     """The backends that register a native fast path for primitive ``name``."""
     return [k for k in ("numpy", "numba", "torch", "jax", "cupy")
             if _native_module(k) is not None and hasattr(_native_module(k), name)]
+
+
+def c_ordered(A: Any, *, xp: Any) -> Any:
+    """``A`` C-ordered (copied when it is not; the standard has no ``order``): fitted arrays stored
+    this way multiply with the same memory layout after a save and load, so BLAS gives the same
+    bits."""
+    return xp.reshape(xp.reshape(A, (-1,)), A.shape) if A.ndim > 1 else xp.asarray(A, copy=True)
 
 
 def chunk_rows(n_rows: int, row_bytes: int, budget: int = CHUNK_BYTES) -> int:

@@ -418,7 +418,7 @@ class PCA(sklearn.base.ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEs
 
     def _store(self, v: Any, mean: Any, comp: Any, ev: Any, ratio: Any, S: Any, nc: int) -> None:
         self.mean_ = mean
-        self.components_ = comp
+        self.components_ = primitives.c_ordered(comp, xp=v.xp)  # not a strided view of the eigenvectors
         self.explained_variance_ = ev
         self.explained_variance_ratio_ = ratio
         self.singular_values_ = S

@@ -446,8 +446,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             tasks.close(w)
         W = xp.reshape(w, (n_rows, d + int(fi)))
         self.classes_ = classes
-        self.coef_ = W[:, :d]
-        self.intercept_ = W[:, d] if fi else xp.zeros((n_rows,), dtype=dtype, device=device)
+        # arrays of their own, C-ordered (not strided views of w): a saved and reloaded model then
+        # multiplies with the same memory layout, so BLAS gives it the same bits
+        self.coef_ = primitives.c_ordered(W[:, :d], xp=xp)
+        self.intercept_ = xp.asarray(W[:, d], copy=True) if fi else xp.zeros((n_rows,), dtype=dtype, device=device)
         self.n_iter_ = np.asarray([n_iter], dtype=np.int32)
         return self
 
