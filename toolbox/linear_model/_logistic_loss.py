@@ -74,16 +74,10 @@ def use_newton(n_samples: int, n_features: int, n_rows: int, device: Any) -> boo
 LBFGS_MEMORY = 10
 
 
-def _coef_t(W: Any, d: int, *, xp: Any) -> Any:
-    """``W[:, :d].T`` (d, n_rows) as a C-ordered array of its own (BLAS multiplies a tall ``X`` by a
-    contiguous skinny matrix about 1.8x faster than by a transposed view)."""
-    return xp.reshape(xp.reshape(xp.permute_dims(W[:, :d], (1, 0)), (-1,)), (d, W.shape[0]))
-
-
 def _raw(w: Any, X: Any, *, n_rows: int, fit_intercept: bool, xp: Any) -> Any:
     d = X.shape[1]
     W = xp.reshape(w, (n_rows, d + int(fit_intercept)))
-    Z = sp.matmul(X, W[:, :d].T) if sp.is_sparse(X) else X @ _coef_t(W, d, xp=xp)
+    Z = sp.matmul(X, W[:, :d].T) if sp.is_sparse(X) else X @ primitives.c_ordered(xp.permute_dims(W[:, :d], (1, 0)), xp=xp)  # contiguous: ~1.8x faster BLAS
     return Z + W[:, d] if fit_intercept else Z
 
 
@@ -440,8 +434,7 @@ class _Passes:
         n, d = int(X.shape[0]), int(X.shape[1])
         self.parts = [(X, y, sw)] if n == 0 else [
             (X, y, sw) if (a, b) == (0, n) else (X[a:b, ...], y[a:b], sw[a:b])
-            for a, b in _row_chunks(n, d, X.dtype.itemsize if hasattr(X.dtype, "itemsize") else 8, xp=xp,
-                                    device=getattr(X, "device", None))
+            for a, b in _row_chunks(n, d, primitives._itemsize(xp, X.dtype), xp=xp, device=getattr(X, "device", None))
         ]
         from ..backends import _threaded
 
