@@ -575,6 +575,30 @@ def test_regressor_array_grower_on_cpu(xp, array_grower, request):
     _check_regressor_on(xp, "absolute_error", max_iter=3)
 
 
+@pytest.mark.parametrize("schedule", ["one-thread", "every-expansion-on-the-pool", "one-node-per-batch"])
+def test_numba_grower_schedule_never_changes_the_trees(schedule, monkeypatch):
+    """The compiled grower expands nodes ahead of their turn and in batches cut into feature blocks
+    across threads; none of that may change a tree. Hundreds of leaves (no leaf limit) also make its
+    node slots and histogram pool grow mid-tree."""
+    pytest.importorskip("numba")
+    from toolbox.ensemble._hist_gradient_boosting import _grower_numba
+
+    X, y = datasets.make_regression(n_samples=3000, n_features=8, noise=10.0, random_state=0)
+    X[::7, 2] = np.nan
+    kw = dict(max_iter=4, max_leaf_nodes=None, min_samples_leaf=2, early_stopping=False)
+    ref = SkHGBR(**kw).fit(X, y)
+    if schedule == "one-thread":
+        monkeypatch.setattr(_grower_numba._threaded, "worker_threads", lambda: 1)
+    else:
+        monkeypatch.setattr(_grower_numba, "PAR_WORK", 0)
+        monkeypatch.setattr(_grower_numba, "BLOCK_WORK", 1)
+        if schedule == "one-node-per-batch":
+            monkeypatch.setattr(_grower_numba, "MAX_BATCH", 1)
+    ours = HistGradientBoostingRegressor(**kw).fit(X, y)
+    assert ours._trees[0][0].n_leaves > 300
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=RTOL, atol=1e-12)
+
+
 def test_numpy_backend_matches_sklearn():
     """``use_backend("numpy")`` (NumPy kernels, no numba) with every constraint at once."""
     import toolbox

@@ -588,8 +588,8 @@ class BinMapper:
 
     # ------------------------------------------------------------------ transform
 
-    def transform(self, X: Any, *, xp: Any) -> Any:
-        """Codes of ``X`` (n, d): a uint8 array in ``xp`` on ``X``'s device (C-contiguous on NumPy).
+    def transform(self, X: Any, *, xp: Any, order: str = "C") -> Any:
+        """Codes of ``X`` (n, d): a uint8 array in ``xp`` on ``X``'s device (on NumPy in ``order``, "C" or "F").
 
         NaN goes to ``missing_values_bin_idx_``; a numeric value to the number of
         thresholds below it; a categorical value to its position among the known
@@ -606,12 +606,12 @@ class BinMapper:
         host = _host_view(X, kind) if (kind == "numpy" or self._host_fast_path) else None
         if host is None:
             return self._transform_generic(X, xp=xp)
-        codes = self._transform_host(host, numba_ok=numba_active() if kind == "numpy" else True)
+        codes = self._transform_host(host, numba_ok=numba_active() if kind == "numpy" else True, order=order)
         if kind == "numpy":
-            return codes
+            return codes if order == "C" else np.asfortranarray(codes)
         return get_framework(kind).from_host(codes, array_api_compat.device(X))
 
-    def _transform_host(self, X: np.ndarray, *, numba_ok: bool) -> np.ndarray:
+    def _transform_host(self, X: np.ndarray, *, numba_ok: bool, order: str = "C") -> np.ndarray:
         """Codes of a NumPy ``X``: numba kernels where allowed and installed, else NumPy."""
         if numba_ok and X.dtype in (np.float32, np.float64):
             try:
@@ -620,7 +620,7 @@ class BinMapper:
                 pass
             else:
                 return _binning_numba.map_to_bins(X, self._T, self._L, self._n_levels, self.is_categorical_,
-                                                  self._exact, self.missing_values_bin_idx_)
+                                                  self._exact, self.missing_values_bin_idx_, order=order)
         if self._exact.any():
             return np.ascontiguousarray(self._transform_generic(X, xp=_numpy_namespace()))
         return self._transform_numpy(X)

@@ -71,10 +71,10 @@ def _map_rows(X, start, stop, T, L, n_levels, is_cat, exact, missing, out):  # p
 
 
 def map_to_bins(X: Any, T: np.ndarray, L: np.ndarray, n_levels: int, is_cat: np.ndarray,
-                exact: np.ndarray, missing: int) -> np.ndarray:
-    """Codes of ``X`` (n, d), float32 or float64, any layout: a C-contiguous uint8 array (n, d)."""
+                exact: np.ndarray, missing: int, order: str = "C") -> np.ndarray:
+    """Codes of ``X`` (n, d), float32 or float64, any layout: a uint8 array (n, d) in ``order`` ("C" or "F")."""
     n, d = X.shape
-    out = np.empty((n, d), dtype=np.uint8)
+    out = np.empty((n, d), dtype=np.uint8, order=order)
     if n == 0 or d == 0:
         return out
     parts = [(s, min(n, s + PART_ROWS)) for s in range(0, n, PART_ROWS)]

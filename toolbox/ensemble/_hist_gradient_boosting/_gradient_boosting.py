@@ -529,7 +529,9 @@ class _BaseHGB(BaseEstimator):
             self._bin_mapper = BinMapper(n_bins=self.max_bins + 1, is_categorical=is_cat if mask is not None else None,
                                          known_categories=known_codes, random_state=self._random_seed)
             self._bin_mapper.fit(X_tr, xp=xp, sample_weight=sw_tr)
-        Xb = self._bin_mapper.transform(X_tr, xp=xp)
+        # the compiled grower reads columns: Fortran-ordered codes, straight from the binning kernel
+        fortran = namespace_kind(xp) == "numpy" and numba_active()
+        Xb = self._bin_mapper.transform(X_tr, xp=xp, order="F" if fortran else "C")
         missing_bin = self._bin_mapper.missing_values_bin_idx_
         has_missing = _any_missing(Xb, missing_bin, xp=xp)
 
@@ -550,14 +552,18 @@ class _BaseHGB(BaseEstimator):
 
             g_buf = np.empty((loss.n_trees_per_iteration, int(X_tr.shape[0])), dtype=np.float32)
             h_buf = np.empty_like(g_buf)
+        host_grower = None
         if use_host:
             from . import _grower_host
             if numba_active():
                 from . import _tree_numba as kernels
+                from ._grower_numba import Grower
+
+                host_grower = Grower(Xb, params)
             else:
                 from . import _tree_numpy as kernels
 
-            Xb = np.ascontiguousarray(Xb)
+                Xb = np.ascontiguousarray(Xb)
         else:
             from ._grower_array import ArrayGrower
 
@@ -588,7 +594,8 @@ class _BaseHGB(BaseEstimator):
                 gk = g[k, ...]
                 hk = None if h is None else h[k, ...]
                 if use_host:
-                    gt = _grower_host.grow(Xb, gk, hk, params, kernels=kernels)
+                    gt = (host_grower.grow(gk, hk) if host_grower is not None
+                          else _grower_host.grow(Xb, gk, hk, params, kernels=kernels))
                     leaf_values = None
                     values = np.asarray(gt.builder.value) * params.shrinkage
                     if loss.need_update_leaves_values:

@@ -1,4 +1,6 @@
-"""Best-first tree growth on the host (NumPy bin codes), with numba kernels or their NumPy twins.
+"""Best-first tree growth on the host with NumPy kernels (the ``"numpy"`` backend: NumPy arrays, no numba).
+
+With numba, :mod:`._grower_numba` grows the same trees in compiled code.
 
 scikit-learn's ``TreeGrower`` step for step: the node with the largest gain
 is split next (ties: the node created first); the smaller child's histogram
@@ -61,7 +63,7 @@ class GrownTree:
 def grow(Xb: np.ndarray, g: np.ndarray, h: np.ndarray | None, p: GrowerParams, *, kernels: Any) -> GrownTree:
     """Grow one tree on bin codes ``Xb`` (n, d) uint8 (C order), gradients ``g`` (n,) and hessians ``h`` (None: constant).
 
-    ``kernels``: :mod:`._tree_numba` or :mod:`._tree_numpy` (the same functions).
+    ``kernels``: :mod:`._tree_numpy`.
     """
     K = kernels
     n, d = Xb.shape

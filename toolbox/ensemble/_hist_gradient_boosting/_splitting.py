@@ -1,7 +1,7 @@
 """Split finding written once against the Array API: every feature and bin of a batch of nodes at once.
 
 The same rules as scikit-learn's ``splitting.pyx`` (and the numba port in
-``_tree_numba``), vectorized: cumulative sums over the bins give every
+``_grower_numba``), vectorized: cumulative sums over the bins give every
 candidate threshold's left and right sums; constraints (``min_samples_leaf``,
 ``min_hessian_to_split``, monotonic constraints, allowed features) mask
 candidates; the best candidate is the first maximum in scikit-learn's scan

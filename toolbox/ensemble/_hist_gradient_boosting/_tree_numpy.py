@@ -1,7 +1,6 @@
 """The host grower's kernels in plain NumPy (NumPy arrays without numba: the ``"numpy"`` backend).
 
-The same functions, arguments and results as :mod:`._tree_numba`, so that
-:func:`._grower_host.grow` runs unchanged: histograms by ``np.bincount`` over
+The kernels :func:`._grower_host.grow` calls: histograms by ``np.bincount`` over
 the node's rows, the split by :func:`._splitting.best_splits` (the vectorized
 scans every backend uses) on one node, stable partitions by boolean masks.
 """
@@ -55,7 +54,8 @@ def _spec(n_bins_non_missing: np.ndarray, has_missing: np.ndarray, is_categorica
 def find_split(hist, n_samples, sum_g, sum_h, value, lower, upper, n_bins_non_missing, has_missing,
                is_categorical, monotonic, allowed, min_samples_leaf, min_hessian, min_gain, l2,
                missing_bin, bitset):
-    """:func:`._tree_numba.find_split` for one node, through the vectorized scans."""
+    """Best split of one node, through the vectorized scans: ``(gain, feature, bin, missing_left,
+    sum_g_left, sum_h_left, n_left, is_categorical)``, gain -1 when none; the left categories go to ``bitset``."""
     spec = _spec(n_bins_non_missing, has_missing, is_categorical, monotonic, min_samples_leaf, min_hessian,
                  min_gain, l2, missing_bin + 1)
     a = lambda v: np.asarray([v], dtype=np.float64)  # noqa: E731
