@@ -183,6 +183,56 @@ def _hist_feature(col, idx, a, b, og, oh, const, contiguous, hf):  # pragma: no 
 
 
 @numba.njit(cache=True, nogil=True)
+def _hist_four(X, f, idx, a, b, og, oh, const, contiguous, H):  # pragma: no cover - compiled
+    """:func:`_hist_feature` for features f..f+3 side by side: each row's index, gradient and hessian
+    are read once for four features (four independent histograms in L1, four load chains)."""
+    c0, c1, c2, c3 = X[:, f], X[:, f + 1], X[:, f + 2], X[:, f + 3]
+    h0, h1, h2, h3 = H[f], H[f + 1], H[f + 2], H[f + 3]
+    for k in range(h0.shape[0]):
+        for c in range(3):
+            h0[k, c] = 0.0
+            h1[k, c] = 0.0
+            h2[k, c] = 0.0
+            h3[k, c] = 0.0
+    for r in range(a, b):
+        i = r if contiguous else idx[r]
+        gv = np.float64(og[r])
+        k0, k1, k2, k3 = c0[i], c1[i], c2[i], c3[i]
+        h0[k0, 0] += gv
+        h1[k1, 0] += gv
+        h2[k2, 0] += gv
+        h3[k3, 0] += gv
+        h0[k0, 2] += 1.0
+        h1[k1, 2] += 1.0
+        h2[k2, 2] += 1.0
+        h3[k3, 2] += 1.0
+        if not const:
+            hv = np.float64(oh[r])
+            h0[k0, 1] += hv
+            h1[k1, 1] += hv
+            h2[k2, 1] += hv
+            h3[k3, 1] += hv
+    if const:
+        for k in range(h0.shape[0]):
+            h0[k, 1] = h0[k, 2]
+            h1[k, 1] = h1[k, 2]
+            h2[k, 1] = h2[k, 2]
+            h3[k, 1] = h3[k, 2]
+
+
+@numba.njit(cache=True, nogil=True)
+def _hist_range(X, f0, f1, idx, a, b, og, oh, const, contiguous, H):  # pragma: no cover - compiled
+    """Histograms of features f0..f1-1 into ``H[f]``: four at a time, the rest one by one."""
+    f = f0
+    while f + 4 <= f1:
+        _hist_four(X, f, idx, a, b, og, oh, const, contiguous, H)
+        f += 4
+    while f < f1:
+        _hist_feature(X[:, f], idx, a, b, og, oh, const, contiguous, H[f])
+        f += 1
+
+
+@numba.njit(cache=True, nogil=True)
 def _scan(hf, n_samples, sum_g, sum_h, value, lower, upper, nnm, hm, is_cat, mono, msl, min_hessian,
           min_gain, l2, missing_bin, cat_vals, cat_bins, fbits):  # pragma: no cover - compiled
     """Best split of one feature of one node (scikit-learn's ``splitting.pyx`` scans, step for step).
@@ -360,8 +410,7 @@ def expand_block(s, blk, f0, f1, XbF, idx, og, oh, const, si, sf, allowed, pool,
     if s < 0:  # the root: all rows, contiguous
         hp = pool[si[0, _HIST]]
         n = si[0, _STOP]
-        for f in range(f0, f1):
-            _hist_feature(XbF[:, f], idx, 0, n, og, oh, const, True, hp[f])
+        _hist_range(XbF, f0, f1, idx, 0, n, og, oh, const, True, hp)
         return
     small = si[s, _SMALL]
     large = si[s, _LEFT] if small == si[s, _RIGHT] else si[s, _RIGHT]
@@ -370,9 +419,9 @@ def expand_block(s, blk, f0, f1, XbF, idx, og, oh, const, si, sf, allowed, pool,
     need_l = si[large, _NEED] != 0
     hl = pool[si[s, _HIST]]  # the parent's, turned into the larger child's
     a, b = si[small, _START], si[small, _STOP]
+    _hist_range(XbF, f0, f1, idx, a, b, og, oh, const, False, hs)
     for f in range(f0, f1):
         hsf = hs[f]
-        _hist_feature(XbF[:, f], idx, a, b, og, oh, const, False, hsf)
         if need_l:
             hlf = hl[f]
             for k in range(nb):
