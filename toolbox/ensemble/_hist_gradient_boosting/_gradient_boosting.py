@@ -605,7 +605,10 @@ class _BaseHGB(BaseEstimator):
                         leaf_values = np.zeros(len(gt.builder.value))
                         leaf_values[gt.leaves] = np.nan_to_num(upd) * params.shrinkage
                         values = leaf_values
-                    kernels.update_raw(raw[k], gt.idx, gt.starts, gt.stops, values[gt.leaves])
+                    if host_grower is not None:
+                        host_grower.add_leaf_values(raw[k], gt, values[gt.leaves])
+                    else:
+                        kernels.update_raw(raw[k], gt.idx, gt.starts, gt.stops, values[gt.leaves])
                     tree = gt.builder.build(self._bin_mapper.bin_thresholds_, params.n_bins_non_missing,
                                             params.shrinkage, leaf_values)
                 else:

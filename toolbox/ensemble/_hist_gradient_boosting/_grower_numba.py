@@ -803,6 +803,7 @@ class Grower:
         n, d = XbF.shape
         self.n, self.d = n, d
         itype = np.int32 if n < 2**31 else np.int64
+        self.iota = np.arange(n, dtype=itype)  # the root's rows, copied into ``idx`` for every tree
         self.idx = np.empty(n, dtype=itype)
         self.buf = np.empty(n, dtype=itype)
         self.og = np.empty(n, dtype=np.float32)
@@ -886,7 +887,7 @@ class Grower:
         p, n, d = self.p, self.n, self.d
         const = h is None
         hh = g if const else h
-        self.idx[:] = np.arange(n, dtype=self.idx.dtype)
+        self.idx[:] = self.iota
         ctl = self.ctl
         ctl[:] = 0
         ctl[_NFREE] = self.pool.shape[0]
@@ -957,6 +958,19 @@ class Grower:
         else:
             _threaded.parallel_map(lambda i: self._block(int(items[i, 0]), int(items[i, 1]), int(items[i, 2]),
                                                          int(items[i, 3]), g, h, const), len(items))
+
+    def add_leaf_values(self, raw: np.ndarray, tree: GrownTree, values: np.ndarray) -> None:
+        """``raw[rows of leaf l] += values[l]`` (the tree just grown): leaves split between threads,
+        each row added to once."""
+        from . import _tree_numba
+
+        n_leaves = len(tree.leaves)
+        parts = min(self.threads, n_leaves) if self.n >= PAR_WORK // 4 else 1
+        edges = [n_leaves * k // parts for k in range(parts + 1)]
+        _threaded.parallel_map(
+            lambda k: _tree_numba.update_raw(raw, tree.idx, tree.starts[edges[k]:edges[k + 1]],
+                                             tree.stops[edges[k]:edges[k + 1]], values[edges[k]:edges[k + 1]]),
+            parts)
 
     def _result(self) -> GrownTree:
         si, sf, bits = self.si, self.sf, self.bits
