@@ -2,8 +2,9 @@
 
 One pipeline, split by stage as scikit-learn's ``_hist_gradient_boosting``:
 ``_binning`` (quantile bins, uint8 codes on the data's device) -> ``_loss``
-(gradients and hessians) -> a grower (``_grower_host`` on NumPy, numba kernels where installed,
-``_grower_array`` on every Array API library) -> ``_predictor`` (flat trees,
+(gradients and hessians) -> a grower (``_grower_numba`` on NumPy with numba,
+``_grower_host`` on NumPy without, ``_grower_array`` on every Array API
+library) -> ``_predictor`` (flat trees,
 all rows at once). The data stay where they are: on a GPU the codes,
 gradients, raw predictions and leaf ids live on the device, and each tree
 comes to the host once, as a few KB of node arrays.
@@ -552,14 +553,19 @@ class _BaseHGB(BaseEstimator):
 
             g_buf = np.empty((loss.n_trees_per_iteration, int(X_tr.shape[0])), dtype=np.float32)
             h_buf = np.empty_like(g_buf)
-        host_grower = None
+        growers: list[Any] = []
+        kernels = None
         if use_host:
-            from . import _grower_host
             if numba_active():
-                from . import _tree_numba as kernels
+                from ...backends import _threaded
                 from ._grower_numba import Grower
 
-                host_grower = Grower(Xb, params)
+                # the trees of one iteration (one per class) grow side by side, one per thread, each
+                # grown exactly as alone (feature subsampling draws in order: then one at a time)
+                side = min(_threaded.worker_threads(), K)
+                if _threaded.in_job() or params.feature_fraction < 1.0 or loss.need_update_leaves_values:
+                    side = 1
+                growers = [Grower(Xb, params) for _ in range(max(1, side))]
             else:
                 from . import _tree_numpy as kernels
 
@@ -590,40 +596,22 @@ class _BaseHGB(BaseEstimator):
                 g = xp.astype(g, xp.float32)
                 h = None if h is None else xp.astype(h, xp.float32)
             trees: list[Tree] = []
-            for k in range(K):
+            if use_host:
+                trees = self._host_trees(g, h, raw, y_tr, sw_tr, Xb, params, kernels, growers, xp=xp)
+            for k in range(0 if use_host else K):
                 gk = g[k, ...]
                 hk = None if h is None else h[k, ...]
-                if use_host:
-                    gt = (host_grower.grow(gk, hk) if host_grower is not None
-                          else _grower_host.grow(Xb, gk, hk, params, kernels=kernels))
-                    leaf_values = None
-                    values = np.asarray(gt.builder.value) * params.shrinkage
-                    if loss.need_update_leaves_values:
-                        leaf = np.empty(Xb.shape[0], dtype=np.int64)
-                        kernels.leaf_ids(gt.idx, gt.starts, gt.stops, leaf)
-                        upd = np.asarray(loss.update_leaves_values(leaf, len(gt.leaves), y_tr, raw[k], sw_tr, xp=xp))
-                        leaf_values = np.zeros(len(gt.builder.value))
-                        leaf_values[gt.leaves] = np.nan_to_num(upd) * params.shrinkage
-                        values = leaf_values
-                    if host_grower is not None:
-                        host_grower.add_leaf_values(raw[k], gt, values[gt.leaves])
-                    else:
-                        kernels.update_raw(raw[k], gt.idx, gt.starts, gt.stops, values[gt.leaves])
-                    tree = gt.builder.build(self._bin_mapper.bin_thresholds_, params.n_bins_non_missing,
-                                            params.shrinkage, leaf_values)
-                else:
-                    tb, node_of, node_values = grower.grow(gk, hk)
-                    vals = node_values * params.shrinkage
-                    leaf_values = None
-                    if loss.need_update_leaves_values:
-                        vals = loss.update_leaves_values(node_of, grower.M, y_tr, raw[k, ...], sw_tr, xp=xp)
-                        vals = xp.where(xp.isnan(vals), 0.0, vals) * params.shrinkage
-                        leaf_values = _host(vals)[: len(tb.value)]
-                    delta = xp.take(xp.astype(vals, raw.dtype), node_of)
-                    raw = self._add_row(raw, k, delta, xp=xp)
-                    tree = tb.build(self._bin_mapper.bin_thresholds_, params.n_bins_non_missing,
-                                    params.shrinkage, leaf_values)
-                trees.append(tree)
+                tb, node_of, node_values = grower.grow(gk, hk)
+                vals = node_values * params.shrinkage
+                leaf_values = None
+                if loss.need_update_leaves_values:
+                    vals = loss.update_leaves_values(node_of, grower.M, y_tr, raw[k, ...], sw_tr, xp=xp)
+                    vals = xp.where(xp.isnan(vals), 0.0, vals) * params.shrinkage
+                    leaf_values = _host(vals)[: len(tb.value)]
+                delta = xp.take(xp.astype(vals, raw.dtype), node_of)
+                raw = self._add_row(raw, k, delta, xp=xp)
+                trees.append(tb.build(self._bin_mapper.bin_thresholds_, params.n_bins_non_missing,
+                                      params.shrinkage, leaf_values))
             self._trees.append(trees)
             if raw_val is not None:
                 raw_val = Forest([trees]).predict(X_val, xp=xp, out=raw_val)
@@ -644,6 +632,54 @@ class _BaseHGB(BaseEstimator):
         self.train_score_ = np.asarray(self.train_score_)
         self.validation_score_ = np.asarray(self.validation_score_)
         return self
+
+    def _host_tree(self, k: int, g: np.ndarray, h: np.ndarray | None, raw: np.ndarray, y: Any, sw: Any,
+                   Xb: np.ndarray, params: GrowerParams, kernels: Any, grower: Any, *, xp: Any) -> Tree:
+        """Tree ``k`` of an iteration on the host (gradients ``g[k]``), its values added to ``raw[k]``."""
+        from . import _grower_host
+
+        loss = self._loss
+        gk = g[k, ...]
+        hk = None if h is None else h[k, ...]
+        gt = grower.grow(gk, hk) if grower is not None else _grower_host.grow(Xb, gk, hk, params, kernels=kernels)
+        leaf_values = None
+        values = np.asarray(gt.builder.value) * params.shrinkage
+        if loss.need_update_leaves_values:
+            leaf = np.empty(Xb.shape[0], dtype=np.int64)
+            (grower.leaf_ids if grower is not None else kernels.leaf_ids)(gt.idx, gt.starts, gt.stops, leaf)
+            upd = np.asarray(loss.update_leaves_values(leaf, len(gt.leaves), y, raw[k], sw, xp=xp))
+            leaf_values = np.zeros(len(gt.builder.value))
+            leaf_values[gt.leaves] = np.nan_to_num(upd) * params.shrinkage
+            values = leaf_values
+        if grower is not None:
+            grower.add_leaf_values(raw[k], gt, values[gt.leaves])
+        else:
+            kernels.update_raw(raw[k], gt.idx, gt.starts, gt.stops, values[gt.leaves])
+        return gt.builder.build(self._bin_mapper.bin_thresholds_, params.n_bins_non_missing, params.shrinkage,
+                                leaf_values)
+
+    def _host_trees(self, g: np.ndarray, h: np.ndarray | None, raw: np.ndarray, y: Any, sw: Any, Xb: np.ndarray,
+                    params: GrowerParams, kernels: Any, growers: list[Any], *, xp: Any) -> list[Tree]:
+        """The K trees of one iteration on the host. With several growers, rounds of trees grow side by
+        side, each in a job of its own (its parts serial, sized as in a serial run: the same tree);
+        the trees left over grow one at a time with every thread."""
+        K = int(g.shape[0])
+        args = (g, h, raw, y, sw, Xb, params, kernels)
+        if len(growers) < 2:
+            grower = growers[0] if growers else None
+            return [self._host_tree(k, *args, grower, xp=xp) for k in range(K)]
+        from ...backends import _threaded
+
+        side = len(growers)
+        trees: list[Tree] = []
+        full = K - K % side
+        for r0 in range(0, full, side):
+            ctxs = [_threaded.job_context() for _ in range(side)]
+            trees.extend(_threaded.parallel_map(
+                lambda j, r0=r0, ctxs=ctxs: ctxs[j].run(self._host_tree, r0 + j, *args, growers[j], xp=xp),
+                side, threads=side))
+        trees.extend(self._host_tree(k, *args, growers[0], xp=xp) for k in range(full, K))
+        return trees
 
     @staticmethod
     def _add_row(raw: Any, k: int, delta: Any, *, xp: Any) -> Any:

@@ -959,6 +959,13 @@ class Grower:
             _threaded.parallel_map(lambda i: self._block(int(items[i, 0]), int(items[i, 1]), int(items[i, 2]),
                                                          int(items[i, 3]), g, h, const), len(items))
 
+    @staticmethod
+    def leaf_ids(idx: np.ndarray, starts: np.ndarray, stops: np.ndarray, out: np.ndarray) -> None:
+        """``out[idx[starts[l]:stops[l]]] = l`` for every leaf ``l`` of the tree just grown."""
+        from . import _tree_numba
+
+        _tree_numba.leaf_ids(idx, starts, stops, out)
+
     def add_leaf_values(self, raw: np.ndarray, tree: GrownTree, values: np.ndarray) -> None:
         """``raw[rows of leaf l] += values[l]`` (the tree just grown): leaves split between threads,
         each row added to once."""
