@@ -232,6 +232,22 @@ def _hist_range(X, f0, f1, idx, a, b, og, oh, const, contiguous, H):  # pragma: 
         f += 1
 
 
+@numba.njit(inline="always", nogil=True)
+def _surely_not_better(sgl, shl, sgr, shr, l2, loss_node, fgain, min_gain):  # pragma: no cover - compiled
+    """Whether a threshold's gain is surely not above ``max(fgain, min_gain)``, without dividing.
+
+    Unbounded and unconstrained, the gain is ``loss_node + sgl**2 / dl + sgr**2 / dr`` (``dl``, ``dr``
+    the hessian sums plus ``l2``, both > 0): compared after multiplying by ``dl * dr``, with a margin
+    (1e-9 relative) far above the rounding of either side. A threshold not ruled out gets its exact
+    gain, so the split found is the one of the exact scan.
+    """
+    dl = shl + l2 + 1e-15
+    dr = shr + l2 + 1e-15
+    t = sgl * sgl * dr + sgr * sgr * dl
+    r = (max(fgain, min_gain) - loss_node) * dl * dr
+    return t < r - 1e-9 * (t + abs(r))
+
+
 @numba.njit(cache=True, nogil=True)
 def _scan(hf, n_samples, sum_g, sum_h, value, lower, upper, nnm, hm, is_cat, mono, msl, min_hessian,
           min_gain, l2, missing_bin, cat_vals, cat_bins, fbits):  # pragma: no cover - compiled
@@ -308,6 +324,7 @@ def _scan(hf, n_samples, sum_g, sum_h, value, lower, upper, nnm, hm, is_cat, mon
                     fml = True
         return fgain, fbin, fml, fsgl, fshl, fnl
     # numeric: left to right, missing values to the right
+    fast = mono == 0 and lower == -np.inf and upper == np.inf
     end = nnm - 1 + hm
     sgl = 0.0
     shl = 0.0
@@ -330,6 +347,8 @@ def _scan(hf, n_samples, sum_g, sum_h, value, lower, upper, nnm, hm, is_cat, mon
             continue
         if shr < min_hessian:
             break
+        if fast and _surely_not_better(sgl, shl, sgr, shr, l2, loss_node, fgain, min_gain):
+            continue
         gn = _gain(sgl, shl, sgr, shr, loss_node, mono, lower, upper, l2)
         if gn > fgain and gn > min_gain:
             fgain = gn
@@ -361,6 +380,8 @@ def _scan(hf, n_samples, sum_g, sum_h, value, lower, upper, nnm, hm, is_cat, mon
                 continue
             if shl < min_hessian:
                 break
+            if fast and _surely_not_better(sgl, shl, sgr, shr, l2, loss_node, fgain, min_gain):
+                continue
             gn = _gain(sgl, shl, sgr, shr, loss_node, mono, lower, upper, l2)
             if gn > fgain and gn > min_gain:
                 fgain = gn
@@ -434,6 +455,16 @@ def expand_block(s, blk, f0, f1, XbF, idx, og, oh, const, si, sf, allowed, pool,
         if need_s and allowed[small, f]:
             _scan_into(small, blk, f, hsf, si, sf, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat,
                        mono, cat_vals, cat_bins, fbits)
+
+
+@numba.njit(cache=True, nogil=True)
+def run_items(lane, items, nitems, XbF, idx, og, oh, const, si, sf, allowed, pool, bg, bi, bs, bb, spec_i, spec_f,
+              nnm, has_missing, is_cat, mono):  # pragma: no cover - compiled
+    """The items of a batch given to thread ``lane`` (one call per thread and batch)."""
+    for i in range(nitems):
+        if items[i, 5] == lane:
+            expand_block(items[i, 0], items[i, 1], items[i, 2], items[i, 3], XbF, idx, og, oh, const, si, sf,
+                         allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -764,13 +795,19 @@ def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed,
                 nitems += 1
         ctl[_NBATCH] = nbatch
         if (work >= par_work and threads > 1) or spec_i[9]:
-            # order the items by work, largest first (insertion sort: a few items)
+            # order the items by work, largest first (insertion sort: a few items), then give each
+            # to the least loaded thread (column 5: its lane)
             for i in range(1, nitems):
                 j = i
                 while j > 0 and items[j - 1, 4] < items[j, 4]:
                     for t in range(5):
                         items[j - 1, t], items[j, t] = items[j, t], items[j - 1, t]
                     j -= 1
+            load = np.zeros(max(1, threads), dtype=np.int64)
+            for i in range(nitems):
+                lane = np.argmin(load)
+                items[i, 5] = lane
+                load[lane] += items[i, 4] + 1
             ctl[_NITEMS] = nitems
             ctl[_PENDING] = 1
             return BATCH
@@ -848,7 +885,7 @@ class Grower:
         self.pool = np.empty((hists, d, nb, 3))
         self.free = np.arange(hists, dtype=np.int64)[::-1].copy()
         self.batch = np.zeros(self.max_batch, dtype=np.int64)
-        self.items = np.zeros((self.max_batch * MAX_BLOCKS, 5), dtype=np.int64)
+        self.items = np.zeros((self.max_batch * MAX_BLOCKS, 6), dtype=np.int64)
         self.ctl = np.zeros(8, dtype=np.int64)
 
     def _grow_room(self) -> None:
@@ -951,13 +988,12 @@ class Grower:
                 for c in (int(si[s, _LEFT]), int(si[s, _RIGHT])):
                     if si[s, _SMALL] >= 0 and si[c, _NEED]:
                         self.allowed[c] = _subsampled(self.p, self.allowed[c])
-        items = self.items[: int(ctl[_NITEMS])].copy()
-        if len(items) == 1 or self.threads == 1:
-            for s, k, f0, f1, _ in items:
-                self._block(int(s), int(k), int(f0), int(f1), g, h, const)
-        else:
-            _threaded.parallel_map(lambda i: self._block(int(items[i, 0]), int(items[i, 1]), int(items[i, 2]),
-                                                         int(items[i, 3]), g, h, const), len(items))
+        nitems = int(ctl[_NITEMS])
+        lanes = int(self.items[:nitems, 5].max()) + 1 if nitems else 0
+        _threaded.parallel_map(
+            lambda t: run_items(t, self.items, nitems, self.X, self.idx, self.og, self.oh, const, self.si, self.sf,
+                                self.allowed, self.pool, self.bg, self.bi, self.bs, self.bb, self.spec_i, self.spec_f,
+                                self.nnm, self.has_missing, self.is_cat, self.mono), lanes, threads=lanes)
 
     @staticmethod
     def leaf_ids(idx: np.ndarray, starts: np.ndarray, stops: np.ndarray, out: np.ndarray) -> None:
