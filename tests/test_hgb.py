@@ -577,9 +577,9 @@ def test_regressor_array_grower_on_cpu(xp, array_grower, request):
 
 @pytest.mark.parametrize("schedule", ["one-thread", "every-expansion-on-the-pool", "one-node-per-batch"])
 def test_numba_grower_schedule_never_changes_the_trees(schedule, monkeypatch):
-    """The compiled grower expands nodes ahead of their turn and in batches cut into feature blocks
-    across threads; none of that may change a tree. Hundreds of leaves (no leaf limit) also make its
-    node slots and histogram pool grow mid-tree."""
+    """The compiled grower expands nodes ahead of their turn, in batches cut into feature blocks across
+    threads, and partitions large nodes in parts; none of that may change a tree. Hundreds of leaves (no
+    leaf limit) also make its node slots and histogram pool grow mid-tree."""
     pytest.importorskip("numba")
     from toolbox.ensemble._hist_gradient_boosting import _grower_numba
 
@@ -592,6 +592,8 @@ def test_numba_grower_schedule_never_changes_the_trees(schedule, monkeypatch):
     else:
         monkeypatch.setattr(_grower_numba, "PAR_WORK", 0)
         monkeypatch.setattr(_grower_numba, "BLOCK_WORK", 1)
+        monkeypatch.setattr(_grower_numba, "PAR_ROWS", 64)  # partitions in parts of 100 rows on the pool
+        monkeypatch.setattr(_grower_numba, "PART_ROWS", 100)
         if schedule == "one-node-per-batch":
             monkeypatch.setattr(_grower_numba, "MAX_BATCH", 1)
     ours = HistGradientBoostingRegressor(**kw).fit(X, y)

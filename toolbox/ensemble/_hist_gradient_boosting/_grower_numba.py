@@ -50,14 +50,19 @@ _NF = 8
 # slot states
 _NEW, _CAND, _PREPARED, _EXPANDED, _SPLIT, _LEAF = range(6)
 # control fields
-_NSLOTS, _HEAP, _NEXT_ID, _NLEAVES, _NBATCH, _NFREE, _NITEMS, _PENDING = range(8)
+_NSLOTS, _HEAP, _NEXT_ID, _NLEAVES, _NBATCH, _NFREE, _NITEMS, _PENDING, _NPARTS, _LAST, _WORK = range(11)
 # advance() results
-DONE, BATCH, GROW = 0, 1, 2
+DONE, BATCH, GROW, PARTITION = 0, 1, 2, 3
 
 #: (row, feature) updates below which a batch is expanded inline, without a handoff to the pool.
 PAR_WORK = 400_000
 #: Target (row, feature) updates per item of a batch.
 BLOCK_WORK = 150_000
+#: Rows of a node from which its partition runs on the pool, and rows per part of it.
+PAR_ROWS = 131072
+PART_ROWS = 65536
+#: Most parts of the partitions of one batch.
+MAX_PARTS = 64
 #: The split scan of one feature, in histogram updates per bin (measured: about 4 ns per bin, 1 ns per update).
 SCAN_COST = 4
 #: Most feature blocks per node and most nodes per batch.
@@ -569,28 +574,64 @@ def _work(s, si, spec_i):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
-def _prepare(s, last, XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed, free, spec_i, spec_f,
-             mono, members):  # pragma: no cover - compiled
-    """Partition slot ``s``'s rows by its split (stable, rows going left first), create its children,
-    decide which need a split (and so histograms), gather the smaller child's gradients in row order.
-    ``last``: this split is known to be the tree's last (its children are leaves)."""
-    msl, missing_bin, max_depth, with_mono, n_sets = spec_i[0], spec_i[1], spec_i[3], spec_i[4], spec_i[6]
-    l2 = spec_f[2]
-    start, stop = si[s, _START], si[s, _STOP]
-    feat, bin_idx, ml, cat = si[s, _FEAT], si[s, _BIN], si[s, _ML] != 0, si[s, _CAT] != 0
-    bitset = bits[s]
-    col = XbF[:, feat]
-    nl = start
-    nr = 0
-    for r in range(start, stop):  # branch-free: the split's direction is data, not control flow
+def _partition(idx, buf, a, b, col, bin_idx, ml, missing_bin, cat, bitset):  # pragma: no cover - compiled
+    """Stable partition of ``idx[a:b]`` by a split: the rows going left stay in ``idx`` from ``a`` on,
+    the others go to ``buf`` from ``a`` on, both in order; returns how many go left. Branch-free: the
+    split's direction is data, not control flow."""
+    nl = a
+    nr = a
+    for r in range(a, b):
         i = idx[r]
         go = _goes_left(col[i], bin_idx, ml, missing_bin, cat, bitset)
         idx[nl] = i
         buf[nr] = i
         nl += go
         nr += 1 - go
-    for r in range(nr):
-        idx[nl + r] = buf[r]
+    return nl - a
+
+
+@numba.njit(cache=True, nogil=True)
+def run_parts(lane, lanes, parts, nparts, XbF, idx, buf, si, bits, spec_i):  # pragma: no cover - compiled
+    """Thread ``lane``'s parts of a batch's partitions (``parts`` rows: slot, a, b, and how many go left)."""
+    for i in range(lane, nparts, lanes):
+        s = parts[i, 0]
+        parts[i, 3] = _partition(idx, buf, parts[i, 1], parts[i, 2], XbF[:, si[s, _FEAT]], si[s, _BIN],
+                                 si[s, _ML] != 0, spec_i[1], si[s, _CAT] != 0, bits[s])
+
+
+@numba.njit(cache=True, nogil=True)
+def _prepare(s, last, XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed, free, spec_i, spec_f,
+             mono, members, parts, nparts):  # pragma: no cover - compiled
+    """Partition slot ``s``'s rows by its split (stable, rows going left first), create its children,
+    decide which need a split (and so histograms), gather the smaller child's gradients in row order.
+    ``last``: this split is known to be the tree's last (its children are leaves). Where ``parts``
+    holds parts of ``s`` (partitioned on the pool), their results are put together instead."""
+    msl, missing_bin, max_depth, with_mono, n_sets = spec_i[0], spec_i[1], spec_i[3], spec_i[4], spec_i[6]
+    l2 = spec_f[2]
+    start, stop = si[s, _START], si[s, _STOP]
+    feat = si[s, _FEAT]
+    pos = start
+    split_in_parts = False
+    for q in range(nparts):  # each part's left rows, moved down (never past where they are), in order
+        if parts[q, 0] == s:
+            split_in_parts = True
+            a = parts[q, 1]
+            for r in range(a, a + parts[q, 3]):
+                idx[pos] = idx[r]
+                pos += 1
+    if split_in_parts:
+        nl = pos
+        for q in range(nparts):  # then each part's right rows
+            if parts[q, 0] == s:
+                a = parts[q, 1]
+                for r in range(a, a + (parts[q, 2] - a - parts[q, 3])):
+                    idx[pos] = buf[r]
+                    pos += 1
+    else:
+        nl = start + _partition(idx, buf, start, stop, XbF[:, feat], si[s, _BIN], si[s, _ML] != 0, missing_bin,
+                                si[s, _CAT] != 0, bits[s])
+        for r in range(stop - nl):
+            idx[nl + r] = buf[start + r]
     depth = si[s, _DEPTH] + 1
     left = _new_slot(ctl, si, sf, start, nl, depth)
     right = _new_slot(ctl, si, sf, nl, stop, depth)
@@ -717,59 +758,86 @@ def _commit(s, ctl, si, sf, free, hkey, hid, hslot, ids, has_missing, spec_i):  
 
 @numba.njit(cache=True, nogil=True)
 def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed, free, pool, hkey, hid, hslot, ids,
-            batch, items, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono,
-            members):  # pragma: no cover - compiled
+            batch, items, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono, members,
+            parts):  # pragma: no cover - compiled
     """Run the best-first loop until the tree is finished (``DONE``), a batch of expansions is worth
     running on the pool (``BATCH``: ``items[:ctl[_NITEMS]]`` rows of (slot, block, f0, f1)), or the
     state needs more room (``GROW``). A pending batch (its items run) is finished first."""
     d = XbF.shape[1]
     max_leaf, threads, speculate = spec_i[2], spec_i[7], spec_i[8]
     par_work, block_work, max_batch = spec_i[11], spec_i[12], spec_i[13]
-    if ctl[_PENDING]:
+    if ctl[_PENDING] == 1:
         for j in range(ctl[_NBATCH]):
             _finish(batch[j], ctl, si, sf, bg, bi, bs, bb, bits, free)
         ctl[_PENDING] = 0
         ctl[_NBATCH] = 0
-    while ctl[_HEAP] > 0:
-        top = hslot[0]
-        if si[top, _STATE] == _EXPANDED:
-            _heap_pop(hkey, hid, hslot, ctl)
-            if _commit(top, ctl, si, sf, free, hkey, hid, hslot, ids, has_missing, spec_i):
+    while True:
+        nparts = 0
+        if ctl[_PENDING] == 2:  # the batch's large partitions ran on the pool
+            nbatch, last, work, nparts = ctl[_NBATCH], ctl[_LAST] != 0, ctl[_WORK], ctl[_NPARTS]
+            ctl[_PENDING] = 0
+        else:
+            if ctl[_HEAP] == 0:
                 return DONE
-            continue
-        if ctl[_NSLOTS] + 2 * max_batch > si.shape[0] or ctl[_NFREE] < max_batch:
-            return GROW
-        # the batch: the top candidate, and while the work is small the next ones (speculatively)
-        n_leaves = ctl[_NLEAVES] + ctl[_HEAP]
-        last = max_leaf >= 0 and n_leaves + 1 == max_leaf
-        batch[0] = top
-        nbatch = 1
-        work = _work(top, si, spec_i) if not last else 0
-        if speculate and work < par_work:
-            room = max_batch if max_leaf < 0 else min(max_batch, max_leaf - n_leaves)
-            m = min(ctl[_HEAP], 15)
-            while nbatch < room and work < par_work:
-                best = -1
-                for j in range(1, m):
-                    c = hslot[j]
-                    if si[c, _STATE] != _CAND:
-                        continue
-                    taken = False
+            top = hslot[0]
+            if si[top, _STATE] == _EXPANDED:
+                _heap_pop(hkey, hid, hslot, ctl)
+                if _commit(top, ctl, si, sf, free, hkey, hid, hslot, ids, has_missing, spec_i):
+                    return DONE
+                continue
+            if ctl[_NSLOTS] + 2 * max_batch > si.shape[0] or ctl[_NFREE] < max_batch:
+                return GROW
+            # the batch: the top candidate, and while the work is small the next ones (speculatively)
+            n_leaves = ctl[_NLEAVES] + ctl[_HEAP]
+            last = max_leaf >= 0 and n_leaves + 1 == max_leaf
+            batch[0] = top
+            nbatch = 1
+            work = _work(top, si, spec_i) if not last else 0
+            if speculate and work < par_work:
+                room = max_batch if max_leaf < 0 else min(max_batch, max_leaf - n_leaves)
+                m = min(ctl[_HEAP], 15)
+                while nbatch < room and work < par_work:
+                    best = -1
+                    for j in range(1, m):
+                        c = hslot[j]
+                        if si[c, _STATE] != _CAND:
+                            continue
+                        taken = False
+                        for q in range(nbatch):
+                            if batch[q] == c:
+                                taken = True
+                        if taken:
+                            continue
+                        if best < 0 or _before(hkey[j], hid[j], hkey[best], hid[best]):
+                            best = j
+                    if best < 0:
+                        break
+                    batch[nbatch] = hslot[best]
+                    work += _work(hslot[best], si, spec_i)
+                    nbatch += 1
+            if threads > 1:
+                # large nodes: their partitions in parts on the pool first
+                big = 0
+                for q in range(nbatch):
+                    n = si[batch[q], _STOP] - si[batch[q], _START]
+                    if n >= spec_i[14]:
+                        big += n
+                if big > 0:
+                    step = max(spec_i[15], -(-big // parts.shape[0]))
                     for q in range(nbatch):
-                        if batch[q] == c:
-                            taken = True
-                    if taken:
-                        continue
-                    if best < 0 or _before(hkey[j], hid[j], hkey[best], hid[best]):
-                        best = j
-                if best < 0:
-                    break
-                batch[nbatch] = hslot[best]
-                work += _work(hslot[best], si, spec_i)
-                nbatch += 1
+                        b0, b1 = si[batch[q], _START], si[batch[q], _STOP]
+                        if b1 - b0 >= spec_i[14]:
+                            for a in range(b0, b1, step):
+                                parts[nparts, 0] = batch[q]
+                                parts[nparts, 1] = a
+                                parts[nparts, 2] = min(b1, a + step)
+                                nparts += 1
+                    ctl[_NBATCH], ctl[_LAST], ctl[_WORK], ctl[_NPARTS] = nbatch, last, work, nparts
+                    ctl[_PENDING] = 2
+                    return PARTITION
         for q in range(nbatch):
             _prepare(batch[q], last and q == 0, XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act,
-                     allowed, free, spec_i, spec_f, mono, members)
+                     allowed, free, spec_i, spec_f, mono, members, parts, nparts)
         # items: (slot, block, f0, f1), larger nodes first
         nitems = 0
         for q in range(nbatch):
@@ -862,7 +930,7 @@ class Grower:
             p.min_samples_leaf, p.missing_bin, -1 if p.max_leaf_nodes is None else p.max_leaf_nodes,
             -1 if p.max_depth is None else p.max_depth, int(p.with_monotonic), d, len(sets), self.threads,
             int(self.threads > 1 and not subsample), int(subsample), p.n_bins, PAR_WORK, BLOCK_WORK,
-            self.max_batch], dtype=np.int64)
+            self.max_batch, PAR_ROWS, PART_ROWS], dtype=np.int64)
         self.spec_f = np.array([p.min_hessian_to_split, p.min_gain_to_split, p.l2_regularization])
         leaves = p.max_leaf_nodes if p.max_leaf_nodes is not None else 64
         self._alloc(slots=4 * leaves + 4 * self.max_batch + 8, hists=min(leaves + 2 * self.max_batch + 2, 16))
@@ -886,7 +954,8 @@ class Grower:
         self.free = np.arange(hists, dtype=np.int64)[::-1].copy()
         self.batch = np.zeros(self.max_batch, dtype=np.int64)
         self.items = np.zeros((self.max_batch * MAX_BLOCKS, 6), dtype=np.int64)
-        self.ctl = np.zeros(8, dtype=np.int64)
+        self.ctl = np.zeros(11, dtype=np.int64)
+        self.parts = np.zeros((MAX_PARTS, 4), dtype=np.int64)
 
     def _grow_room(self) -> None:
         """Double the node slots (and the histogram pool when it ran short), keeping their contents."""
@@ -971,14 +1040,22 @@ class Grower:
         while True:
             code = advance(self.X, self.idx, self.buf, g32, h32, self.og, self.oh, const, *self._state(),
                            self.spec_i, self.spec_f, self.nnm, self.has_missing, self.is_cat, self.mono,
-                           self.members)
+                           self.members, self.parts)
             if code == DONE:
                 break
             if code == GROW:
                 self._grow_room()
-                continue
-            self._run_batch(g32, h32, const)
+            elif code == PARTITION:
+                self._run_parts()
+            else:
+                self._run_batch(g32, h32, const)
         return self._result()
+
+    def _run_parts(self) -> None:
+        nparts = int(self.ctl[_NPARTS])
+        lanes = min(self.threads, nparts)
+        _threaded.parallel_map(lambda t: run_parts(t, lanes, self.parts, nparts, self.X, self.idx, self.buf, self.si,
+                                                   self.bits, self.spec_i), lanes, threads=lanes)
 
     def _run_batch(self, g: np.ndarray, h: np.ndarray, const: bool) -> None:
         ctl, si = self.ctl, self.si
