@@ -263,7 +263,12 @@ def _numeric_thresholds(X: Any, max_bins: int, *, xp: Any, cols: np.ndarray, row
             Xg = _take(Xg, rows, xp=xp, axis=0)
         if weights is not None:  # zero-weight rows count as missing: left out of the distinct values
             Xg = xp.where((weights == 0)[:, None], xp.asarray(math.nan, dtype=Xg.dtype, device=dev), Xg)
-        S_flat, n_valid_d, n_distinct_d, distinct_d = _sorted_stats(Xg, max_bins, xp=xp)
+        if namespace_kind(xp) == "numpy" and numba_active() and Xg.dtype in (np.float32, np.float64):
+            from . import _binning_numba
+
+            S_flat, n_valid_d, n_distinct_d, distinct_d = _binning_numba.sorted_stats(np.asarray(Xg), max_bins)
+        else:
+            S_flat, n_valid_d, n_distinct_d, distinct_d = _sorted_stats(Xg, max_bins, xp=xp)
         n_valid = _to_host(n_valid_d).astype(np.int64)
         n_distinct = _to_host(n_distinct_d).astype(np.int64)
         distinct = _to_host(distinct_d).astype(np.float64)
