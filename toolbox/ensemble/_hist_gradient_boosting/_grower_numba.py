@@ -933,7 +933,7 @@ class Grower:
             self.max_batch, PAR_ROWS, PART_ROWS], dtype=np.int64)
         self.spec_f = np.array([p.min_hessian_to_split, p.min_gain_to_split, p.l2_regularization])
         leaves = p.max_leaf_nodes if p.max_leaf_nodes is not None else 64
-        self._alloc(slots=4 * leaves + 4 * self.max_batch + 8, hists=min(leaves + 2 * self.max_batch + 2, 16))
+        self._alloc(slots=4 * leaves + 4 * self.max_batch + 8, hists=leaves + 2 * self.max_batch + 4)
 
     def _alloc(self, *, slots: int, hists: int) -> None:
         d, nb = self.d, self.p.n_bins

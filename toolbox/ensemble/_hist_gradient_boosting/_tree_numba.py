@@ -16,8 +16,9 @@ from ...backends import _threaded
 
 __all__ = ["leaf_ids", "pack", "predict_raw", "update_raw"]
 
-#: Rows that walk one tree together in the predictor.
+#: Rows that walk one tree together in the predictor, and rows stepping down it in lockstep.
 _PREDICT_BLOCK = 256
+_LANES = 6
 
 
 # --------------------------------------------------------------------------- #
@@ -56,30 +57,43 @@ def _predict_part(X, a, b, ints, floats, bitsets, roots, tree_out, out):  # prag
     left, 4 categorical; ``floats[node] = (threshold, value)``.
     """
     n_trees = roots.shape[0]
+    nd = np.empty(_LANES, dtype=np.int64)
     for i0 in range(a, b, _PREDICT_BLOCK):
         i1 = min(b, i0 + _PREDICT_BLOCK)
         for t in range(n_trees):
             root = roots[t]
             o = tree_out[t]
-            for i in range(i0, i1):
-                node = root
-                flags = ints[node, 3]
-                while not flags & 1:
-                    x = X[i, ints[node, 0]]
-                    if x != x:
-                        go_left = flags & 2
-                    elif flags & 4:
-                        if x < 0 or x > 255:
-                            go_left = flags & 2
+            for g0 in range(i0, i1, _LANES):
+                m = min(_LANES, i1 - g0)
+                for k in range(m):
+                    nd[k] = root
+                # the lanes step down together, a lane at its leaf staying put: one loop exit per
+                # group of rows instead of a mispredicted one per row
+                done = False
+                while not done:
+                    done = True
+                    for k in range(m):
+                        node = nd[k]
+                        flags = ints[node, 3]
+                        x = X[g0 + k, ints[node, 0]]
+                        if x != x:
+                            go_left = (flags >> 1) & 1
+                        elif flags & 4:
+                            if x < 0 or x > 255:
+                                go_left = (flags >> 1) & 1
+                            else:
+                                c = np.int64(x)
+                                word = bitsets[ints[node, 4], c >> 5]
+                                go_left = np.int64((word >> np.uint32(c & 31)) & np.uint32(1))
                         else:
-                            c = np.int64(x)
-                            word = bitsets[ints[node, 4], c >> 5]
-                            go_left = (word >> np.uint32(c & 31)) & np.uint32(1)
-                    else:
-                        go_left = x <= floats[node, 0]
-                    node = ints[node, 1] if go_left else ints[node, 2]
-                    flags = ints[node, 3]
-                out[o, i] += floats[node, 1]
+                            go_left = np.int64(x <= floats[node, 0])
+                        leaf = flags & 1
+                        # the child by index, not by branch: the direction is data
+                        child = ints[node, 2 - go_left]
+                        nd[k] = node if leaf else child
+                        done &= leaf != 0
+                for k in range(m):
+                    out[o, g0 + k] += floats[nd[k], 1]
 
 
 def pack(trees: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
