@@ -62,10 +62,10 @@ On a lent CUDA machine, `bash scripts/gpu-check.sh OUTDIR` runs the tests marked
 summary and results files to OUTDIR, not here: see [gpu-check.md](gpu-check.md),
 which also lists its runs.
 The HistGradientBoosting rows of the full run below come from a separate run of
-those cases only (`-k HistGradient --bench-backends=numba --bench-json=...`, on a
-quiet machine, 2026-12-01 10:45 UTC; gradient boosting did not change since), whose
-rows were added to `full.json` by hand; that run is listed under `merged_runs`
-there. So are the `TruncatedSVD` rows (all CPU backends), re-run after a fix
+those cases only (`-k HistGradient --bench-backends=numba --bench-json=...`,
+2026-12-02 00:54 UTC, after the compiled grower, binning and predictor kernels
+landed), whose rows replaced the earlier ones in `full.json` by hand; that run is
+listed under `merged_runs` there. So are the `TruncatedSVD` rows (all CPU backends), re-run after a fix
 that took a copy of `X` out of its fit. A full run of every case on every CPU backend takes well over an hour on
 2 cores (the pure-NumPy, torch and JAX gradient boosting on 10^6 rows above all).
 

@@ -100,32 +100,37 @@ def _before(k1, i1, k2, i2):  # pragma: no cover - compiled
     return k1 < k2 or (k1 == k2 and i1 < i2)
 
 
-@numba.njit(cache=True, nogil=True)
-def _heap_push(hkey, hid, hslot, ctl, key, nid, slot):  # pragma: no cover - compiled
-    i = ctl[_HEAP]
-    ctl[_HEAP] = i + 1
-    while i > 0:
-        p = (i - 1) >> 1
-        if not _before(key, nid, hkey[p], hid[p]):
-            break
-        hkey[i] = hkey[p]
-        hid[i] = hid[p]
-        hslot[i] = hslot[p]
-        i = p
+@numba.njit(inline="always", nogil=True)
+def _heap_put(hkey, hid, hslot, i, key, nid, slot):  # pragma: no cover - compiled
     hkey[i] = key
     hid[i] = nid
     hslot[i] = slot
 
 
 @numba.njit(cache=True, nogil=True)
+def _heap_push(hkey, hid, hslot, ctl, key, nid, slot):  # pragma: no cover - compiled
+    """Push ``slot`` with key ``(key, nid)`` on the binary heap (smallest first)."""
+    i = ctl[_HEAP]
+    ctl[_HEAP] = i + 1
+    while i > 0:  # sift up
+        p = (i - 1) >> 1
+        if not _before(key, nid, hkey[p], hid[p]):
+            break
+        _heap_put(hkey, hid, hslot, i, hkey[p], hid[p], hslot[p])
+        i = p
+    _heap_put(hkey, hid, hslot, i, key, nid, slot)
+
+
+@numba.njit(cache=True, nogil=True)
 def _heap_pop(hkey, hid, hslot, ctl):  # pragma: no cover - compiled
+    """Pop the slot with the smallest key."""
     top = hslot[0]
     n = ctl[_HEAP] - 1
     ctl[_HEAP] = n
     if n > 0:
         key, nid, slot = hkey[n], hid[n], hslot[n]
         i = 0
-        while True:
+        while True:  # sift the last entry down from the root
             c = 2 * i + 1
             if c >= n:
                 break
@@ -133,13 +138,9 @@ def _heap_pop(hkey, hid, hslot, ctl):  # pragma: no cover - compiled
                 c += 1
             if not _before(hkey[c], hid[c], key, nid):
                 break
-            hkey[i] = hkey[c]
-            hid[i] = hid[c]
-            hslot[i] = hslot[c]
+            _heap_put(hkey, hid, hslot, i, hkey[c], hid[c], hslot[c])
             i = c
-        hkey[i] = key
-        hid[i] = nid
-        hslot[i] = slot
+        _heap_put(hkey, hid, hslot, i, key, nid, slot)
     return top
 
 
@@ -253,6 +254,57 @@ def _surely_not_better(sgl, shl, sgr, shr, l2, loss_node, fgain, min_gain):  # p
     return t < r - 1e-9 * (t + abs(r))
 
 
+@numba.njit(inline="always", nogil=True)
+def _sweep(hf, reverse, n_thr, n_samples, sum_g, sum_h, loss_node, mono, lower, upper, l2, msl, min_hessian, min_gain,
+           fast, fgain, fbin, fsgl, fshl, fnl):  # pragma: no cover - compiled
+    """One direction of a numeric scan, continuing from the best so far ``(fgain, fbin, fsgl, fshl, fnl)``.
+
+    Forward, threshold ``b`` (0..n_thr-1) has bins 0..b on the left; reverse (n_thr-1..0), bins
+    b+1..n_thr on the right (the missing-values bin goes left). The side being accumulated is the
+    "near" one; the constraints are checked near side first, as scikit-learn's loops do (a failing
+    far side ends the scan: it only shrinks). Returns the best and whether this scan improved it.
+    """
+    near_g = 0.0
+    near_h = 0.0
+    near_n = 0
+    improved = False
+    for t in range(n_thr):
+        b = n_thr - 1 - t if reverse else t
+        k = b + 1 if reverse else b
+        cb = hf[k, 2]
+        if cb == 0.0 and t > 0:
+            continue  # the same sums as the threshold before: never a strictly larger gain
+        near_n += int(cb)
+        near_h += hf[k, 1]
+        near_g += hf[k, 0]
+        far_n = n_samples - near_n
+        far_h = sum_h - near_h
+        far_g = sum_g - near_g
+        if near_n < msl:
+            continue
+        if far_n < msl:
+            break
+        if near_h < min_hessian:
+            continue
+        if far_h < min_hessian:
+            break
+        if reverse:
+            sgl, shl, nl, sgr, shr = far_g, far_h, far_n, near_g, near_h
+        else:
+            sgl, shl, nl, sgr, shr = near_g, near_h, near_n, far_g, far_h
+        if fast and _surely_not_better(sgl, shl, sgr, shr, l2, loss_node, fgain, min_gain):
+            continue
+        gn = _gain(sgl, shl, sgr, shr, loss_node, mono, lower, upper, l2)
+        if gn > fgain and gn > min_gain:
+            fgain = gn
+            fbin = b
+            fsgl = sgl
+            fshl = shl
+            fnl = nl
+            improved = True
+    return fgain, fbin, fsgl, fshl, fnl, improved
+
+
 @numba.njit(cache=True, nogil=True)
 def _scan(hf, n_samples, sum_g, sum_h, value, lower, upper, nnm, hm, is_cat, mono, msl, min_hessian,
           min_gain, l2, missing_bin, cat_vals, cat_bins, fbits):  # pragma: no cover - compiled
@@ -285,8 +337,17 @@ def _scan(hf, n_samples, sum_g, sum_h, value, lower, upper, nnm, hm, is_cat, mon
                 n_used += 1
         if n_used <= 1:
             return fgain, fbin, fml, fsgl, fshl, fnl
-        order = np.argsort(cat_vals[:n_used], kind="mergesort")
-        sbins = cat_bins[:n_used][order]
+        # categories by gradient ratio, ties in bin order (a stable sort: scikit-learn's mergesort order)
+        for i in range(1, n_used):
+            v, cb_ = cat_vals[i], cat_bins[i]
+            j = i
+            while j > 0 and cat_vals[j - 1] > v:
+                cat_vals[j] = cat_vals[j - 1]
+                cat_bins[j] = cat_bins[j - 1]
+                j -= 1
+            cat_vals[j] = v
+            cat_bins[j] = cb_
+        sbins = cat_bins
         fdir = 0
         fthr = 0
         for direction in (1, -1):
@@ -328,73 +389,16 @@ def _scan(hf, n_samples, sum_g, sum_h, value, lower, upper, nnm, hm, is_cat, mon
                 if b == missing_bin:
                     fml = True
         return fgain, fbin, fml, fsgl, fshl, fnl
-    # numeric: left to right, missing values to the right
+    # numeric: left to right with missing values to the right, then (missing values seen) right to left
+    # with them to the left; a threshold of the second scan wins only when strictly better
     fast = mono == 0 and lower == -np.inf and upper == np.inf
-    end = nnm - 1 + hm
-    sgl = 0.0
-    shl = 0.0
-    nl = 0
-    for b in range(end):
-        cb = hf[b, 2]
-        if cb == 0.0 and b > 0:
-            continue  # same sums as bin b - 1: never a strictly larger gain
-        nl += int(cb)
-        nr = n_samples - nl
-        shl += hf[b, 1]
-        shr = sum_h - shl
-        sgl += hf[b, 0]
-        sgr = sum_g - sgl
-        if nl < msl:
-            continue
-        if nr < msl:
-            break
-        if shl < min_hessian:
-            continue
-        if shr < min_hessian:
-            break
-        if fast and _surely_not_better(sgl, shl, sgr, shr, l2, loss_node, fgain, min_gain):
-            continue
-        gn = _gain(sgl, shl, sgr, shr, loss_node, mono, lower, upper, l2)
-        if gn > fgain and gn > min_gain:
-            fgain = gn
-            fbin = b
-            fml = False
-            fsgl = sgl
-            fshl = shl
-            fnl = nl
+    fgain, fbin, fsgl, fshl, fnl, _ = _sweep(hf, False, nnm - 1 + hm, n_samples, sum_g, sum_h, loss_node, mono,
+                                             lower, upper, l2, msl, min_hessian, min_gain, fast, fgain, fbin, fsgl,
+                                             fshl, fnl)
     if hm:
-        # right to left, missing values to the left
-        sgr = 0.0
-        shr = 0.0
-        nr = 0
-        for b in range(nnm - 2, -1, -1):
-            cb = hf[b + 1, 2]
-            if cb == 0.0 and b < nnm - 2:
-                continue  # same sums as threshold b + 1
-            nr += int(cb)
-            nl = n_samples - nr
-            shr += hf[b + 1, 1]
-            shl = sum_h - shr
-            sgr += hf[b + 1, 0]
-            sgl = sum_g - sgr
-            if nr < msl:
-                continue
-            if nl < msl:
-                break
-            if shr < min_hessian:
-                continue
-            if shl < min_hessian:
-                break
-            if fast and _surely_not_better(sgl, shl, sgr, shr, l2, loss_node, fgain, min_gain):
-                continue
-            gn = _gain(sgl, shl, sgr, shr, loss_node, mono, lower, upper, l2)
-            if gn > fgain and gn > min_gain:
-                fgain = gn
-                fbin = b
-                fml = True
-                fsgl = sgl
-                fshl = shl
-                fnl = nl
+        fgain, fbin, fsgl, fshl, fnl, fml = _sweep(hf, True, nnm - 1, n_samples, sum_g, sum_h, loss_node, mono,
+                                                   lower, upper, l2, msl, min_hessian, min_gain, fast, fgain, fbin,
+                                                   fsgl, fshl, fnl)
     return fgain, fbin, fml, fsgl, fshl, fnl
 
 
