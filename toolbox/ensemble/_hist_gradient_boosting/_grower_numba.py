@@ -35,6 +35,7 @@ import numba
 import numpy as np
 
 from ...backends import _threaded
+from . import _tree_numba
 from ._grower_host import GrownTree
 from ._tree import GrowerParams, TreeBuilder
 
@@ -1079,15 +1080,11 @@ class Grower:
     @staticmethod
     def leaf_ids(idx: np.ndarray, starts: np.ndarray, stops: np.ndarray, out: np.ndarray) -> None:
         """``out[idx[starts[l]:stops[l]]] = l`` for every leaf ``l`` of the tree just grown."""
-        from . import _tree_numba
-
         _tree_numba.leaf_ids(idx, starts, stops, out)
 
     def add_leaf_values(self, raw: np.ndarray, tree: GrownTree, values: np.ndarray) -> None:
         """``raw[rows of leaf l] += values[l]`` (the tree just grown): leaves split between threads,
         each row added to once."""
-        from . import _tree_numba
-
         n_leaves = len(tree.leaves)
         parts = min(self.threads, n_leaves) if self.n >= PAR_WORK // 4 else 1
         edges = [n_leaves * k // parts for k in range(parts + 1)]
