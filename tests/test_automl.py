@@ -251,6 +251,54 @@ def test_budget_rule():
     assert model.predict(X[:3]).shape == (3,)
 
 
+def _warming_candidate(monkeypatch, name, seconds):
+    """A copy of the LDA candidate whose warm-up (think: kernels to compile) takes ``seconds``."""
+    import dataclasses
+
+    from toolbox.automl import _candidates, _warm
+
+    calls = []
+
+    def warm_up(ctx):
+        calls.append(time.perf_counter())
+        time.sleep(seconds)
+
+    cand = dataclasses.replace(_candidates.CANDIDATES["lda"], name=name, warm_up=warm_up)
+    monkeypatch.setitem(_candidates.CANDIDATES, name, cand)
+    monkeypatch.setattr(_warm, "_DONE", set())
+    monkeypatch.setattr(_warm, "_RUNNING", {})
+    return calls
+
+
+def test_a_warm_up_longer_than_the_budget_keeps_its_candidate_out(monkeypatch):
+    # a first fit that compiles for longer than the budget cannot be interrupted: its candidate must wait
+    calls = _warming_candidate(monkeypatch, "slow_lda", 5.0)
+    X, y = _binary(300)
+    t0 = time.perf_counter()
+    model = fit(X, y, time_budget=1.5, random_state=0, **QUIET)
+    elapsed = time.perf_counter() - t0
+    assert elapsed <= 1.05 * 1.5 + 0.25 + 0.5, elapsed
+    assert len(calls) == 1  # started once, on a helper thread
+    assert not any(r["model"] == "slow_lda" for r in model.leaderboard_)
+    assert any(r["model"] == "lda" and r["status"] == "ok" for r in model.leaderboard_)
+
+
+def test_a_candidate_runs_once_its_warm_up_is_done(monkeypatch):
+    calls = _warming_candidate(monkeypatch, "warming_lda", 0.05)
+    X, y = _binary(300)
+    # a time budget (so the warm-up gate is on) that never binds: the search ends at max_trials
+    model = fit(X, y, time_budget=60.0, max_trials=20, random_state=0, **QUIET)
+    assert len(calls) == 1
+    rows = [r for r in model.leaderboard_ if r["model"] == "warming_lda"]
+    # its deferred portfolio entries ran (fold scores; median pruning may stop them) after the warm-up
+    seen = " ".join(f"{r['trial']}:{r['model']}:{r['source']}:{r['status']}" for r in model.leaderboard_)
+    assert any(r["source"] == "portfolio" and len(r["fold_scores"]) > 0 for r in rows), seen
+    # without a time budget nothing waits (and no thread starts): trials simply run, in a fixed order
+    calls.clear()
+    fit(X, y, time_budget=None, max_trials=12, random_state=0, **QUIET)
+    assert calls == []
+
+
 def test_tiny_budget_returns_a_model():
     X, y = _binary(300)
     t0 = time.perf_counter()

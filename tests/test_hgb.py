@@ -986,3 +986,42 @@ def test_predictor_view_categorical_bitsets_match_sklearn():
     ours, theirs = HistGradientBoostingClassifier(**params).fit(X, y), SkHGBC(**params).fit(X, y)
     np.testing.assert_array_equal(ours._predictors[0][0].raw_left_cat_bitsets,
                                   theirs._predictors[0][0].raw_left_cat_bitsets)
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_warm_up_compiles_what_a_fit_needs(task):
+    # toolbox.fit runs warm_up on a helper thread before timing HGB trials: a fit after it must not
+    # compile anything more (a compilation cannot be interrupted by the budget)
+    pytest.importorskip("numba")
+    from toolbox.ensemble._hist_gradient_boosting import (
+        _binning_numba,
+        _grower_numba,
+        _loss_numba,
+        _tree_numba,
+    )
+    from toolbox.ensemble._hist_gradient_boosting._warm import warm_up
+
+    def signatures():
+        out = set()
+        for mod in (_binning_numba, _grower_numba, _loss_numba, _tree_numba):
+            for name, obj in vars(mod).items():
+                for sig in getattr(obj, "signatures", None) or ():
+                    out.add((mod.__name__, name, str(sig)))
+        return out
+
+    warm_up(task)
+    before = signatures()
+    assert any(name == "run_items" for _, name, _ in before)  # the pool-side kernels too
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3000, 7)).astype(np.float32)
+    X[rng.random(X.shape) < 0.05] = np.nan
+    z = X[:, 0] - X[:, 1]
+    if task == "regression":
+        est = HistGradientBoostingRegressor(max_iter=5, early_stopping=True)
+        y = np.nan_to_num(z)
+    else:
+        est = HistGradientBoostingClassifier(max_iter=5, early_stopping=True)
+        y = (np.nan_to_num(z) > 0).astype(int) + (np.nan_to_num(z) > 1) * (task == "multiclass")
+    est.fit(X, y, sample_weight=rng.random(3000))
+    est.predict(X)
+    assert signatures() - before == set()

@@ -158,7 +158,11 @@ def test_sigkill_at_random_points_never_leaves_a_broken_version(tmp_path):
     try:
         report = registry.fsck()
         assert report.ok, report.errors
-        stored = [v.version for v in registry.versions("churn")]
+        try:
+            stored = [v.version for v in registry.versions("churn")]
+        except registry.ModelNotFoundError:  # on a loaded machine every victim can die before its first commit
+            assert not acknowledged
+            stored = []
         assert set(acknowledged) <= set(stored)  # every acknowledged version survived
         assert sorted(stored, key=Version.parse) == [f"1.0.{k}" for k in range(len(stored))]  # and no gap
         for v in stored:  # every version's artifact is whole

@@ -70,6 +70,9 @@ class Candidate:
     usable: Callable[[Context], bool] = lambda ctx: True
     #: reports per-iteration figures (toolbox._hooks.report_metric), so a deadline can stop its fit
     interruptible: bool = False
+    #: one-time preparation per process and task (compiling kernels), run on a helper thread before
+    #: the first timed trial (see :mod:`toolbox.automl._warm`)
+    warm_up: Callable[[Context], None] | None = None
 
 
 CANDIDATES: dict[str, Candidate] = {}
@@ -269,8 +272,14 @@ _HGB_SPACE = {
     "max_features": Param("float", 0.3, 1.0),
     "max_iter": Param("int", 50, 800, log=True),
 }
+def _warm_hgb(ctx: Context) -> None:
+    from ..ensemble._hist_gradient_boosting._warm import warm_up
+
+    warm_up(ctx.task)
+
+
 register(Candidate(
-    "hgb", _ALL, _make_hgb, prep="tree", cost=5, interruptible=True, space=_HGB_SPACE,
+    "hgb", _ALL, _make_hgb, prep="tree", cost=5, interruptible=True, space=_HGB_SPACE, warm_up=_warm_hgb,
     portfolio=(
         {"learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20, "l2_regularization": 1e-4,
          "max_features": 1.0, "max_iter": 200},

@@ -14,7 +14,10 @@ depend on ``n_jobs`` or on timing.
 Deadlines: a batch only starts trials whose estimated time fits; within a
 trial the deadline is checked between folds, and iterative fits are stopped
 by a metric listener (:func:`toolbox._hooks.metric_listener`) raising
-:class:`~toolbox.automl._budget.OutOfTime`.
+:class:`~toolbox.automl._budget.OutOfTime`. A candidate with a ``warm_up``
+(kernels to compile, which no deadline can interrupt) waits, under a time
+budget, until its warm-up has run on a helper thread (:mod:`._warm`); its
+portfolio entries are deferred meanwhile and the other candidates go on.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 
 from .. import _hooks
 from ..backends import framework_of
+from . import _warm
 from ._budget import Budget, OutOfTime
 from ._candidates import CANDIDATES, Context, candidates_for, make_pipeline
 from ._metrics import Metric
@@ -328,6 +332,18 @@ class Search:
             return True
         return time.perf_counter() + self.estimate(model) <= self._deadline()
 
+    def _ready(self, model: str) -> bool:
+        """Whether trials of ``model`` may start: no warm-up, no time budget, or its warm-up has finished.
+
+        Without a time budget a first trial simply compiles (no deadline to miss, and the sequence of
+        trials stays independent of timing); with one, the first ask starts the warm-up thread.
+        """
+        cand = CANDIDATES[model]
+        if cand.warm_up is None or not self.budget.limited:
+            return True
+        warm, ctx = cand.warm_up, self.ctx
+        return _warm.ready(f"{model}:{ctx.task}", lambda: warm(ctx))
+
     def portfolio(self) -> list[_Spec]:
         """The fixed portfolio: first configuration of every candidate (cheapest first), then the second..."""
         out, depth = [], max((len(c.portfolio) for c in self.candidates), default=0)
@@ -349,18 +365,27 @@ class Search:
                 for r in self._run_batch([base], None):
                     self._record(r)
                 queue = self.portfolio()
+                deferred: list[_Spec] = []  # portfolio entries of candidates still warming up
                 while not self._stop():
+                    back = [s for s in deferred if self._ready(s.model)]
+                    if back:  # warmed up: back to the front of the queue, in their portfolio order
+                        queue[:0], deferred = back, [s for s in deferred if not any(s is b for b in back)]
                     room = self._room()
                     batch: list[_Spec] = []
                     while queue and len(batch) < room:
                         s = queue.pop(0)
-                        if self._fits(s.model):
+                        if not self._ready(s.model):
+                            deferred.append(s)
+                        elif self._fits(s.model):
                             s.number = number
                             number += 1
                             batch.append(s)
                     if not batch and not queue:
                         batch = self._ask(room, number)
                         number += len(batch)
+                        if not batch and deferred:
+                            time.sleep(0.02)  # nothing else to run: wait for the warm-up
+                            continue
                         if not batch:
                             if not self.stopped_because:
                                 self.stopped_because = ("portfolio done (Optuna not installed)" if self._optuna_missing
@@ -394,19 +419,24 @@ class Search:
         sampler = optuna.samplers.TPESampler(seed=self.seed % (2**31 - 1), multivariate=True, group=True,
                                              n_startup_trials=8, warn_independent_sampling=False)
         study = optuna.create_study(direction="maximize", sampler=sampler)
-        names = self._names()
-        for r in self.results:
-            if r.source != "portfolio" or r.model not in names:
-                continue
-            dists, params = self._distributions(r.model, r.params)
-            state = {"ok": optuna.trial.TrialState.COMPLETE, "pruned": optuna.trial.TrialState.PRUNED}.get(
-                r.status, optuna.trial.TrialState.FAIL)
-            value = self.metric.signed(r.mean) if r.status == "ok" else None
-            inter = dict(enumerate(r.signed_steps)) if r.status == "pruned" else {}
-            study.add_trial(optuna.trial.create_trial(params=params, distributions=dists, value=value,
-                                                      state=state, intermediate_values=inter))
         self._study = study
+        for r in self.results:
+            self._add_portfolio_trial(r)
         return study
+
+    def _add_portfolio_trial(self, r: TrialResult) -> None:
+        """A finished portfolio trial, told to the TPE study as a trial of its own."""
+        if self._study is None or r.source != "portfolio" or r.model not in self._names():
+            return
+        import optuna
+
+        dists, params = self._distributions(r.model, r.params)
+        state = {"ok": optuna.trial.TrialState.COMPLETE, "pruned": optuna.trial.TrialState.PRUNED}.get(
+            r.status, optuna.trial.TrialState.FAIL)
+        value = self.metric.signed(r.mean) if r.status == "ok" else None
+        inter = dict(enumerate(r.signed_steps)) if r.status == "pruned" else {}
+        self._study.add_trial(optuna.trial.create_trial(params=params, distributions=dists, value=value,
+                                                        state=state, intermediate_values=inter))
 
     def _distributions(self, model: str, params: dict) -> tuple[dict, dict]:
         import optuna
@@ -430,7 +460,7 @@ class Search:
         while len(out) < room and attempts < 2 * room:
             attempts += 1
             if attempts > room:  # the sampler's choices do not fit in the time left: ask for one that does
-                fitting = [m for m in self._names() if self._fits(m)]
+                fitting = [m for m in self._names() if self._fits(m) and self._ready(m)]
                 if not fitting:
                     break
                 study.enqueue_trial({"model": min(fitting, key=self.estimate)})
@@ -445,16 +475,18 @@ class Search:
                     params[k] = trial.suggest_int(name, int(p.low), int(p.high), log=p.log)
                 else:
                     params[k] = trial.suggest_categorical(name, list(p.choices))
-            if not self._fits(model):
+            if not self._fits(model) or not self._ready(model):
                 import optuna
 
-                study.tell(trial, state=optuna.trial.TrialState.FAIL)  # not run: no time for it
+                study.tell(trial, state=optuna.trial.TrialState.FAIL)  # not run: no time for it, or warming up
                 continue
             out.append(_Spec(number + len(out), model, params, "tpe", trial))
         return out
 
     def _tell(self, batch: list[_Spec], r: TrialResult) -> None:
         spec = next((s for s in batch if s.number == r.number), None)
+        if spec is not None and spec.trial is None:  # a portfolio trial run after the study began (deferred)
+            self._add_portfolio_trial(r)
         if spec is None or spec.trial is None:
             return
         import optuna

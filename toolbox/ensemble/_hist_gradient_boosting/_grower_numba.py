@@ -39,7 +39,7 @@ from . import _tree_numba
 from ._grower_host import GrownTree
 from ._tree import GrowerParams, TreeBuilder
 
-__all__ = ["Grower"]
+__all__ = ["Grower", "compile_kernels"]
 
 # slot integer fields
 _START, _STOP, _DEPTH, _ID, _STATE, _HIST, _FEAT, _BIN, _ML, _CAT, _NLEFT, _LEFT, _RIGHT, _NEED, _SMALL, _NBLK = \
@@ -438,10 +438,11 @@ def expand_block(s, blk, f0, f1, XbF, idx, og, oh, const, si, sf, allowed, pool,
     cat_vals = np.empty(nb)
     cat_bins = np.empty(nb, dtype=np.int64)
     fbits = np.zeros(8, dtype=np.uint32)
+    # (row bounds and `contiguous` passed as run-time values, never literals: literal arguments would
+    # make numba compile the histogram kernels once more for each constant)
     if s < 0:  # the root: all rows, contiguous
         hp = pool[si[0, _HIST]]
-        n = si[0, _STOP]
-        _hist_range(XbF, f0, f1, idx, 0, n, og, oh, const, True, hp)
+        _hist_range(XbF, f0, f1, idx, si[0, _START], si[0, _STOP], og, oh, const, s < 0, hp)
         return
     small = si[s, _SMALL]
     large = si[s, _LEFT] if small == si[s, _RIGHT] else si[s, _RIGHT]
@@ -450,7 +451,7 @@ def expand_block(s, blk, f0, f1, XbF, idx, og, oh, const, si, sf, allowed, pool,
     need_l = si[large, _NEED] != 0
     hl = pool[si[s, _HIST]]  # the parent's, turned into the larger child's
     a, b = si[small, _START], si[small, _STOP]
-    _hist_range(XbF, f0, f1, idx, a, b, og, oh, const, False, hs)
+    _hist_range(XbF, f0, f1, idx, a, b, og, oh, const, s < 0, hs)
     for f in range(f0, f1):
         hsf = hs[f]
         if need_l:
@@ -487,12 +488,13 @@ def scan_root(XbF, si, sf, bits, allowed, pool, bg, bi, bs, bb, spec_i, spec_f, 
     fbits = np.zeros(8, dtype=np.uint32)
     hp = pool[si[0, _HIST]]
     bg[0, 0] = -1.0
+    root = np.int64(0)  # not a literal 0: the kernels below keep one compiled specialization
     for f in range(XbF.shape[1]):
         if allowed[0, f]:
-            _scan_into(0, 0, f, hp[f], si, sf, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono,
+            _scan_into(root, root, f, hp[f], si, sf, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono,
                        cat_vals, cat_bins, fbits)
     si[0, _NBLK] = 1
-    _reduce(0, si, sf, bg, bi, bs, bb, bits, 1)
+    _reduce(root, si, sf, bg, bi, bs, bb, bits, root + 1)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -1077,6 +1079,16 @@ class Grower:
                                 self.allowed, self.pool, self.bg, self.bi, self.bs, self.bb, self.spec_i, self.spec_f,
                                 self.nnm, self.has_missing, self.is_cat, self.mono), lanes, threads=lanes)
 
+    def compile_pool_kernels(self) -> None:
+        """Compile (or load from numba's cache) the kernels the pool threads run, calling them with no work.
+
+        Only nodes of many rows reach them, so a small fit alone would leave them to the first large one.
+        """
+        run_items(0, self.items, 0, self.X, self.idx, self.og, self.oh, False, self.si, self.sf, self.allowed,
+                  self.pool, self.bg, self.bi, self.bs, self.bb, self.spec_i, self.spec_f, self.nnm,
+                  self.has_missing, self.is_cat, self.mono)
+        run_parts(0, 1, self.parts, 0, self.X, self.idx, self.buf, self.si, self.bits, self.spec_i)
+
     @staticmethod
     def leaf_ids(idx: np.ndarray, starts: np.ndarray, stops: np.ndarray, out: np.ndarray) -> None:
         """``out[idx[starts[l]:stops[l]]] = l`` for every leaf ``l`` of the tree just grown."""
@@ -1128,3 +1140,19 @@ def _subsampled(p: GrowerParams, allowed: np.ndarray) -> np.ndarray:
     full = not p.interaction_cst
     out = p.subsample(None if full else allowed.copy())
     return out.astype(np.uint8)
+
+
+def compile_kernels() -> None:
+    """Compile (or load from numba's cache) every kernel of the grower: two small trees (constant and
+    per-row hessians) through the serial kernels, then the pool threads' kernels with no work."""
+    rng = np.random.default_rng(0)
+    n, d, nb = 96, 5, 9
+    XbF = np.asfortranarray(rng.integers(0, nb, size=(n, d)).astype(np.uint8))
+    params = GrowerParams(n_bins=nb, n_bins_non_missing=np.full(d, nb - 1, dtype=np.uint32),
+                          has_missing=np.ones(d, dtype=np.uint8), is_categorical=np.eye(1, d, dtype=np.uint8)[0],
+                          monotonic=np.zeros(d, dtype=np.int8), max_leaf_nodes=6, min_samples_leaf=4)
+    grower = Grower(XbF, params)
+    g = rng.normal(size=n).astype(np.float32)
+    grower.grow(g, None)
+    grower.grow(g, np.ones(n, dtype=np.float32))
+    grower.compile_pool_kernels()
