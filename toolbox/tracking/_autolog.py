@@ -155,12 +155,29 @@ class _DataFacts:
         return self._late
 
 
+#: class -> its constructor's parameter names (scikit-learn reads the signature on every get_params)
+_PARAM_NAMES: weakref.WeakKeyDictionary[type, tuple[str, ...]] = weakref.WeakKeyDictionary()
+
+
 def _params_of(estimator: Any) -> dict[str, str]:
+    cls = type(estimator)
     try:
-        params = estimator.get_params(deep=False)
+        if getattr(cls, "get_params", None) is _base_get_params():  # scikit-learn's own: the names suffice
+            names = _PARAM_NAMES.get(cls)
+            if names is None:
+                names = _PARAM_NAMES[cls] = tuple(n for n in cls._get_param_names() if NAME_RE.fullmatch(n))
+            params = {k: getattr(estimator, k) for k in names}
+        else:
+            params = estimator.get_params(deep=False)
     except Exception:
         return {}
     return {k: param_value(v, limit=_PARAM_LIMIT) for k, v in params.items() if NAME_RE.fullmatch(k)}
+
+
+def _base_get_params() -> Any:
+    from sklearn.base import BaseEstimator
+
+    return BaseEstimator.get_params
 
 
 def _metric_name(text: str) -> str:
@@ -200,14 +217,12 @@ def fit_hook(estimator: Any, method: str, call: Any, args: tuple, kwargs: dict) 
             finally:
                 late = facts.late_tags()
         run.log_metric("fit_time", fit_time)
-        if late:
-            run.set_tags(late)
         if _is_search(estimator):
             _log_search(run, estimator)
     except BaseException:
         run.__exit__(*sys.exc_info())
         raise
-    run.end()
+    run.end(tags=late)
     return result
 
 

@@ -195,18 +195,23 @@ class Run:
         finally:
             self.end(status)
 
-    def end(self, status: str = RunStatus.FINISHED) -> None:
-        """Write every queued point, then set the final status and end time (once)."""
+    def end(self, status: str = RunStatus.FINISHED, *, tags: Mapping[str, Any] | None = None) -> None:
+        """Write every queued point, then set the final status and end time (once), with ``tags``."""
         if self.status != RunStatus.RUNNING:
             return
         if status not in RunStatus.ALL or status == RunStatus.RUNNING:
             raise ValueError(f"A run ends as 'finished', 'failed' or 'killed', not {status!r}.")
+        if tags:
+            values = {check_name("tag", k): param_value(v) for k, v in dict(tags).items()}
+            if not self._queued:
+                self._session.tracking.set_tags(self.id, values)
         if self._queued:
             self.status = status
             _LIVE.pop(self.id, None)
             self._pop()
             run_id, end, tracking = self.id, time.time(), self._session.tracking
-            self._writer.put_op(lambda conn: tracking.end_run(run_id, status, end, conn=conn))
+            late = values if tags else None  # written with the end: one transaction step, one look-up less
+            self._writer.put_op(lambda conn: tracking.end_run(run_id, status, end, conn=conn, tags=late))
             return
         try:
             self._writer.flush()

@@ -7,6 +7,7 @@ stored as NULL (SQLite has no NaN) and read back as NaN.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import socket
@@ -15,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 
 from ..store import NotFoundError
 from ..store._schema import artifacts, experiments, latest_metrics, metrics, params, runs, tags
@@ -92,9 +93,9 @@ class TrackingStore:
         with self._tx(conn) as conn:
             if parent_id is not None:
                 self._check_run(conn, parent_id)
-            conn.execute(runs.insert().values(
-                id=run_id, experiment_id=experiment_id, parent_id=parent_id, name=name,
-                status=RunStatus.RUNNING, start_time=start, end_time=None, host=HOST, pid=os.getpid()))
+            conn.execute(_RUN_INSERT, {"id": run_id, "experiment_id": experiment_id, "parent_id": parent_id,
+                                       "name": name, "status": RunStatus.RUNNING, "start_time": start,
+                                       "end_time": None, "host": HOST, "pid": os.getpid()})
             if run_tags:
                 conn.execute(tags.insert(), [{"run_id": run_id, "key": k, "value": v} for k, v in run_tags.items()])
             if run_params:
@@ -130,14 +131,20 @@ class TrackingStore:
             self._insert_metrics(conn, metric_rows)
         return ids
 
-    def end_run(self, run_id: str, status: str, end_time: float | None = None, conn: Any = None) -> None:
-        """Set a run's final status and end time."""
+    def end_run(self, run_id: str, status: str, end_time: float | None = None, conn: Any = None, *,
+                tags: dict[str, str] | None = None) -> None:
+        """Set a run's final status and end time (and, in the same transaction, ``tags``)."""
         if status not in RunStatus.ALL:
             raise ValueError(f"Unknown run status {status!r}; one of {RunStatus.ALL}.")
+        if not isinstance(run_id, str):
+            raise NotFoundError(self._unknown(run_id))
         with self._tx(conn) as conn:
-            self._check_run(conn, run_id)
-            conn.execute(update(runs).where(runs.c.id == run_id)
-                         .values(status=status, end_time=time.time() if end_time is None else end_time))
+            done = conn.execute(_RUN_END, {"run": run_id, "status": status,
+                                           "end_time": time.time() if end_time is None else end_time})
+            if done.rowcount == 0:  # no such run (one statement instead of a look-up first)
+                raise NotFoundError(self._unknown(run_id))
+            if tags:
+                conn.execute(self._tag_upsert, [{"run_id": run_id, "key": k, "value": v} for k, v in tags.items()])
 
     def mark_dead_runs_killed(self) -> list[str]:
         """Mark ``killed`` the running runs of this host whose process is gone; return their ids."""
@@ -192,10 +199,25 @@ class TrackingStore:
         """Set tags (replacing earlier values)."""
         with self._tx(conn) as conn:
             self._check_run(conn, run_id)
-            ins = self.store.insert(tags)
-            conn.execute(ins.on_conflict_do_update(index_elements=["run_id", "key"],
-                                                   set_={"value": ins.excluded.value}),
-                         [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()])
+            conn.execute(self._tag_upsert, [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()])
+
+    @functools.cached_property
+    def _tag_upsert(self) -> Any:
+        """INSERT of tags replacing earlier values (built once: statements are reusable)."""
+        ins = self.store.insert(tags)
+        return ins.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": ins.excluded.value})
+
+    @functools.cached_property
+    def _latest_upsert(self) -> Any:
+        """INSERT of latest metric values keeping the newer point (by step, then time)."""
+        ins = self.store.insert(latest_metrics)
+        newer = or_(ins.excluded.step > latest_metrics.c.step,
+                    and_(ins.excluded.step == latest_metrics.c.step,
+                         ins.excluded.timestamp >= latest_metrics.c.timestamp))
+        return ins.on_conflict_do_update(
+            index_elements=["run_id", "key"],
+            set_={"value": ins.excluded.value, "step": ins.excluded.step, "timestamp": ins.excluded.timestamp},
+            where=newer)
 
     def log_artifact(self, run_id: str, path: str, digest: str, size: int) -> None:
         """Record that ``path`` (in the run) holds the blob ``digest``."""
@@ -224,16 +246,8 @@ class TrackingStore:
             cur = last.get((r, k))
             if cur is None or (s, t) >= (cur[1], cur[2]):
                 last[(r, k)] = (v, s, t)
-        ins = self.store.insert(latest_metrics)
-        newer = or_(ins.excluded.step > latest_metrics.c.step,
-                    and_(ins.excluded.step == latest_metrics.c.step,
-                         ins.excluded.timestamp >= latest_metrics.c.timestamp))
-        conn.execute(ins.on_conflict_do_update(
-            index_elements=["run_id", "key"],
-            set_={"value": ins.excluded.value, "step": ins.excluded.step, "timestamp": ins.excluded.timestamp},
-            where=newer),
-            [{"run_id": r, "key": k, "value": _db_value(v), "step": s, "timestamp": t}
-             for (r, k), (v, s, t) in last.items()])
+        conn.execute(self._latest_upsert, [{"run_id": r, "key": k, "value": _db_value(v), "step": s, "timestamp": t}
+                                           for (r, k), (v, s, t) in last.items()])
 
     def metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Every point of metric ``key`` of the run, by step then time."""
@@ -314,6 +328,10 @@ class TrackingStore:
 
 
 _METRIC_COLUMNS = ", ".join(c.name for c in metrics.columns if c.name != "id")
+# statements of every run, built once (SQLAlchemy then reuses their compiled form)
+_RUN_INSERT = runs.insert()
+_RUN_END = (update(runs).where(runs.c.id == bindparam("run"))
+            .values(status=bindparam("status"), end_time=bindparam("end_time")))
 
 
 def _bulk_insert_metrics(conn: Any, rows: Sequence[tuple[str, str, float, int, float]]) -> None:
