@@ -299,23 +299,6 @@ def test_a_candidate_runs_once_its_warm_up_is_done(monkeypatch):
     assert calls == []
 
 
-def test_the_ensembling_library_keeps_every_family():
-    # a search that spent its trials tuning one family (here 12 LDA trials, all better than the rest) must
-    # still offer the others to ensemble selection: diversity is what a blend needs
-    from toolbox.automl._metrics import get_metric
-    from toolbox.automl._search import KEEP_PER_MODEL, KEEP_TOP, Search, TrialResult
-
-    search = Search.__new__(Search)
-    search.metric = get_metric("log_loss", "multiclass")
-    losses = [("lda", 0.01 + 0.001 * i) for i in range(12)] + [("logistic", 0.05), ("logistic", 0.06),
-                                                                  ("logistic", 0.07), ("knn", 0.09)]
-    search.results = [TrialResult(i, m, {}, "tpe", 0, fold_scores=[v]) for i, (m, v) in enumerate(losses)]
-    kept = search.library()
-    assert [r.model for r in kept[:KEEP_TOP]] == ["lda"] * KEEP_TOP
-    assert [r.number for r in kept[KEEP_TOP:]] == [12, 13, 15]  # the best two logistic, the one knn
-    assert KEEP_PER_MODEL == 2 and kept == sorted(kept, key=lambda r: r.mean)  # best (lowest loss) first
-
-
 def test_tiny_budget_returns_a_model():
     X, y = _binary(300)
     t0 = time.perf_counter()
