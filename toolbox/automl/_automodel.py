@@ -392,7 +392,7 @@ class AutoModel(BaseEstimator):
             return budget.remaining() - tail if budget.limited else math.inf
 
         # ensemble selection on out-of-fold predictions
-        pool = [r for r in search.library() if r.oof is not None and r.model != "constant"]
+        pool = [r for r in ranked[:10] if r.oof is not None and r.model != "constant"]
         members: list[tuple[TrialResult, int]] = [(best, 1)]
         ens_score = None
         if len(pool) >= 2 and best.model != "constant" and room() > search.refit_estimate(best) * 2:

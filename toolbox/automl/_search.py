@@ -44,11 +44,8 @@ __all__ = ["BATCH", "Search", "TrialResult"]
 
 #: Trials decided together (and run concurrently); fixed, so results never depend on n_jobs.
 BATCH = 4
-#: Trials that keep their out-of-fold predictions (for ensembling) and fold models: the best ones...
+#: Trials that keep their out-of-fold predictions (for ensembling) and fold models.
 KEEP_TOP = 10
-#: ... and the best of every model family (a library to ensemble from stays diverse even when the search
-#: spent its trials tuning one family)
-KEEP_PER_MODEL = 2
 #: Median pruning starts once this many trials have finished a step.
 PRUNE_STARTUP = 5
 #: The search has converged when this many finished trials in a row did not improve the best score.
@@ -265,18 +262,6 @@ class Search:
         done = [r for r in self.results if r.status == "ok"]
         return sorted(done, key=lambda r: (-self.metric.signed(r.mean), r.number))
 
-    def library(self) -> list[TrialResult]:
-        """The trials kept for ensembling, best first: the :data:`KEEP_TOP` best, plus the
-        :data:`KEEP_PER_MODEL` best of every model family."""
-        count: dict[str, int] = {}
-        out = []
-        for i, r in enumerate(self.ok()):
-            k = count.get(r.model, 0)
-            if i < KEEP_TOP or k < KEEP_PER_MODEL:
-                out.append(r)
-            count[r.model] = k + 1
-        return out
-
     # ------------------------------------------------------------ running
     def _snapshot(self) -> list[list[float]]:
         steps: list[list[float]] = [[] for _ in self.folds]
@@ -300,8 +285,8 @@ class Search:
                 self._best, self._since_best = s, 0
             else:
                 self._since_best += 1
-        # keep out-of-fold predictions and fold models for the ensembling library only
-        keep = {id(x) for x in self.library()}
+        # keep out-of-fold predictions and fold models for the best few only
+        keep = {id(x) for x in self.ok()[:KEEP_TOP]}
         for x in self.results:
             if id(x) not in keep:
                 x.oof, x.fold_models = None, None
