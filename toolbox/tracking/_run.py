@@ -201,18 +201,17 @@ class Run:
             return
         if status not in RunStatus.ALL or status == RunStatus.RUNNING:
             raise ValueError(f"A run ends as 'finished', 'failed' or 'killed', not {status!r}.")
-        if tags:
-            values = {check_name("tag", k): param_value(v) for k, v in dict(tags).items()}
-            if not self._queued:
-                self._session.tracking.set_tags(self.id, values)
+        values = {check_name("tag", k): param_value(v) for k, v in dict(tags).items()} if tags else None
         if self._queued:
             self.status = status
             _LIVE.pop(self.id, None)
             self._pop()
             run_id, end, tracking = self.id, time.time(), self._session.tracking
-            late = values if tags else None  # written with the end: one transaction step, one look-up less
-            self._writer.put_op(lambda conn: tracking.end_run(run_id, status, end, conn=conn, tags=late))
+            # the tags go with the end: one step on the writer thread, one look-up less
+            self._writer.put_op(lambda conn: tracking.end_run(run_id, status, end, conn=conn, tags=values))
             return
+        if values:
+            self._session.tracking.set_tags(self.id, values)
         try:
             self._writer.flush()
         finally:
