@@ -17,7 +17,7 @@ import contextvars
 import threading
 from collections.abc import Callable
 
-__all__ = ["ready", "wait"]
+__all__ = ["ready"]
 
 _LOCK = threading.Lock()
 _DONE: set[str] = set()
@@ -54,14 +54,3 @@ def ready(key: str, fn: Callable[[], None]) -> bool:
             thread.start()
         return False
 
-
-def wait(key: str, timeout: float | None = None) -> bool:
-    """Wait for the warm-up ``key`` (started by :func:`ready`); whether it has finished."""
-    with _LOCK:
-        if key in _DONE:
-            return True
-        thread = _RUNNING.get(key)
-    if thread is not None:
-        thread.join(timeout)
-    with _LOCK:
-        return key in _DONE
