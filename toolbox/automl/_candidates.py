@@ -232,11 +232,11 @@ def _make_hgb(p: dict, ctx: Context) -> Any:
     cls = HistGradientBoostingRegressor if ctx.task == "regression" else HistGradientBoostingClassifier
     n_cat = native_categoricals(ctx)
     # "auto": scikit-learn's rule (early stopping above 10,000 rows only); "on": from 400 rows
-    stop = ctx.n_rows > 10_000 if p.get("early_stopping", "on") == "auto" else ctx.n_rows >= 400
+    auto = p.get("early_stopping") == "auto"
     return cls(learning_rate=float(p["learning_rate"]), max_leaf_nodes=int(p["max_leaf_nodes"]),
                min_samples_leaf=int(p["min_samples_leaf"]), l2_regularization=float(p["l2_regularization"]),
                max_features=float(p["max_features"]), max_iter=int(p["max_iter"]),
-               early_stopping=stop, n_iter_no_change=10 if p.get("early_stopping") == "auto" else 15,
+               early_stopping=ctx.n_rows > 10_000 if auto else ctx.n_rows >= 400, n_iter_no_change=10 if auto else 15,
                validation_fraction=0.1,
                categorical_features=list(range(n_cat)) if n_cat else None, random_state=ctx.seed)
 
