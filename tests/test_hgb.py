@@ -575,11 +575,13 @@ def test_regressor_array_grower_on_cpu(xp, array_grower, request):
     _check_regressor_on(xp, "absolute_error", max_iter=3)
 
 
-@pytest.mark.parametrize("schedule", ["one-thread", "every-expansion-on-the-pool", "one-node-per-batch"])
+@pytest.mark.parametrize("schedule", ["one-thread", "every-expansion-on-the-pool", "one-node-per-batch",
+                                      "every-expansion-on-spinning-helpers"])
 def test_numba_grower_schedule_never_changes_the_trees(schedule, monkeypatch):
     """The compiled grower expands nodes ahead of their turn, in batches cut into feature blocks across
-    threads, and partitions large nodes in parts; none of that may change a tree. Hundreds of leaves (no
-    leaf limit) also make its node slots and histogram pool grow mid-tree."""
+    threads (woken pool threads, or helpers spinning beside the tree), and partitions large nodes in
+    parts; none of that may change a tree. Hundreds of leaves (no leaf limit) also make its node slots
+    and histogram pool grow mid-tree (the spinning helpers stopped and restarted on the new arrays)."""
     pytest.importorskip("numba")
     from toolbox.ensemble._hist_gradient_boosting import _grower_numba
 
@@ -591,6 +593,10 @@ def test_numba_grower_schedule_never_changes_the_trees(schedule, monkeypatch):
         monkeypatch.setattr(_grower_numba._threaded, "worker_threads", lambda: 1)
     else:
         monkeypatch.setattr(_grower_numba, "PAR_WORK", 0)
+        monkeypatch.setattr(_grower_numba, "LANE_WORK", 0)
+        helpers = schedule == "every-expansion-on-spinning-helpers"
+        monkeypatch.setattr(_grower_numba, "LANE_MIN_WORK", 0 if helpers else 10**18)
+        monkeypatch.setattr(_grower_numba._threaded, "worker_threads", lambda: 3)  # two helpers, even on 1 core
         monkeypatch.setattr(_grower_numba, "BLOCK_WORK", 1)
         monkeypatch.setattr(_grower_numba, "PAR_ROWS", 64)  # partitions in parts of 100 rows on the pool
         monkeypatch.setattr(_grower_numba, "PART_ROWS", 100)
@@ -598,6 +604,29 @@ def test_numba_grower_schedule_never_changes_the_trees(schedule, monkeypatch):
             monkeypatch.setattr(_grower_numba, "MAX_BATCH", 1)
     ours = HistGradientBoostingRegressor(**kw).fit(X, y)
     assert ours._trees[0][0].n_leaves > 300
+    np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=RTOL, atol=1e-12)
+
+
+def test_a_failing_spinning_helper_raises_instead_of_hanging(monkeypatch):
+    """A helper thread's error reaches the caller (the grower waiting for it gives up), and the next
+    fit works."""
+    pytest.importorskip("numba")
+    from toolbox.ensemble._hist_gradient_boosting import _grower_numba
+
+    def broken(lane, *args):
+        raise RuntimeError(f"helper {lane} broke")
+
+    monkeypatch.setattr(_grower_numba, "LANE_MIN_WORK", 0)
+    monkeypatch.setattr(_grower_numba, "LANE_WORK", 0)
+    monkeypatch.setattr(_grower_numba._threaded, "worker_threads", lambda: 2)
+    X, y = datasets.make_regression(n_samples=2000, n_features=6, random_state=0)
+    real = _grower_numba.lane_loop
+    monkeypatch.setattr(_grower_numba, "lane_loop", broken)
+    with pytest.raises(RuntimeError, match="helper 1 broke"):
+        HistGradientBoostingRegressor(max_iter=3, early_stopping=False).fit(X, y)
+    monkeypatch.setattr(_grower_numba, "lane_loop", real)
+    ours = HistGradientBoostingRegressor(max_iter=3, early_stopping=False).fit(X, y)
+    ref = SkHGBR(max_iter=3, early_stopping=False).fit(X, y)
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=RTOL, atol=1e-12)
 
 
@@ -1011,7 +1040,7 @@ def test_warm_up_compiles_what_a_fit_needs(task):
 
     warm_up(task)
     before = signatures()
-    assert any(name == "run_items" for _, name, _ in before)  # the pool-side kernels too
+    assert {"run_items", "lane_loop"} <= {name for _, name, _ in before}  # the helper-side kernels too
     rng = np.random.default_rng(3)
     X = rng.normal(size=(3000, 7)).astype(np.float32)
     X[rng.random(X.shape) < 0.05] = np.nan

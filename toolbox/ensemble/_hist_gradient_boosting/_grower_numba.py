@@ -34,7 +34,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from ...backends import _threaded
+from ...backends import _spin, _threaded
 from . import _tree_numba
 from ._grower_host import GrownTree
 from ._tree import GrowerParams, TreeBuilder
@@ -53,12 +53,20 @@ _NEW, _CAND, _PREPARED, _EXPANDED, _SPLIT, _LEAF = range(6)
 # control fields
 _NSLOTS, _HEAP, _NEXT_ID, _NLEAVES, _NBATCH, _NFREE, _NITEMS, _PENDING, _NPARTS, _LAST, _WORK = range(11)
 # advance() results
-DONE, BATCH, GROW, PARTITION = 0, 1, 2, 3
+DONE, BATCH, GROW, PARTITION, FAILED = 0, 1, 2, 3, 4
+# the spinning helpers' control array (lane_ctl): request number, stop, kind and size of the work, lanes
+# of a partition, a helper failed, then each helper's last request done; kinds of work
+_L_REQ, _L_STOP, _L_KIND, _L_N, _L_LANES, _L_FAILED, _L_DONE = range(7)
+_K_ITEMS, _K_PARTS = 0, 1
 
 #: (row, feature) updates below which a batch is expanded inline, without a handoff to the pool (the
 #: handoff costs 40-80 us on the 2-core development machine; 10,000 x 50 fits: 400,000 -> 200,000 took
 #: 1.05 -> 0.85 s (classifier) and 0.73 -> 0.58 s (regressor), 1,000 and 100,000 rows unchanged).
 PAR_WORK = 200_000
+#: The same with spinning helpers (:mod:`toolbox.backends._spin`: a handoff of about 1 us).
+LANE_WORK = 20_000
+#: Node work (rows x features of the root) from which the helpers spin beside a tree's growth.
+LANE_MIN_WORK = 20_000
 #: Rows from which a tree's leaf values are added to the raw predictions by every thread.
 PAR_LEAF_ROWS = 100_000
 #: Target (row, feature) updates per item of a batch.
@@ -596,11 +604,9 @@ def _work(s, si, spec_i):  # pragma: no cover - compiled
     return (min(nl, nr) + scans * SCAN_COST * spec_i[10]) * spec_i[5]
 
 
-@numba.njit(cache=True, nogil=True)
-def _partition(idx, buf, a, b, col, bin_idx, ml, missing_bin, cat, bitset):  # pragma: no cover - compiled
-    """Stable partition of ``idx[a:b]`` by a split: the rows going left stay in ``idx`` from ``a`` on,
-    the others go to ``buf`` from ``a`` on, both in order; returns how many go left. Branch-free: the
-    split's direction is data, not control flow."""
+@numba.njit(inline="always", nogil=True)
+def _partition_rows(idx, buf, a, b, col, bin_idx, ml, missing_bin, cat, bitset):  # pragma: no cover - compiled
+    """The row loop of :func:`_partition`, inlined with a literal ``cat``."""
     nl = a
     nr = a
     for r in range(a, b):
@@ -611,6 +617,16 @@ def _partition(idx, buf, a, b, col, bin_idx, ml, missing_bin, cat, bitset):  # p
         nl += go
         nr += 1 - go
     return nl - a
+
+
+@numba.njit(cache=True, nogil=True)
+def _partition(idx, buf, a, b, col, bin_idx, ml, missing_bin, cat, bitset):  # pragma: no cover - compiled
+    """Stable partition of ``idx[a:b]`` by a split: the rows going left stay in ``idx`` from ``a`` on,
+    the others go to ``buf`` from ``a`` on, both in order; returns how many go left. Branch-free: the
+    split's direction is data, not control flow."""
+    if cat:
+        return _partition_rows(idx, buf, a, b, col, bin_idx, ml, missing_bin, True, bitset)
+    return _partition_rows(idx, buf, a, b, col, bin_idx, ml, missing_bin, False, bitset)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -709,10 +725,13 @@ def _prepare(s, last, XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act
     small = left if nl - start < stop - nl else right
     si[s, _SMALL] = small
     si[small, _HIST] = _take_hist(ctl, free)
-    for r in range(si[small, _START], si[small, _STOP]):
-        i = idx[r]
-        og[r] = g[i]
-        if not const:
+    if const:  # (two loops: a test inside the loop is paid on every row)
+        for r in range(si[small, _START], si[small, _STOP]):
+            og[r] = g[idx[r]]
+    else:
+        for r in range(si[small, _START], si[small, _STOP]):
+            i = idx[r]
+            og[r] = g[i]
             oh[r] = h[i]
     si[s, _STATE] = _PREPARED
 
@@ -780,21 +799,68 @@ def _commit(s, ctl, si, sf, free, hkey, hid, hslot, ids, has_missing, spec_i):  
 
 
 @numba.njit(cache=True, nogil=True)
+def lane_loop(lane, lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed, pool, bg, bi, bs,
+              bb, spec_i, spec_f, nnm, has_missing, is_cat, mono):  # pragma: no cover - compiled
+    """A spinning helper's loop (lane >= 1): run its share of each request :func:`advance` posts in
+    ``lane_ctl`` (batch items or partition parts) until told to stop."""
+    seen = 0
+    while True:
+        req = _spin.load_acquire(lane_ctl, _L_REQ)
+        if req == seen:
+            if _spin.load_acquire(lane_ctl, _L_STOP) != 0:
+                return
+            _spin.cpu_yield()
+            continue
+        seen = req
+        if lane_ctl[_L_KIND] == _K_ITEMS:
+            run_items(lane, items, lane_ctl[_L_N], XbF, idx, og, oh, const, si, sf, allowed, pool, bg, bi, bs, bb,
+                      spec_i, spec_f, nnm, has_missing, is_cat, mono)
+        else:
+            run_parts(lane, lane_ctl[_L_LANES], parts, lane_ctl[_L_N], XbF, idx, buf, si, bits, spec_i)
+        _spin.store_release(lane_ctl, _L_DONE + lane - 1, seen)
+
+
+@numba.njit(cache=True, nogil=True)
+def _post(lane_ctl, kind, n, lanes):  # pragma: no cover - compiled
+    """Post a request to the spinning helpers; returns its number."""
+    lane_ctl[_L_KIND] = kind
+    lane_ctl[_L_N] = n
+    lane_ctl[_L_LANES] = lanes
+    req = lane_ctl[_L_REQ] + 1
+    _spin.store_release(lane_ctl, _L_REQ, req)
+    return req
+
+
+@numba.njit(cache=True, nogil=True)
+def _wait_lanes(lane_ctl, req, helpers):  # pragma: no cover - compiled
+    """Wait until every helper has done request ``req``; False when one failed."""
+    for j in range(helpers):
+        while _spin.load_acquire(lane_ctl, _L_DONE + j) != req:
+            if _spin.load_acquire(lane_ctl, _L_FAILED) != 0:
+                return False
+            _spin.cpu_yield()
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
 def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed, free, pool, hkey, hid, hslot, ids,
             batch, items, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono, members,
-            parts):  # pragma: no cover - compiled
+            parts, lane_ctl):  # pragma: no cover - compiled
     """Run the best-first loop until the tree is finished (``DONE``), a batch of expansions is worth
     running on the pool (``BATCH``: ``items[:ctl[_NITEMS]]`` rows of (slot, block, f0, f1)), or the
-    state needs more room (``GROW``). A pending batch (its items run) is finished first."""
+    state needs more room (``GROW``). A pending batch (its items run) is finished first.
+
+    With spinning helpers (``spec_i[16]`` of them, running :func:`lane_loop`), batches and large
+    partitions are shared with them here, without returning (``FAILED``: a helper failed)."""
     d = XbF.shape[1]
     max_leaf, threads, speculate = spec_i[2], spec_i[7], spec_i[8]
-    par_work, block_work, max_batch = spec_i[11], spec_i[12], spec_i[13]
-    if ctl[_PENDING] == 1:
-        for j in range(ctl[_NBATCH]):
-            _finish(batch[j], ctl, si, sf, bg, bi, bs, bb, bits, free)
-        ctl[_PENDING] = 0
-        ctl[_NBATCH] = 0
+    par_work, block_work, max_batch, helpers = spec_i[11], spec_i[12], spec_i[13], spec_i[16]
     while True:
+        if ctl[_PENDING] == 1:
+            for j in range(ctl[_NBATCH]):
+                _finish(batch[j], ctl, si, sf, bg, bi, bs, bb, bits, free)
+            ctl[_PENDING] = 0
+            ctl[_NBATCH] = 0
         nparts = 0
         if ctl[_PENDING] == 2:  # the batch's large partitions ran on the pool
             nbatch, last, work, nparts = ctl[_NBATCH], ctl[_LAST] != 0, ctl[_WORK], ctl[_NPARTS]
@@ -857,7 +923,14 @@ def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed,
                                 nparts += 1
                     ctl[_NBATCH], ctl[_LAST], ctl[_WORK], ctl[_NPARTS] = nbatch, last, work, nparts
                     ctl[_PENDING] = 2
-                    return PARTITION
+                    if helpers == 0:
+                        return PARTITION
+                    lanes = min(threads, nparts)
+                    req = _post(lane_ctl, _K_PARTS, nparts, lanes)
+                    run_parts(0, lanes, parts, nparts, XbF, idx, buf, si, bits, spec_i)
+                    if not _wait_lanes(lane_ctl, req, helpers):
+                        return FAILED
+                    continue
         for q in range(nbatch):
             _prepare(batch[q], last and q == 0, XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act,
                      allowed, free, spec_i, spec_f, mono, members, parts, nparts)
@@ -901,7 +974,14 @@ def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed,
                 load[lane] += items[i, 4] + 1
             ctl[_NITEMS] = nitems
             ctl[_PENDING] = 1
-            return BATCH
+            if helpers == 0:
+                return BATCH
+            req = _post(lane_ctl, _K_ITEMS, nitems, threads)
+            run_items(0, items, nitems, XbF, idx, og, oh, const, si, sf, allowed, pool, bg, bi, bs, bb, spec_i,
+                      spec_f, nnm, has_missing, is_cat, mono)
+            if not _wait_lanes(lane_ctl, req, helpers):
+                return FAILED
+            continue
         for i in range(nitems):
             expand_block(items[i, 0], items[i, 1], items[i, 2], items[i, 3], XbF, idx, og, oh, const, si, sf,
                          allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono)
@@ -953,8 +1033,10 @@ class Grower:
             p.min_samples_leaf, p.missing_bin, -1 if p.max_leaf_nodes is None else p.max_leaf_nodes,
             -1 if p.max_depth is None else p.max_depth, int(p.with_monotonic), d, len(sets), self.threads,
             int(self.threads > 1 and not subsample), int(subsample), p.n_bins, PAR_WORK, BLOCK_WORK,
-            self.max_batch, PAR_ROWS, PART_ROWS], dtype=np.int64)
+            self.max_batch, PAR_ROWS, PART_ROWS, 0], dtype=np.int64)
         self.spec_f = np.array([p.min_hessian_to_split, p.min_gain_to_split, p.l2_regularization])
+        self.lane_ctl = np.zeros(_L_DONE + max(0, self.threads - 1), dtype=np.int64)
+        self._lanes: _spin.SpinLanes | None = None
         leaves = p.max_leaf_nodes if p.max_leaf_nodes is not None else 64
         self._alloc(slots=4 * leaves + 4 * self.max_batch + 8, hists=leaves + 2 * self.max_batch + 4)
 
@@ -1060,19 +1142,49 @@ class Grower:
             else:
                 si[0, _STATE] = _CAND
                 _heap_push(self.hkey, self.hid, self.hslot, ctl, -sf[0, _GAIN], 0, 0)
+        helpers = self._helpers()
+        self.spec_i[16] = helpers
+        self.spec_i[11] = LANE_WORK if helpers else PAR_WORK
         while True:
-            code = advance(self.X, self.idx, self.buf, g32, h32, self.og, self.oh, const, *self._state(),
-                           self.spec_i, self.spec_f, self.nnm, self.has_missing, self.is_cat, self.mono,
-                           self.members, self.parts)
+            if helpers:
+                self._start_lanes(const)
+            try:
+                code = advance(self.X, self.idx, self.buf, g32, h32, self.og, self.oh, const, *self._state(),
+                               self.spec_i, self.spec_f, self.nnm, self.has_missing, self.is_cat, self.mono,
+                               self.members, self.parts, self.lane_ctl)
+            finally:
+                if helpers:
+                    self._lanes.stop(self.lane_ctl, _L_STOP)
             if code == DONE:
                 break
             if code == GROW:
                 self._grow_room()
             elif code == PARTITION:
                 self._run_parts()
+            elif code == FAILED:  # pragma: no cover - stop() raised the helper's error
+                raise RuntimeError("a gradient-boosting helper thread failed")
             else:
                 self._run_batch(g32, h32, const)
         return self._result()
+
+    def _helpers(self) -> int:
+        """Spinning helpers for this tree: every thread but the caller's, unless the tree is grown
+        one candidate at a time (feature subsampling), inside a parallel job, or the node work is tiny."""
+        if (self.threads < 2 or self.subsample or not _spin.AVAILABLE or _threaded.in_job()
+                or self.n * self.d < LANE_MIN_WORK):
+            return 0
+        return self.threads - 1
+
+    def _start_lanes(self, const: bool) -> None:
+        """Start the helpers' :func:`lane_loop` on the current arrays (fresh ones after a ``GROW``)."""
+        if self._lanes is None:
+            self._lanes = _spin.SpinLanes(self.threads - 1)
+        ctl = self.lane_ctl
+        ctl[:] = 0
+        args = (ctl, self.items, self.parts, self.X, self.idx, self.buf, self.og, self.oh, const, self.si,
+                self.sf, self.bits, self.allowed, self.pool, self.bg, self.bi, self.bs, self.bb, self.spec_i,
+                self.spec_f, self.nnm, self.has_missing, self.is_cat, self.mono)
+        self._lanes.start(lambda lane: lane_loop(lane, *args), ctl, _L_FAILED)
 
     def _run_parts(self) -> None:
         nparts = int(self.ctl[_NPARTS])
@@ -1104,6 +1216,11 @@ class Grower:
                   self.pool, self.bg, self.bi, self.bs, self.bb, self.spec_i, self.spec_f, self.nnm,
                   self.has_missing, self.is_cat, self.mono)
         run_parts(0, 1, self.parts, 0, self.X, self.idx, self.buf, self.si, self.bits, self.spec_i)
+        stopped = np.zeros_like(self.lane_ctl)
+        stopped[_L_STOP] = 1  # returns at once
+        lane_loop(1, stopped, self.items, self.parts, self.X, self.idx, self.buf, self.og, self.oh, False, self.si,
+                  self.sf, self.bits, self.allowed, self.pool, self.bg, self.bi, self.bs, self.bb, self.spec_i,
+                  self.spec_f, self.nnm, self.has_missing, self.is_cat, self.mono)
 
     @staticmethod
     def leaf_ids(idx: np.ndarray, starts: np.ndarray, stops: np.ndarray, out: np.ndarray) -> None:
