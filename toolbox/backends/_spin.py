@@ -29,7 +29,7 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-__all__ = ["AVAILABLE", "SpinLanes", "cpu_yield", "load_acquire", "store_release"]
+__all__ = ["AVAILABLE", "SpinLanes", "compare_exchange", "cpu_yield", "fetch_add", "load_acquire", "store_release"]
 
 #: Whether helpers can spin here (``sched_yield`` from the C library).
 AVAILABLE = os.name == "posix"
@@ -60,6 +60,34 @@ def store_release(typingctx: Any, arr: Any, i: Any, v: Any) -> Any:
         return context.get_dummy_value()
 
     return types.void(arr, i, v), codegen
+
+
+@intrinsic
+def fetch_add(typingctx: Any, arr: Any, i: Any, v: Any) -> Any:
+    """Atomically ``arr[i] += v`` (int64 array, acquire-release); returns the value before."""
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+        value = context.cast(builder, args[2], signature.args[2], types.int64)
+        return builder.atomic_rmw("add", ptr, value, "acq_rel")
+
+    return types.int64(arr, i, v), codegen
+
+
+@intrinsic
+def compare_exchange(typingctx: Any, arr: Any, i: Any, expected: Any, new: Any) -> Any:
+    """Atomically ``arr[i] = new`` if ``arr[i] == expected`` (int64 array, acquire-release); whether it was."""
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        aryty = signature.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+        exp = context.cast(builder, args[2], signature.args[2], types.int64)
+        new = context.cast(builder, args[3], signature.args[3], types.int64)
+        pair = builder.cmpxchg(ptr, exp, new, "acq_rel", "acquire")
+        return builder.extract_value(pair, 1)
+
+    return types.boolean(arr, i, expected, new), codegen
 
 
 @intrinsic

@@ -54,9 +54,10 @@ _NEW, _CAND, _PREPARED, _EXPANDED, _SPLIT, _LEAF = range(6)
 _NSLOTS, _HEAP, _NEXT_ID, _NLEAVES, _NBATCH, _NFREE, _NITEMS, _PENDING, _NPARTS, _LAST, _WORK = range(11)
 # advance() results
 DONE, BATCH, GROW, PARTITION, FAILED = 0, 1, 2, 3, 4
-# the spinning helpers' control array (lane_ctl): request number, stop, kind and size of the work, lanes
-# of a partition, a helper failed, then each helper's last request done; kinds of work
-_L_REQ, _L_STOP, _L_KIND, _L_N, _L_LANES, _L_FAILED, _L_DONE = range(7)
+# the spinning helpers' control array (lane_ctl): request number, stop, kind and size of the work, a
+# helper failed, the next unit to claim (request number << 32 | unit), units finished; kinds of work
+_L_REQ, _L_STOP, _L_KIND, _L_N, _L_FAILED, _L_CLAIM, _L_FINISHED = range(7)
+_L_SIZE = 8
 _K_ITEMS, _K_PARTS = 0, 1
 
 #: (row, feature) updates below which a batch is expanded inline, without a handoff to the pool (the
@@ -799,10 +800,43 @@ def _commit(s, ctl, si, sf, free, hkey, hid, hslot, ids, has_missing, spec_i):  
 
 
 @numba.njit(cache=True, nogil=True)
-def lane_loop(lane, lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed, pool, bg, bi, bs,
+def _claim(lane_ctl, req, n):  # pragma: no cover - compiled
+    """The next unit of request ``req`` (of ``n``) for this thread, or -1: none left, or the request is
+    no longer the current one (a helper that woke late never takes a unit of the next request)."""
+    while True:
+        v = _spin.load_acquire(lane_ctl, _L_CLAIM)
+        unit = v & 0xFFFFFFFF
+        if (v >> 32) != req or unit >= n:
+            return -1
+        if _spin.compare_exchange(lane_ctl, _L_CLAIM, v, v + 1):
+            return unit
+
+
+@numba.njit(cache=True, nogil=True)
+def _work_units(req, lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed, pool, bg, bi, bs,
+                bb, spec_i, spec_f, nnm, has_missing, is_cat, mono):  # pragma: no cover - compiled
+    """Claim and run units of request ``req`` (batch items, or parts of partitions) until none is left.
+    Every unit writes its own outputs: who runs it never changes a result."""
+    kind, n = lane_ctl[_L_KIND], lane_ctl[_L_N]
+    while True:
+        i = _claim(lane_ctl, req, n)
+        if i < 0:
+            return
+        if kind == _K_ITEMS:
+            expand_block(items[i, 0], items[i, 1], items[i, 2], items[i, 3], XbF, idx, og, oh, const, si, sf,
+                         allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono)
+        else:
+            s = parts[i, 0]
+            parts[i, 3] = _partition(idx, buf, parts[i, 1], parts[i, 2], XbF[:, si[s, _FEAT]], si[s, _BIN],
+                                     si[s, _ML] != 0, spec_i[1], si[s, _CAT] != 0, bits[s])
+        _spin.fetch_add(lane_ctl, _L_FINISHED, 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def lane_loop(lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed, pool, bg, bi, bs,
               bb, spec_i, spec_f, nnm, has_missing, is_cat, mono):  # pragma: no cover - compiled
-    """A spinning helper's loop (lane >= 1): run its share of each request :func:`advance` posts in
-    ``lane_ctl`` (batch items or partition parts) until told to stop."""
+    """A spinning helper's loop: take part in each request :func:`advance` posts in ``lane_ctl`` until
+    told to stop."""
     seen = 0
     while True:
         req = _spin.load_acquire(lane_ctl, _L_REQ)
@@ -812,33 +846,27 @@ def lane_loop(lane, lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf
             _spin.cpu_yield()
             continue
         seen = req
-        if lane_ctl[_L_KIND] == _K_ITEMS:
-            run_items(lane, items, lane_ctl[_L_N], XbF, idx, og, oh, const, si, sf, allowed, pool, bg, bi, bs, bb,
-                      spec_i, spec_f, nnm, has_missing, is_cat, mono)
-        else:
-            run_parts(lane, lane_ctl[_L_LANES], parts, lane_ctl[_L_N], XbF, idx, buf, si, bits, spec_i)
-        _spin.store_release(lane_ctl, _L_DONE + lane - 1, seen)
+        _work_units(req, lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed, pool, bg, bi,
+                    bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono)
 
 
 @numba.njit(cache=True, nogil=True)
-def _post(lane_ctl, kind, n, lanes):  # pragma: no cover - compiled
-    """Post a request to the spinning helpers; returns its number."""
+def _share(lane_ctl, kind, n, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed, pool, bg, bi, bs,
+           bb, spec_i, spec_f, nnm, has_missing, is_cat, mono):  # pragma: no cover - compiled
+    """Run ``n`` units with the spinning helpers: post them, claim units like any helper, then wait for
+    the units helpers claimed. False when a helper failed."""
     lane_ctl[_L_KIND] = kind
     lane_ctl[_L_N] = n
-    lane_ctl[_L_LANES] = lanes
+    lane_ctl[_L_FINISHED] = 0
     req = lane_ctl[_L_REQ] + 1
+    _spin.store_release(lane_ctl, _L_CLAIM, req << 32)
     _spin.store_release(lane_ctl, _L_REQ, req)
-    return req
-
-
-@numba.njit(cache=True, nogil=True)
-def _wait_lanes(lane_ctl, req, helpers):  # pragma: no cover - compiled
-    """Wait until every helper has done request ``req``; False when one failed."""
-    for j in range(helpers):
-        while _spin.load_acquire(lane_ctl, _L_DONE + j) != req:
-            if _spin.load_acquire(lane_ctl, _L_FAILED) != 0:
-                return False
-            _spin.cpu_yield()
+    _work_units(req, lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed, pool, bg, bi, bs,
+                bb, spec_i, spec_f, nnm, has_missing, is_cat, mono)
+    while _spin.load_acquire(lane_ctl, _L_FINISHED) < n:
+        if _spin.load_acquire(lane_ctl, _L_FAILED) != 0:
+            return False
+        _spin.cpu_yield()
     return True
 
 
@@ -925,10 +953,9 @@ def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed,
                     ctl[_PENDING] = 2
                     if helpers == 0:
                         return PARTITION
-                    lanes = min(threads, nparts)
-                    req = _post(lane_ctl, _K_PARTS, nparts, lanes)
-                    run_parts(0, lanes, parts, nparts, XbF, idx, buf, si, bits, spec_i)
-                    if not _wait_lanes(lane_ctl, req, helpers):
+                    if not _share(lane_ctl, _K_PARTS, nparts, items, parts, XbF, idx, buf, og, oh, const, si, sf,
+                                  bits, allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat,
+                                  mono):
                         return FAILED
                     continue
         for q in range(nbatch):
@@ -976,10 +1003,8 @@ def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed,
             ctl[_PENDING] = 1
             if helpers == 0:
                 return BATCH
-            req = _post(lane_ctl, _K_ITEMS, nitems, threads)
-            run_items(0, items, nitems, XbF, idx, og, oh, const, si, sf, allowed, pool, bg, bi, bs, bb, spec_i,
-                      spec_f, nnm, has_missing, is_cat, mono)
-            if not _wait_lanes(lane_ctl, req, helpers):
+            if not _share(lane_ctl, _K_ITEMS, nitems, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits,
+                          allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono):
                 return FAILED
             continue
         for i in range(nitems):
@@ -1035,7 +1060,7 @@ class Grower:
             int(self.threads > 1 and not subsample), int(subsample), p.n_bins, PAR_WORK, BLOCK_WORK,
             self.max_batch, PAR_ROWS, PART_ROWS, 0], dtype=np.int64)
         self.spec_f = np.array([p.min_hessian_to_split, p.min_gain_to_split, p.l2_regularization])
-        self.lane_ctl = np.zeros(_L_DONE + max(0, self.threads - 1), dtype=np.int64)
+        self.lane_ctl = np.zeros(_L_SIZE, dtype=np.int64)
         self._lanes: _spin.SpinLanes | None = None
         leaves = p.max_leaf_nodes if p.max_leaf_nodes is not None else 64
         self._alloc(slots=4 * leaves + 4 * self.max_batch + 8, hists=leaves + 2 * self.max_batch + 4)
@@ -1184,7 +1209,7 @@ class Grower:
         args = (ctl, self.items, self.parts, self.X, self.idx, self.buf, self.og, self.oh, const, self.si,
                 self.sf, self.bits, self.allowed, self.pool, self.bg, self.bi, self.bs, self.bb, self.spec_i,
                 self.spec_f, self.nnm, self.has_missing, self.is_cat, self.mono)
-        self._lanes.start(lambda lane: lane_loop(lane, *args), ctl, _L_FAILED)
+        self._lanes.start(lambda lane: lane_loop(*args), ctl, _L_FAILED)
 
     def _run_parts(self) -> None:
         nparts = int(self.ctl[_NPARTS])
@@ -1218,7 +1243,7 @@ class Grower:
         run_parts(0, 1, self.parts, 0, self.X, self.idx, self.buf, self.si, self.bits, self.spec_i)
         stopped = np.zeros_like(self.lane_ctl)
         stopped[_L_STOP] = 1  # returns at once
-        lane_loop(1, stopped, self.items, self.parts, self.X, self.idx, self.buf, self.og, self.oh, False, self.si,
+        lane_loop(stopped, self.items, self.parts, self.X, self.idx, self.buf, self.og, self.oh, False, self.si,
                   self.sf, self.bits, self.allowed, self.pool, self.bg, self.bi, self.bs, self.bb, self.spec_i,
                   self.spec_f, self.nnm, self.has_missing, self.is_cat, self.mono)
 
