@@ -14,6 +14,7 @@ API grower is slow on CPU (per-op overhead).
 from __future__ import annotations
 
 import functools
+import os
 
 import array_api_compat
 import numpy as np
@@ -585,6 +586,8 @@ def test_numba_grower_schedule_never_changes_the_trees(schedule, monkeypatch):
     pytest.importorskip("numba")
     from toolbox.ensemble._hist_gradient_boosting import _grower_numba
 
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("TOOLBOX_SPIN_WAIT", raising=False)
     X, y = datasets.make_regression(n_samples=3000, n_features=8, noise=10.0, random_state=0)
     X[::7, 2] = np.nan
     kw = dict(max_iter=4, max_leaf_nodes=None, min_samples_leaf=2, early_stopping=False)
@@ -616,6 +619,8 @@ def test_a_failing_spinning_helper_raises_instead_of_hanging(monkeypatch):
     def broken(*args):
         raise RuntimeError("a helper broke")
 
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("TOOLBOX_SPIN_WAIT", raising=False)
     monkeypatch.setattr(_grower_numba, "LANE_MIN_WORK", 0)
     monkeypatch.setattr(_grower_numba, "LANE_WORK", 0)
     monkeypatch.setattr(_grower_numba._threaded, "worker_threads", lambda: 2)
@@ -628,6 +633,30 @@ def test_a_failing_spinning_helper_raises_instead_of_hanging(monkeypatch):
     ours = HistGradientBoostingRegressor(max_iter=3, early_stopping=False).fit(X, y)
     ref = SkHGBR(max_iter=3, early_stopping=False).fit(X, y)
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=RTOL, atol=1e-12)
+
+
+@pytest.mark.parametrize("env", [{"TOOLBOX_SPIN_WAIT": "0"}, {"OMP_WAIT_POLICY": "PASSIVE"}, {}])
+def test_spinning_helpers_follow_the_environment(env, monkeypatch):
+    """``TOOLBOX_SPIN_WAIT=0`` or ``OMP_WAIT_POLICY=passive`` (as for OpenMP libraries) turn the spinning
+    helpers off: batches then go to the woken pool threads. They are never used inside a parallel job."""
+    pytest.importorskip("numba")
+    from toolbox.backends import _threaded
+    from toolbox.ensemble._hist_gradient_boosting import _grower_numba
+    from toolbox.ensemble._hist_gradient_boosting._tree import GrowerParams
+
+    for name in ("TOOLBOX_SPIN_WAIT", "OMP_WAIT_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(_grower_numba._threaded, "worker_threads", lambda: 2)
+    d = 8
+    params = GrowerParams(n_bins=256, n_bins_non_missing=np.full(d, 255, dtype=np.uint32),
+                          has_missing=np.zeros(d, dtype=np.uint8), is_categorical=np.zeros(d, dtype=np.uint8),
+                          monotonic=np.zeros(d, dtype=np.int8))
+    grower = _grower_numba.Grower(np.zeros((5000, d), dtype=np.uint8, order="F"), params)
+    expected = 0 if env or os.name != "posix" else 1
+    assert grower._helpers() == expected
+    assert _threaded.job_context().run(grower._helpers) == 0
 
 
 def test_numpy_backend_matches_sklearn():

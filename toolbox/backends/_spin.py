@@ -13,7 +13,9 @@ trip costs about 1 us there.
 
 Spinning is bounded by the caller: :meth:`SpinLanes.start` before the parts,
 :meth:`SpinLanes.stop` after them (the helpers then block on an event, using no
-CPU). Only on POSIX systems (``sched_yield``); :data:`AVAILABLE` says so.
+CPU). :func:`enabled` says whether to spin: on POSIX systems (``sched_yield``),
+unless ``TOOLBOX_SPIN_WAIT=0`` or ``OMP_WAIT_POLICY=passive`` (the setting that
+tells OpenMP libraries not to spin either) is in the environment.
 """
 
 from __future__ import annotations
@@ -29,10 +31,15 @@ from llvmlite import ir
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-__all__ = ["AVAILABLE", "SpinLanes", "compare_exchange", "cpu_yield", "fetch_add", "load_acquire", "store_release"]
+__all__ = ["SpinLanes", "compare_exchange", "cpu_yield", "enabled", "fetch_add", "load_acquire", "store_release"]
 
-#: Whether helpers can spin here (``sched_yield`` from the C library).
-AVAILABLE = os.name == "posix"
+
+
+def enabled() -> bool:
+    """Whether helpers may spin: POSIX (``sched_yield``), not turned off by the environment."""
+    env = os.environ
+    return (os.name == "posix" and env.get("TOOLBOX_SPIN_WAIT", "1").strip() != "0"
+            and env.get("OMP_WAIT_POLICY", "").strip().lower() != "passive")
 
 
 @intrinsic

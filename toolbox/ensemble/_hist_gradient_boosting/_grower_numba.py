@@ -1194,8 +1194,9 @@ class Grower:
 
     def _helpers(self) -> int:
         """Spinning helpers for this tree: every thread but the caller's, unless the tree is grown
-        one candidate at a time (feature subsampling), inside a parallel job, or the node work is tiny."""
-        if (self.threads < 2 or self.subsample or not _spin.AVAILABLE or _threaded.in_job()
+        one candidate at a time (feature subsampling), inside a parallel job, where the node work is tiny,
+        or where spinning is turned off (``TOOLBOX_SPIN_WAIT=0``, ``OMP_WAIT_POLICY=passive``)."""
+        if (self.threads < 2 or self.subsample or not _spin.enabled() or _threaded.in_job()
                 or self.n * self.d < LANE_MIN_WORK):
             return 0
         return self.threads - 1
