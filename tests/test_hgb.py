@@ -577,7 +577,7 @@ def test_regressor_array_grower_on_cpu(xp, array_grower, request):
 
 
 @pytest.mark.parametrize("schedule", ["one-thread", "every-expansion-on-the-pool", "one-node-per-batch",
-                                      "every-expansion-on-spinning-helpers"])
+                                      "every-expansion-on-spinning-helpers", "every-expansion-inside-a-parallel-job"])
 def test_numba_grower_schedule_never_changes_the_trees(schedule, monkeypatch):
     """The compiled grower expands nodes ahead of their turn, in batches cut into feature blocks across
     threads (woken pool threads, or helpers spinning beside the tree), and partitions large nodes in
@@ -605,7 +605,10 @@ def test_numba_grower_schedule_never_changes_the_trees(schedule, monkeypatch):
         monkeypatch.setattr(_grower_numba, "PART_ROWS", 100)
         if schedule == "one-node-per-batch":
             monkeypatch.setattr(_grower_numba, "MAX_BATCH", 1)
-    ours = HistGradientBoostingRegressor(**kw).fit(X, y)
+    if schedule == "every-expansion-inside-a-parallel-job":  # batches run inline, without the pool
+        ours = _grower_numba._threaded.job_context().run(HistGradientBoostingRegressor(**kw).fit, X, y)
+    else:
+        ours = HistGradientBoostingRegressor(**kw).fit(X, y)
     assert ours._trees[0][0].n_leaves > 300
     np.testing.assert_allclose(ours.predict(X), ref.predict(X), rtol=RTOL, atol=1e-12)
 

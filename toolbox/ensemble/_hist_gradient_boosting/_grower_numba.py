@@ -879,10 +879,12 @@ def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed,
     state needs more room (``GROW``). A pending batch (its items run) is finished first.
 
     With spinning helpers (``spec_i[16]`` of them, running :func:`lane_loop`), batches and large
-    partitions are shared with them here, without returning (``FAILED``: a helper failed)."""
+    partitions are shared with them here, without returning (``FAILED``: a helper failed). With
+    ``spec_i[17]`` (inside a parallel job, where the pool would run them serially anyway), they run
+    here one after another: the same items, without the round trip through Python."""
     d = XbF.shape[1]
     max_leaf, threads, speculate = spec_i[2], spec_i[7], spec_i[8]
-    par_work, block_work, max_batch, helpers = spec_i[11], spec_i[12], spec_i[13], spec_i[16]
+    par_work, block_work, max_batch, helpers, inline = spec_i[11], spec_i[12], spec_i[13], spec_i[16], spec_i[17]
     while True:
         if ctl[_PENDING] == 1:
             for j in range(ctl[_NBATCH]):
@@ -952,7 +954,10 @@ def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed,
                     ctl[_NBATCH], ctl[_LAST], ctl[_WORK], ctl[_NPARTS] = nbatch, last, work, nparts
                     ctl[_PENDING] = 2
                     if helpers == 0:
-                        return PARTITION
+                        if not inline:
+                            return PARTITION
+                        run_parts(0, 1, parts, nparts, XbF, idx, buf, si, bits, spec_i)
+                        continue
                     if not _share(lane_ctl, _K_PARTS, nparts, items, parts, XbF, idx, buf, og, oh, const, si, sf,
                                   bits, allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat,
                                   mono):
@@ -1002,7 +1007,12 @@ def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed,
             ctl[_NITEMS] = nitems
             ctl[_PENDING] = 1
             if helpers == 0:
-                return BATCH
+                if not inline:
+                    return BATCH
+                for i in range(nitems):
+                    expand_block(items[i, 0], items[i, 1], items[i, 2], items[i, 3], XbF, idx, og, oh, const, si,
+                                 sf, allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono)
+                continue
             if not _share(lane_ctl, _K_ITEMS, nitems, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits,
                           allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono):
                 return FAILED
@@ -1058,7 +1068,7 @@ class Grower:
             p.min_samples_leaf, p.missing_bin, -1 if p.max_leaf_nodes is None else p.max_leaf_nodes,
             -1 if p.max_depth is None else p.max_depth, int(p.with_monotonic), d, len(sets), self.threads,
             int(self.threads > 1 and not subsample), int(subsample), p.n_bins, PAR_WORK, BLOCK_WORK,
-            self.max_batch, PAR_ROWS, PART_ROWS, 0], dtype=np.int64)
+            self.max_batch, PAR_ROWS, PART_ROWS, 0, 0], dtype=np.int64)
         self.spec_f = np.array([p.min_hessian_to_split, p.min_gain_to_split, p.l2_regularization])
         self.lane_ctl = np.zeros(_L_SIZE, dtype=np.int64)
         self._lanes: _spin.SpinLanes | None = None
@@ -1169,6 +1179,7 @@ class Grower:
                 _heap_push(self.hkey, self.hid, self.hslot, ctl, -sf[0, _GAIN], 0, 0)
         helpers = self._helpers()
         self.spec_i[16] = helpers
+        self.spec_i[17] = int(_threaded.in_job() and not self.subsample)
         self.spec_i[11] = LANE_WORK if helpers else PAR_WORK
         while True:
             if helpers:
