@@ -63,9 +63,12 @@ summary and results files to OUTDIR, not here: see [gpu-check.md](gpu-check.md),
 which also lists its runs.
 The HistGradientBoosting rows of the full run below come from a separate run of
 those cases only (`-k HistGradient --bench-backends=numba --bench-json=...`,
-2026-12-02 00:54 UTC, after the compiled grower, binning and predictor kernels
-landed), whose rows replaced the earlier ones in `full.json` by hand; that run is
-listed under `merged_runs` there. So are the `TruncatedSVD` rows (all CPU backends), re-run after a fix
+2026-12-02 06:49 UTC, after the grower's spinning helpers landed), whose rows
+replaced the earlier ones in `full.json` by hand; that run is listed under
+`merged_runs` there. Gradient-boosting ratios move by about 10% between runs on
+different hours of this shared machine (the unchanged predictor: 0.69x at 00:54,
+0.90x and 0.78x in two runs at 06:23 and 06:49); compare old and new code in one
+process rather than across runs. So are the `TruncatedSVD` rows (all CPU backends), re-run after a fix
 that took a copy of `X` out of its fit. A full run of every case on every CPU backend takes well over an hour on
 2 cores (the pure-NumPy, torch and JAX gradient boosting on 10^6 rows above all).
 
