@@ -227,11 +227,3 @@ def gram_and_column_sums(X: Any, *, xp: Any, Y: Any = None) -> tuple[Any, Any, A
             C += cross
     return G, s, C
 
-    with blas_one_thread():
-        parts = parallel_map(block, threads, threads=threads)
-    G, s = parts[0]
-    for part, sums in parts[1:]:
-        G += part
-        s += sums
-    return G, s
-
