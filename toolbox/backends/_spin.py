@@ -42,14 +42,21 @@ def enabled() -> bool:
             and env.get("OMP_WAIT_POLICY", "").strip().lower() != "passive")
 
 
+def _element(context: Any, builder: Any, signature: Any, args: Any) -> tuple[Any, list[Any]]:
+    """The pointer to ``arr[i]`` (the intrinsic's first two arguments), and the further arguments as int64."""
+    aryty = signature.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+    rest = [context.cast(builder, a, t, types.int64) for a, t in zip(args[2:], signature.args[2:])]
+    return ptr, rest
+
+
 @intrinsic
 def load_acquire(typingctx: Any, arr: Any, i: Any) -> Any:
     """``arr[i]`` (int64 array) read with acquire ordering: what was written before the matching
     :func:`store_release` is visible after it. Never cached in a register across a loop."""
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
+        ptr, _ = _element(context, builder, signature, args)
         return builder.load_atomic(ptr, ordering="acquire", align=8)
 
     return types.int64(arr, i), codegen
@@ -59,10 +66,7 @@ def load_acquire(typingctx: Any, arr: Any, i: Any) -> Any:
 def store_release(typingctx: Any, arr: Any, i: Any, v: Any) -> Any:
     """``arr[i] = v`` (int64 array) with release ordering (everything written before is published)."""
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
-        value = context.cast(builder, args[2], signature.args[2], types.int64)
+        ptr, (value,) = _element(context, builder, signature, args)
         builder.store_atomic(value, ptr, ordering="release", align=8)
         return context.get_dummy_value()
 
@@ -73,10 +77,7 @@ def store_release(typingctx: Any, arr: Any, i: Any, v: Any) -> Any:
 def fetch_add(typingctx: Any, arr: Any, i: Any, v: Any) -> Any:
     """Atomically ``arr[i] += v`` (int64 array, acquire-release); returns the value before."""
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
-        value = context.cast(builder, args[2], signature.args[2], types.int64)
+        ptr, (value,) = _element(context, builder, signature, args)
         return builder.atomic_rmw("add", ptr, value, "acq_rel")
 
     return types.int64(arr, i, v), codegen
@@ -86,12 +87,8 @@ def fetch_add(typingctx: Any, arr: Any, i: Any, v: Any) -> Any:
 def compare_exchange(typingctx: Any, arr: Any, i: Any, expected: Any, new: Any) -> Any:
     """Atomically ``arr[i] = new`` if ``arr[i] == expected`` (int64 array, acquire-release); whether it was."""
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
-        aryty = signature.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]])
-        exp = context.cast(builder, args[2], signature.args[2], types.int64)
-        new = context.cast(builder, args[3], signature.args[3], types.int64)
-        pair = builder.cmpxchg(ptr, exp, new, "acq_rel", "acquire")
+        ptr, (exp, value) = _element(context, builder, signature, args)
+        pair = builder.cmpxchg(ptr, exp, value, "acq_rel", "acquire")
         return builder.extract_value(pair, 1)
 
     return types.boolean(arr, i, expected, new), codegen
