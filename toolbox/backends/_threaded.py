@@ -9,6 +9,10 @@ Two tools, used by the NumPy/numba fast paths:
   numba's ``prange`` is not used: its OpenMP threads busy-wait after every parallel
   loop, and on a machine with more runnable threads than cores (a shared 2-core
   machine, or BLAS threads of another library) a pass then took 2-5x longer.
+  (Waking a pool thread costs 40-80 us on that machine; a kernel handing out
+  hundreds of smaller parts in a row uses :mod:`._spin` instead: helpers that
+  poll with ``sched_yield`` for the duration of one compiled call, 1.11x slower
+  than this pool under 4 busy processes where OpenMP's spinning lost 2-5x.)
 - :func:`blas_one_thread` limits BLAS to one thread while parts already run side
   by side (as scikit-learn's KMeans does), counted across nested and concurrent
   users so that overlapping calls never leave BLAS limited.
