@@ -851,18 +851,21 @@ def lane_loop(lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits
 
 
 @numba.njit(cache=True, nogil=True)
-def _share(lane_ctl, kind, n, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed, pool, bg, bi, bs,
-           bb, spec_i, spec_f, nnm, has_missing, is_cat, mono):  # pragma: no cover - compiled
-    """Run ``n`` units with the spinning helpers: post them, claim units like any helper, then wait for
-    the units helpers claimed. False when a helper failed."""
+def _post(lane_ctl, kind, n):  # pragma: no cover - compiled
+    """Post ``n`` units of ``kind`` to the spinning helpers; returns the request's number (the caller
+    then claims units like any helper, :func:`_work_units`, and waits, :func:`_wait_units`)."""
     lane_ctl[_L_KIND] = kind
     lane_ctl[_L_N] = n
     lane_ctl[_L_FINISHED] = 0
     req = lane_ctl[_L_REQ] + 1
     _spin.store_release(lane_ctl, _L_CLAIM, req << 32)
     _spin.store_release(lane_ctl, _L_REQ, req)
-    _work_units(req, lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed, pool, bg, bi, bs,
-                bb, spec_i, spec_f, nnm, has_missing, is_cat, mono)
+    return req
+
+
+@numba.njit(cache=True, nogil=True)
+def _wait_units(lane_ctl, n):  # pragma: no cover - compiled
+    """Wait until the ``n`` units of the current request are finished; False when a helper failed."""
     while _spin.load_acquire(lane_ctl, _L_FINISHED) < n:
         if _spin.load_acquire(lane_ctl, _L_FAILED) != 0:
             return False
@@ -958,9 +961,10 @@ def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed,
                             return PARTITION
                         run_parts(0, 1, parts, nparts, XbF, idx, buf, si, bits, spec_i)
                         continue
-                    if not _share(lane_ctl, _K_PARTS, nparts, items, parts, XbF, idx, buf, og, oh, const, si, sf,
-                                  bits, allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat,
-                                  mono):
+                    req = _post(lane_ctl, _K_PARTS, nparts)
+                    _work_units(req, lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed,
+                                pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono)
+                    if not _wait_units(lane_ctl, nparts):
                         return FAILED
                     continue
         for q in range(nbatch):
@@ -1013,8 +1017,10 @@ def advance(XbF, idx, buf, g, h, og, oh, const, ctl, si, sf, bits, act, allowed,
                     expand_block(items[i, 0], items[i, 1], items[i, 2], items[i, 3], XbF, idx, og, oh, const, si,
                                  sf, allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono)
                 continue
-            if not _share(lane_ctl, _K_ITEMS, nitems, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits,
-                          allowed, pool, bg, bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono):
+            req = _post(lane_ctl, _K_ITEMS, nitems)
+            _work_units(req, lane_ctl, items, parts, XbF, idx, buf, og, oh, const, si, sf, bits, allowed, pool, bg,
+                        bi, bs, bb, spec_i, spec_f, nnm, has_missing, is_cat, mono)
+            if not _wait_units(lane_ctl, nitems):
                 return FAILED
             continue
         for i in range(nitems):

@@ -1,8 +1,8 @@
 """Compiling histogram gradient boosting's numba kernels ahead of a timed fit.
 
 In a new environment the first fit on the numba path compiles its kernels
-(about 25 s on a 2-core machine; later processes load them from numba's cache
-in about 0.7 s). :func:`warm_up` does that work on purpose, on small synthetic
+(about 22 s on a 2-core machine; later processes load them from numba's cache
+in about 1 s). :func:`warm_up` does that work on purpose, on small synthetic
 data, so that a caller with a deadline (``toolbox.fit``) can run it on a helper
 thread and start timed fits only once it is done.
 """
