@@ -359,13 +359,19 @@ def test_cpu_tensors_take_the_numba_passes_and_match_sklearn(framework):
             jax.config.update("jax_enable_x64", x64)
 
 
-def test_numba_column_stats_match_numpy_bits():
+@pytest.mark.parametrize("threads", [1, 3])
+def test_numba_column_stats_match_numpy_bits(threads, monkeypatch):
     pytest.importorskip("numba")
+    from toolbox.backends import _threaded
     from toolbox.cluster import _kmeans_numba
 
+    monkeypatch.setattr(_threaded, "worker_threads", lambda: threads)
+    monkeypatch.setattr(_kmeans_numba, "_STATS_MIN_COLUMNS", 2)
+    monkeypatch.setattr(_kmeans_numba, "_STATS_MIN_WORK", 1)
     rng = np.random.default_rng(3)
     for dtype in (np.float64, np.float32):
         X = (rng.normal(size=(5003, 7)) * 1e3 + 5).astype(dtype)
+        X[17, 2], X[4000, 6] = -1e9, 1e9  # extremes inside the second and third column ranges
         mean, mn, mx = _kmeans_numba.column_stats(X)
         np.testing.assert_array_equal(mean, X.mean(axis=0))
         np.testing.assert_array_equal(mn, X.min(axis=0))

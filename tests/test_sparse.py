@@ -685,3 +685,76 @@ def test_max_abs_scaler_clip_matches_sklearn(kind):
         np.testing.assert_allclose(got, SkMaxAbsScaler(clip=clip).fit(X).transform(X_new))
         back = ours.inverse_transform(ours.transform(conv(X)))
         np.testing.assert_allclose(back.toarray() if ss.issparse(back) else back, X)  # no clipping on the way back
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("k", [None, 1, 7])
+def test_threaded_sparse_products_give_scipys_bits(fmt, dtype, index_dtype, k, monkeypatch):
+    """The numba products (several threads, parts of equal work) equal SciPy's ``A @ W`` bit for bit."""
+    pytest.importorskip("numba")
+    import toolbox as tb
+    from toolbox.backends import _sparse, _threaded
+    from toolbox.backends.native import numba_sparse
+
+    monkeypatch.setattr(numba_sparse, "MIN_WORK", 0)
+    monkeypatch.setattr(numba_sparse, "MIN_COLUMNS", {"csr": 1, "csc": 1})
+    monkeypatch.setattr(_threaded, "worker_threads", lambda: 3)
+    rng = np.random.default_rng(0)
+    A = ss.random(301, 157, density=0.05, random_state=rng, format=fmt, dtype=dtype)
+    A = A.tolil()
+    A[5, :] = 0  # an empty row and an empty column
+    A[:, 9] = 0
+    A[:, 140:] = rng.standard_normal((301, 17)) * 1e8  # dense, badly scaled columns: rounding shows
+    A = A.asformat(fmt)
+    A.indices = A.indices.astype(index_dtype)
+    A.indptr = A.indptr.astype(index_dtype)
+    W = rng.standard_normal((157,) if k is None else (157, k)).astype(dtype)
+    R = rng.standard_normal((301,) if k is None else (301, k)).astype(dtype)
+    with tb.use_backend("numba"):
+        got, got_t = _sparse.matmul(A, W), _sparse.rmatmul(A, R)
+    for out, ref in ((got, A @ W), (got_t, A.T @ R)):
+        assert out.dtype == dtype and out.shape == ref.shape
+        np.testing.assert_array_equal(out, ref, strict=True)
+    assert numba_sparse.product(A, W) is not None  # the threaded path ran, not SciPy's
+
+
+def test_threaded_sparse_products_leave_other_inputs_to_scipy(monkeypatch):
+    """Unsorted CSC indices, mixed dtypes, COO and little work go to SciPy (the same answer, one thread)."""
+    pytest.importorskip("numba")
+    from toolbox.backends import _threaded
+    from toolbox.backends.native import numba_sparse
+
+    monkeypatch.setattr(_threaded, "worker_threads", lambda: 2)
+    rng = np.random.default_rng(1)
+    A = ss.random(50, 40, density=0.2, random_state=rng, format="csc")
+    W = rng.standard_normal((40, 3))
+    assert numba_sparse.product(A, W) is None  # little work
+    monkeypatch.setattr(numba_sparse, "MIN_WORK", 0)
+    assert numba_sparse.product(A, W) is None  # few columns
+    monkeypatch.setattr(numba_sparse, "MIN_COLUMNS", {"csr": 1, "csc": 1})
+    assert numba_sparse.product(A.astype(np.float32), W) is None  # mixed dtypes
+    assert numba_sparse.product(A.tocoo(), W) is None
+    U = A.copy()
+    U.indices[U.indptr[3]:U.indptr[4]] = U.indices[U.indptr[3]:U.indptr[4]][::-1].copy()
+    U.has_sorted_indices = False
+    if U.indptr[4] - U.indptr[3] > 1:
+        assert numba_sparse.product(U, W) is None
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_threaded_sparse_products_refuse_out_of_range_indices(fmt, monkeypatch):
+    """A malformed matrix (an index past its shape) is named in a ValueError, not read or written past its end."""
+    pytest.importorskip("numba")
+    from toolbox.backends import _threaded
+    from toolbox.backends.native import numba_sparse
+
+    monkeypatch.setattr(numba_sparse, "MIN_WORK", 0)
+    monkeypatch.setattr(numba_sparse, "MIN_COLUMNS", {"csr": 1, "csc": 1})
+    monkeypatch.setattr(_threaded, "worker_threads", lambda: 2)
+    A = ss.random(40, 30, density=0.3, random_state=np.random.default_rng(2), format=fmt)
+    A.indices[3] = A.shape[1 if fmt == "csr" else 0] + 5
+    W = np.ones((30, 2))
+    with pytest.raises(ValueError, match=r"1 stored entries have a (column|row) index outside"):
+        numba_sparse.product(A, W)

@@ -272,8 +272,8 @@ def matmul(X: Any, W: Any) -> Any:
         if W.ndim == 1:
             return (X @ W[:, None])[:, 0]
         return X @ W
-    out = X @ W
-    return np.asarray(out)
+    out = _parallel_product(X, W)
+    return np.asarray(X @ W) if out is None else out
 
 
 def rmatmul(X: Any, R: Any, XT: Any = None) -> Any:
@@ -291,7 +291,19 @@ def rmatmul(X: Any, R: Any, XT: Any = None) -> Any:
             if R.ndim == 1:
                 return (Xt @ R[:, None])[:, 0]
             return Xt @ R
-    return np.asarray(X.T @ R)
+    out = _parallel_product(X.T, R)
+    return np.asarray(X.T @ R) if out is None else out
+
+
+def _parallel_product(A: Any, W: Any) -> Any:
+    """SciPy's ``A @ W`` on several threads with the same bits (numba kernels), or None to let SciPy do it."""
+    from ._dispatch import numba_active
+
+    if not numba_active():
+        return None
+    from .native import numba_sparse
+
+    return numba_sparse.product(A, W)
 
 
 def transpose(X: Any) -> Any:

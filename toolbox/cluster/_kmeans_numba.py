@@ -44,6 +44,9 @@ PART_ROWS = 16384
 _PARTIAL_BYTES = 64 * 2**20
 #: Rows per BLAS call (scikit-learn's chunk).
 _BLOCK_ROWS = 256
+#: Column statistics: columns per thread at least, and elements per thread at least.
+_STATS_MIN_COLUMNS = 4
+_STATS_MIN_WORK = 1 << 20
 
 
 # --------------------------------------------------------------------------- #
@@ -175,21 +178,28 @@ def _inertia_part(X, offset, w, centers, labels, start, stop):  # pragma: no cov
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
-def _column_stats(X):  # pragma: no cover - compiled
-    """Per column: the sum in row order, the minimum and the maximum (NaN propagates); one pass."""
-    n, d = X.shape
-    s = X[0].copy()
-    mn = X[0].copy()
-    mx = X[0].copy()
+def _column_stats(X, c0, c1, s_out, mn_out, mx_out):  # pragma: no cover - compiled
+    """Columns ``c0:c1``: the sum in row order, the minimum and the maximum (NaN propagates); one pass.
+
+    Writes ``s_out``, ``mn_out`` and ``mx_out`` (shape (d,)) at those columns
+    (accumulated in local arrays, which the compiler knows ``X`` does not alias).
+    """
+    n = X.shape[0]
+    s = X[0, c0:c1].copy()
+    mn = s.copy()
+    mx = s.copy()
     for i in range(1, n):
-        for j in range(d):
-            v = X[i, j]
+        row = X[i, c0:c1]
+        for j in range(c1 - c0):
+            v = row[j]
             s[j] += v
             if v < mn[j] or v != v:
                 mn[j] = v
             if v > mx[j] or v != v:
                 mx[j] = v
-    return s, mn, mx
+    s_out[c0:c1] = s
+    mn_out[c0:c1] = mn
+    mx_out[c0:c1] = mx
 
 
 # --------------------------------------------------------------------------- #
@@ -333,6 +343,12 @@ def column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
     """
     if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 2 or not X.flags.c_contiguous:
         return None
-    s, mn, mx = _column_stats(X)
+    n, d = X.shape
+    s, mn, mx = (np.empty(d, dtype=X.dtype) for _ in range(3))
+    # threads take column ranges (each column is still summed in row order): 2 threads, 200,000 x 20:
+    # 5.5 -> 3.4 ms
+    parts = min(_threaded.worker_threads(), d // _STATS_MIN_COLUMNS, max(1, n * d // _STATS_MIN_WORK))
+    edges = [d * p // max(parts, 1) for p in range(max(parts, 1) + 1)]
+    _run(lambda p: _column_stats(X, edges[p], edges[p + 1], s, mn, mx), len(edges) - 1)
     np.true_divide(s, np.intp(X.shape[0]), out=s, casting="unsafe", subok=False)
     return s, mn, mx

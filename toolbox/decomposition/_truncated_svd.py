@@ -158,7 +158,8 @@ def _randomized_svd_scipy(X: Any, n_components: int, *, n_oversamples: int, n_it
     The same algorithm as :func:`_randomized_svd` with scikit-learn's choices where SciPy has
     them: the test matrix from NumPy's ``RandomState(random_state).normal`` and LU
     normalization of the power iterations (``"auto"`` with ``n_iter > 2``, ``"LU"``), so that a
-    seed gives scikit-learn's components. Only products with ``X`` and ``X.T`` touch the data.
+    seed gives scikit-learn's components. Only products with ``X`` and ``X.T`` touch the data;
+    with numba they run on several threads, with SciPy's bits (:func:`toolbox.backends._sparse.matmul`).
     """
     import numpy as np
     import scipy.linalg as sl
@@ -181,10 +182,10 @@ def _randomized_svd_scipy(X: Any, n_components: int, *, n_oversamples: int, n_it
         return M
 
     for _ in range(n_iter):
-        Q = norm(np.asarray(A @ Q))
-        Q = norm(np.asarray(AT @ Q))
-    Q = sl.qr(np.asarray(A @ Q), mode="economic", check_finite=False)[0]
-    B = np.asarray(AT @ Q).T  # Q.T @ A
+        Q = norm(sp.matmul(A, Q))
+        Q = norm(sp.matmul(AT, Q))
+    Q = sl.qr(sp.matmul(A, Q), mode="economic", check_finite=False)[0]
+    B = sp.matmul(AT, Q).T  # Q.T @ A
     Uhat, S, Vt = sl.svd(B, full_matrices=False, check_finite=False)
     U = Q @ Uhat
     if A is not X:
