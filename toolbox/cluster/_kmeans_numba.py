@@ -193,10 +193,11 @@ def _column_stats(X, c0, c1, s_out, mn_out, mx_out):  # pragma: no cover - compi
         for j in range(c1 - c0):
             v = row[j]
             s[j] += v
-            if v < mn[j] or v != v:
-                mn[j] = v
-            if v > mx[j] or v != v:
-                mx[j] = v
+            a = mn[j]
+            b = mx[j]
+            nan = v != v  # selects, not branches: the loop vectorizes
+            mn[j] = v if (v < a) | nan else a
+            mx[j] = v if (v > b) | nan else b
     s_out[c0:c1] = s
     mn_out[c0:c1] = mn
     mx_out[c0:c1] = mx
@@ -345,8 +346,9 @@ def column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | N
         return None
     n, d = X.shape
     s, mn, mx = (np.empty(d, dtype=X.dtype) for _ in range(3))
-    # threads take column ranges (each column is still summed in row order): 2 threads, 200,000 x 20:
-    # 5.5 -> 3.4 ms
+    # threads take column ranges (each column is still summed in row order); 200,000 x 20 on 2 threads,
+    # same process: the pass with branches 8.5 ms, split by columns 7.2 ms, with selects 6.5 ms (then
+    # bound by memory: one thread takes as long)
     parts = min(_threaded.worker_threads(), d // _STATS_MIN_COLUMNS, max(1, n * d // _STATS_MIN_WORK))
     edges = [d * p // max(parts, 1) for p in range(max(parts, 1) + 1)]
     _run(lambda p: _column_stats(X, edges[p], edges[p + 1], s, mn, mx), len(edges) - 1)
