@@ -478,3 +478,65 @@ def test_kmeans_callable_init_gets_sparse_x_and_centres_are_at_distance_zero():
     assert seen == [True]
     km = KMeans(3, random_state=42).fit(X)
     np.testing.assert_array_equal(np.diag(km.transform(km.cluster_centers_)), np.zeros(3))
+
+
+def _bounds_cases():
+    rng = np.random.default_rng(7)
+    blobs, _ = datasets.make_blobs(3000, 6, centers=5, random_state=1)
+    ties = np.repeat(np.array([[0.0, 0.0], [2.0, 0.0], [1.0, 0.0], [1.0, 1.0], [1.0, -1.0]]), 40, axis=0)
+    return {
+        "blobs": (blobs, 5, None),
+        "uniform (rows near the boundaries)": (rng.uniform(size=(4000, 3)), 12, None),
+        "exact ties between centres": (ties, 2, None),
+        "float32, offset 1e6": ((rng.normal(size=(3000, 4)) + 1e6).astype(np.float32), 6, None),
+        "weighted": (blobs, 5, rng.uniform(0.1, 3.0, size=3000)),
+        "one feature, many clusters": (rng.normal(size=(5000, 1)), 40, None),
+    }
+
+
+@pytest.mark.parametrize("case", list(_bounds_cases()))
+def test_lloyd_distance_bounds_give_the_labels_of_full_passes(case, monkeypatch):
+    """Skipping rows whose nearest centre cannot have changed (Hamerly's bounds, with rounding margins)
+    gives the labels, centres, inertia and iteration count of computing every distance, bit for bit."""
+    pytest.importorskip("numba")
+    from toolbox.cluster import _kmeans
+
+    X, k, w = _bounds_cases()[case]
+    fits = {}
+    for bounds in (False, True):
+        monkeypatch.setattr(_kmeans, "_BOUNDS", bounds)
+        for init in ("k-means++", "random"):
+            km = KMeans(k, init=init, n_init=1, random_state=3, tol=0.0, max_iter=60).fit(X, sample_weight=w)
+            fits[bounds, init] = km
+    for init in ("k-means++", "random"):
+        a, b = fits[False, init], fits[True, init]
+        np.testing.assert_array_equal(a.labels_, b.labels_)
+        np.testing.assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+        assert a.inertia_ == b.inertia_ and a.n_iter_ == b.n_iter_
+
+
+def test_lloyd_distance_bounds_skip_most_rows_once_the_centres_settle():
+    """The point of the bounds: on separated clusters most rows skip the product after a few passes."""
+    pytest.importorskip("numba")
+    from toolbox.cluster import _kmeans_numba
+
+    X, _ = datasets.make_blobs(20000, 10, centers=6, random_state=0)
+    off = X.mean(axis=0)
+    C = X[:6] - off
+    b = _kmeans_numba.Bounds(len(X))
+    labels = np.full(len(X), -1, dtype=np.int32)
+    for _ in range(8):
+        labels, sums, wsum, _, _ = _kmeans_numba.lloyd_iter(X, None, C, labels, off, bounds=b)
+        C = sums / wsum[:, None]
+    # the rows the next pass skips: the kernel's test, recomputed here
+    err, growth = _kmeans_numba._rounding_terms(X)
+    shift = np.sqrt(((C - b.centers) ** 2).sum(axis=1)) * growth
+    upper = (b.upper + shift[labels]) * growth
+    lower = (b.lower - shift.max()) / growth
+    e = err * (b.xnorm + np.sqrt((C ** 2).sum(axis=1)).max() * growth) ** 2
+    skipped = (lower > 0) & (upper * upper * growth + 2 * e < lower * lower / growth)
+    assert skipped.mean() > 0.5
+    ref = _kmeans_numba.lloyd_iter(X, None, C, labels, off)  # a full pass from the same centres
+    out = _kmeans_numba.lloyd_iter(X, None, C, labels, off, bounds=b)
+    for x, y in zip(ref[:4], out[:4]):
+        np.testing.assert_array_equal(x, y)

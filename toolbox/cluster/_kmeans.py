@@ -240,13 +240,14 @@ def _lloyd_step(X: Any, w: Any, ones: Any, centers: Any, labels_old: Any, *, chu
 
 
 def _lloyd_step_numba(kernels: Any, X: Any, offset: Any, w: Any, centers: Any, labels_old: Any, *,
-                      with_sum_sq: bool, xp: Any) -> tuple[Any, ...]:
+                      with_sum_sq: bool, xp: Any, bounds: Any = None) -> tuple[Any, ...]:
     """:func:`_lloyd_step` on the numba path: one fused, parallel pass over ``X - offset``.
 
     Also returns ``sum((X - offset) ** 2)`` when ``with_sum_sq`` (else None).
+    ``bounds``: the kernels' per-row distance bounds, carried between passes.
     """
     labels, sums, wsum, n_changed, sum_sq = kernels.lloyd_iter(X, w, centers, labels_old, offset,
-                                                               with_sum_sq=with_sum_sq)
+                                                               with_sum_sq=with_sum_sq, bounds=bounds)
     new_centers = _average(sums, wsum, xp=xp)
     shift = float(xp.sum((new_centers - centers) ** 2))
     n_empty = int(xp.sum(wsum == 0))
@@ -391,6 +392,11 @@ def _converged(status: float, tol: float, i: int, verbose: int) -> bool:
     return False
 
 
+#: Carry per-row distance bounds between the numba path's Lloyd passes (Hamerly's; the same labels as
+#: full passes, fewer products). A switch for the tests, which compare both ways.
+_BOUNDS = True
+
+
 def _lloyd_numba(kernels: Any, X: Any, w: Any, centers: Any, *, max_iter: int, tol: Any, offset: Any,
                  xp: Any, verbose: int = 0) -> tuple[Any, float, Any, int]:
     """:func:`_lloyd` on the numba path (NumPy arrays): the same loop, fused parallel passes.
@@ -402,9 +408,10 @@ def _lloyd_numba(kernels: Any, X: Any, w: Any, centers: Any, *, max_iter: int, t
     labels = labels_old
     strict = False
     i = 0
+    bounds = kernels.Bounds(X.shape[0]) if _BOUNDS else None
     for i in range(max_iter):
         labels, sums, wsum, new_centers, n_changed, status, sum_sq = _lloyd_step_numba(
-            kernels, X, offset, w, centers, labels_old, with_sum_sq=callable(tol), xp=xp
+            kernels, X, offset, w, centers, labels_old, with_sum_sq=callable(tol), xp=xp, bounds=bounds
         )
         if sum_sq is not None:
             tol = float(tol(sum_sq))
@@ -422,7 +429,7 @@ def _lloyd_numba(kernels: Any, X: Any, w: Any, centers: Any, *, max_iter: int, t
     if strict:
         return labels, kernels.inertia(X, w, centers, labels, offset), centers, i + 1
     # labels consistent with the final centres, as scikit-learn does (one fused pass)
-    labels, inertia = kernels.assign_inertia(X, w, centers, offset)
+    labels, inertia = kernels.assign_inertia(X, w, centers, offset, bounds=bounds, labels_old=labels)
     return labels, inertia, centers, i + 1
 
 

@@ -29,12 +29,14 @@ has a core take the parts of one that has none.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 
 from ..backends import _threaded
 
-__all__ = ["PART_ROWS", "assign", "assign_inertia", "blas_one_thread", "column_stats", "inertia", "lloyd_iter",
+__all__ = ["PART_ROWS", "Bounds", "assign", "assign_inertia", "blas_one_thread", "column_stats", "inertia", "lloyd_iter",
            "parts"]
 
 #: Rows per part (unit of work and of partial sums). Fixed, so results do not
@@ -44,6 +46,9 @@ PART_ROWS = 16384
 _PARTIAL_BYTES = 64 * 2**20
 #: Rows per BLAS call (scikit-learn's chunk).
 _BLOCK_ROWS = 256
+#: Rows centred, labelled, then summed at a time by the kernels with distance bounds (the centred
+#: chunk, 2048 x 20 float64 = 320 KiB, stays in cache between the steps).
+_CHUNK_ROWS = 2048
 #: Column statistics: columns per thread at least, and elements per thread at least.
 _STATS_MIN_COLUMNS = 4
 _STATS_MIN_WORK = 1 << 20
@@ -128,6 +133,185 @@ def _lloyd_part(X, offset, w, m2_t, c_sq, labels_old, labels, start, stop, block
                     t = xb[r, f]
                     sq += t * t
     return changed, sq
+
+
+@numba.njit(inline="always", nogil=True, fastmath=False)
+def _nearest_two(D, r, c_sq):  # pragma: no cover - compiled
+    """:func:`_nearest`, also returning the smallest and the second smallest ``D[r, j] + c_sq[j]``."""
+    best = 0
+    best_d = D[r, 0] + c_sq[0]
+    second = np.inf
+    for j in range(1, c_sq.shape[0]):
+        v = D[r, j] + c_sq[j]
+        if v < best_d:
+            second = best_d
+            best_d = v
+            best = j
+        elif v < second:
+            second = v
+    return best, best_d, second
+
+
+@numba.njit(inline="always", nogil=True, fastmath=False)
+def _packed_labels(m2_t, c_sq, labels, xb, rows, npk, first, upper, lower, xnorm, cmax, err,
+                   growth):  # pragma: no cover - compiled
+    """Labels and fresh bounds of the ``npk`` rows packed in ``xb`` (their indices in ``rows``): one BLAS call.
+
+    ``xb`` must be C-contiguous rows (a row range of a C-contiguous array).
+    """
+    d = xb.shape[1]
+    D = np.dot(xb[:npk], m2_t)  # (npk, k) block of -2 x.c
+    for t in range(npk):
+        i = rows[t]
+        # |x|^2 in four running sums (any order is within the bound E; one chain would wait on each add)
+        q0 = 0.0
+        q1 = 0.0
+        q2 = 0.0
+        q3 = 0.0
+        f = 0
+        while f + 4 <= d:
+            q0 += xb[t, f] * xb[t, f]
+            q1 += xb[t, f + 1] * xb[t, f + 1]
+            q2 += xb[t, f + 2] * xb[t, f + 2]
+            q3 += xb[t, f + 3] * xb[t, f + 3]
+            f += 4
+        while f < d:
+            q0 += xb[t, f] * xb[t, f]
+            f += 1
+        q = (q0 + q1) + (q2 + q3)
+        if first:
+            xnorm[i] = np.sqrt(q) * growth
+        j, v1, v2 = _nearest_two(D, t, c_sq)
+        labels[i] = j
+        e = xnorm[i] + cmax
+        e = err * e * e
+        upper[i] = np.sqrt(max(q + v1 + 2.0 * e, 0.0)) * growth
+        lower[i] = np.sqrt(max(q + v2 - 2.0 * e, 0.0)) / growth
+
+
+@numba.njit(inline="always", nogil=True, fastmath=False)
+def _block_labels(X, offset, m2_t, c_sq, labels_old, labels, b0, nb, xc, xb, rows, first, upper, lower, xnorm,
+                  shift, shift_max, cmax, err, growth):  # pragma: no cover - compiled
+    """Labels of rows ``b0:b0 + nb`` with Hamerly's bounds, made safe for rounding; updates the bounds.
+
+    Per row: ``upper`` >= its distance to its centre, ``lower`` <= its distance
+    to every other centre, ``xnorm`` >= its norm (float64, shape (n,); set where
+    ``first``). After the centres moved by ``shift`` (k,) (largest ``shift_max``),
+    a row whose bounds still satisfy ``upper^2 + 2 E < lower^2`` keeps its label
+    ``labels_old`` without a product: the computed ``|c|^2 - 2 x.c`` of any other
+    centre then exceeds its own by more than their rounding errors, each at most
+    ``E = err * (|x| + cmax)^2`` (``err`` from the dtype's epsilon and the number of
+    features, ``cmax`` >= the largest centre norm). So the labels are those a
+    full pass computes.
+
+    The rows are centred into ``xc`` (``nb`` rows: read in order, which the
+    hardware prefetches; the sums read them from there). The rows that fail the
+    test are packed into ``xb`` (their indices in ``rows``) and go through one
+    BLAS product per ``len(xb)`` of them, which also resets their bounds.
+    """
+    d = X.shape[1]
+    block = xb.shape[0]
+    if first:  # every row: the products straight from the centred chunk
+        for r in range(nb):
+            for f in range(d):
+                xc[r, f] = X[b0 + r, f] - offset[f]
+        for r0 in range(0, nb, block):
+            m = min(block, nb - r0)
+            for t in range(m):
+                rows[t] = b0 + r0 + t
+            _packed_labels(m2_t, c_sq, labels, xc[r0:r0 + m], rows, m, True, upper, lower, xnorm, cmax, err,
+                           growth)
+        return
+    npk = 0
+    for r in range(nb):
+        i = b0 + r
+        for f in range(d):
+            xc[r, f] = X[i, f] - offset[f]
+        a = labels_old[i]
+        u = (upper[i] + shift[a]) * growth
+        lo = (lower[i] - shift_max) / growth
+        e = xnorm[i] + cmax
+        e = err * e * e
+        if lo > 0.0 and u * u * growth + 2.0 * e < lo * lo / growth:
+            labels[i] = a
+            upper[i] = u
+            lower[i] = lo
+            continue
+        rows[npk] = i
+        for f in range(d):
+            xb[npk, f] = xc[r, f]
+        npk += 1
+        if npk == block:
+            _packed_labels(m2_t, c_sq, labels, xb, rows, npk, first, upper, lower, xnorm, cmax, err, growth)
+            npk = 0
+    if npk:
+        _packed_labels(m2_t, c_sq, labels, xb, rows, npk, first, upper, lower, xnorm, cmax, err, growth)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def _lloyd_part_bounded(X, offset, w, m2_t, c_sq, labels_old, labels, start, stop, block, sums, wsum,
+                        want_sq, unit, first, upper, lower, xnorm, shift, shift_max, cmax, err,
+                        growth):  # pragma: no cover - compiled
+    """:func:`_lloyd_part` that skips the products of rows whose nearest centre cannot have changed.
+
+    Labels by :func:`_block_labels` (the bounds' arguments are described there);
+    every row is then added to the sums in row order, as in :func:`_lloyd_part`,
+    so the sums are those of a full pass too.
+    """
+    d = X.shape[1]
+    xb = np.empty((block, d), dtype=X.dtype)
+    xc = np.empty((_CHUNK_ROWS, d), dtype=X.dtype)
+    rows = np.empty(block, dtype=np.int64)
+    changed = 0
+    sq = 0.0
+    for b0 in range(start, stop, _CHUNK_ROWS):
+        nb = min(_CHUNK_ROWS, stop - b0)
+        _block_labels(X, offset, m2_t, c_sq, labels_old, labels, b0, nb, xc, xb, rows, first, upper, lower,
+                      xnorm, shift, shift_max, cmax, err, growth)
+        for r in range(nb):
+            i = b0 + r
+            j = labels[i]
+            if j != labels_old[i]:
+                changed += 1
+            if unit:
+                wsum[j] += 1.0
+                for f in range(d):
+                    sums[j, f] += xc[r, f]
+            else:
+                wi = w[i]
+                wsum[j] += wi
+                for f in range(d):
+                    sums[j, f] += xc[r, f] * wi
+            if want_sq:
+                for f in range(d):
+                    t = xc[r, f]
+                    sq += t * t
+    return changed, sq
+
+
+@numba.njit(cache=True, nogil=True, fastmath=False)
+def _assign_inertia_part_bounded(X, offset, w, m2_t, c_sq, centers, labels_old, labels, start, stop, block,
+                                 upper, lower, xnorm, shift, shift_max, cmax, err,
+                                 growth):  # pragma: no cover - compiled
+    """:func:`_assign_inertia_part` with the labels of :func:`_block_labels`; the same inertia bits."""
+    d = X.shape[1]
+    xb = np.empty((block, d), dtype=X.dtype)
+    xc = np.empty((_CHUNK_ROWS, d), dtype=X.dtype)
+    rows = np.empty(block, dtype=np.int64)
+    total = 0.0
+    for b0 in range(start, stop, _CHUNK_ROWS):
+        nb = min(_CHUNK_ROWS, stop - b0)
+        _block_labels(X, offset, m2_t, c_sq, labels_old, labels, b0, nb, xc, xb, rows, False, upper, lower,
+                      xnorm, shift, shift_max, cmax, err, growth)
+        for r in range(nb):
+            i = b0 + r
+            j = labels[i]
+            s = 0.0
+            for f in range(d):
+                t = xc[r, f] - centers[j, f]
+                s += t * t
+            total += s * w[i]
+    return total
 
 
 @numba.njit(cache=True, nogil=True, fastmath=False)
@@ -235,9 +419,55 @@ def _offset(offset: np.ndarray | None, X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(offset, dtype=X.dtype)
 
 
+class Bounds:
+    """Per-row distance bounds carried from one Lloyd pass to the next (see :func:`_lloyd_part_bounded`).
+
+    ``upper``, ``lower``, ``xnorm``: float64 arrays of shape (n,); ``centers``:
+    the centres of the pass that set them (None before the first pass).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.upper = np.empty(n)
+        self.lower = np.empty(n)
+        self.xnorm = np.empty(n)
+        self.centers: np.ndarray | None = None
+        #: full passes still to run before the bounds are set (in the first pass from the initial
+        #: centres every label changes, and the centres move too far for bounds to skip anything)
+        self.delay = 1
+
+    def kernel_args(self, X: np.ndarray, centers: np.ndarray) -> tuple[Any, ...]:
+        """The bounds' arguments of :func:`_block_labels` for a pass with ``centers`` (k, d); records them."""
+        err, growth = _rounding_terms(X)
+        c64 = np.asarray(centers, dtype=np.float64)
+        k = c64.shape[0]
+        if self.centers is None:
+            shift = np.zeros(k)
+        else:  # how far each centre moved since the bounds were set (float64; exact for float32 centres)
+            diff = c64 - np.asarray(self.centers, dtype=np.float64)
+            shift = np.sqrt(np.einsum("ij,ij->i", diff, diff)) * growth
+        shift_max = float(shift.max()) if k else 0.0
+        cmax = float(np.sqrt(np.einsum("ij,ij->i", c64, c64).max())) * growth if k else 0.0
+        self.centers = np.array(centers, copy=True)
+        return self.upper, self.lower, self.xnorm, shift, shift_max, cmax, err, growth
+
+
+def _rounding_terms(X: np.ndarray) -> tuple[float, float]:
+    """``err`` (bound on one computed ``|c|^2 - 2 x.c``'s error per unit ``(|x| + max|c|)^2``) and ``growth``.
+
+    A dot product of ``d`` terms errs by at most ``d u sum|x_f c_f|`` (``u``: half the
+    dtype's epsilon), ``|c|^2`` by ``d u |c|^2``, their sum by one more rounding: all within
+    ``(d + 2) u (|x| + |c|)^2``; ``|x|^2`` by ``d u |x|^2``. Twice that covers any summation
+    order. ``growth`` widens every float64 bound computation (norms, shifts, square roots) by
+    more than its own rounding: ``1 + max(1e-12, 8 (d + 2) 2^-53)``.
+    """
+    d = X.shape[1]
+    eps = float(np.finfo(X.dtype).eps)
+    return (d + 2) * eps, 1.0 + max(1e-12, 8.0 * (d + 2) * 2.0 ** -53)
+
+
 def lloyd_iter(X: np.ndarray, w: np.ndarray | None, centers: np.ndarray, labels_old: np.ndarray,
-               offset: np.ndarray | None = None, *,
-               with_sum_sq: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float | None]:
+               offset: np.ndarray | None = None, *, with_sum_sq: bool = False,
+               bounds: Bounds | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, float | None]:
     """One fused Lloyd pass over ``X - offset``: nearest centres and the per-cluster (weighted) sums.
 
     The rows are centred on the fly, block by block, with the same
@@ -254,6 +484,10 @@ def lloyd_iter(X: np.ndarray, w: np.ndarray | None, centers: np.ndarray, labels_
     offset : ndarray of shape (d,), the dtype of ``X``, or None (zero)
     with_sum_sq : bool, default=False
         Also return ``sum((X - offset) ** 2)`` (the same pass: no extra read of ``X``).
+    bounds : Bounds or None
+        Distance bounds from the previous pass (updated here): rows whose nearest
+        centre cannot have changed skip the product; the labels and sums are
+        those of a full pass. None: every row's distances are computed.
 
     Returns
     -------
@@ -277,9 +511,20 @@ def lloyd_iter(X: np.ndarray, w: np.ndarray | None, centers: np.ndarray, labels_
     ranges = parts(n, k, d, X.dtype.itemsize)
     psums = np.zeros((len(ranges), k, d), dtype=X.dtype)
     pw = np.zeros((len(ranges), k), dtype=X.dtype)
-    with blas_one_thread():
-        out = _run(lambda p: _lloyd_part(X, offset, w, m2_t, c_sq, labels_old, labels, *ranges[p],
-                                         _BLOCK_ROWS, psums[p], pw[p], with_sum_sq, unit), len(ranges))
+    if bounds is not None and bounds.delay > 0:
+        bounds.delay -= 1
+        bounds = None
+    if bounds is None:
+        with blas_one_thread():
+            out = _run(lambda p: _lloyd_part(X, offset, w, m2_t, c_sq, labels_old, labels, *ranges[p],
+                                             _BLOCK_ROWS, psums[p], pw[p], with_sum_sq, unit), len(ranges))
+    else:
+        first = bounds.centers is None
+        args = bounds.kernel_args(X, centers)
+        with blas_one_thread():
+            out = _run(lambda p: _lloyd_part_bounded(
+                X, offset, w, m2_t, c_sq, labels_old, labels, *ranges[p], _BLOCK_ROWS, psums[p], pw[p],
+                with_sum_sq, unit, first, *args), len(ranges))
     n_changed = sum(int(c) for c, _ in out)
     sum_sq = float(sum(sq for _, sq in out)) if with_sum_sq else None
     return labels, psums.sum(axis=0), pw.sum(axis=0), n_changed, sum_sq
@@ -301,10 +546,14 @@ def assign(X: np.ndarray, centers: np.ndarray, offset: np.ndarray | None = None)
 
 
 def assign_inertia(X: np.ndarray, w: np.ndarray | None, centers: np.ndarray,
-                   offset: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+                   offset: np.ndarray | None = None, *, bounds: Bounds | None = None,
+                   labels_old: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """:func:`assign` and :func:`inertia` of those labels, in one pass over ``X``.
 
-    Returns the labels (int32, shape (n,)) and the inertia (a float).
+    ``bounds`` (with ``labels_old``, the labels they refer to): the distance
+    bounds of the Lloyd passes before, which let rows skip the product (the
+    same labels and inertia). Returns the labels (int32, shape (n,)) and the
+    inertia (a float).
     """
     centers = np.ascontiguousarray(centers, dtype=X.dtype)
     m2_t, c_sq = _prepare(centers)
@@ -313,8 +562,14 @@ def assign_inertia(X: np.ndarray, w: np.ndarray | None, centers: np.ndarray,
     labels = np.empty(X.shape[0], dtype=np.int32)
     ranges = parts(X.shape[0], 1, X.shape[1], X.dtype.itemsize)
     with blas_one_thread():
-        total = _run(lambda p: _assign_inertia_part(X, offset, w, m2_t, c_sq, centers, labels, *ranges[p],
-                                                    _BLOCK_ROWS), len(ranges))
+        if bounds is None or bounds.centers is None or labels_old is None:
+            total = _run(lambda p: _assign_inertia_part(X, offset, w, m2_t, c_sq, centers, labels, *ranges[p],
+                                                        _BLOCK_ROWS), len(ranges))
+        else:
+            args = bounds.kernel_args(X, centers)
+            total = _run(lambda p: _assign_inertia_part_bounded(
+                X, offset, w, m2_t, c_sq, centers, labels_old, labels, *ranges[p], _BLOCK_ROWS, *args),
+                len(ranges))
     return labels, float(sum(total))
 
 
