@@ -182,3 +182,22 @@ def test_classifier_fitted_on_one_library_predicts_on_another():
     clf = LogisticRegression().fit(torch.asarray(X), names)
     assert clf.predict(torch.asarray(X)).dtype.kind == "U"  # string labels come back as NumPy
     assert clf.score(torch.asarray(X), names) > 0.9
+
+
+@pytest.mark.parametrize("y", [
+    np.array([2, 0, 1, 2, 2]),
+    np.array([-128, 127, 0, -128], dtype=np.int8),
+    np.array([5, 5], dtype=np.uint16),
+    np.array([0, 2**40, 17]),
+    np.array([2**63 + 5, 2**63 + 1], dtype=np.uint64),
+    np.array([np.iinfo(np.int64).min, np.iinfo(np.int64).max]),
+    np.array(["b", "a", "b"]),
+])
+def test_label_encoding_equals_numpy_unique(y):
+    """Integer labels are counted instead of sorted: the same classes, dtype and codes as np.unique."""
+    from toolbox._labels import _unique_inverse
+
+    classes, inverse = _unique_inverse(y)
+    ref_classes, ref_inverse = np.unique(y, return_inverse=True)
+    np.testing.assert_array_equal(classes, ref_classes, strict=True)
+    np.testing.assert_array_equal(inverse, ref_inverse)
