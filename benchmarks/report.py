@@ -69,7 +69,14 @@ replaced the earlier ones in `full.json` by hand; that run is listed under
 different hours of this shared machine (the unchanged predictor: 0.69x at 00:54,
 0.90x and 0.78x in two runs at 06:23 and 06:49); compare old and new code in one
 process rather than across runs. So are the `TruncatedSVD` rows (all CPU backends), re-run after a fix
-that took a copy of `X` out of its fit. A full run of every case on every CPU backend takes well over an hour on
+that took a copy of `X` out of its fit. The `numpy` and `numba` rows of the 13 core estimators
+come from a re-run of those backends (2026-12-02 13:19 UTC, `-k "not HistGradient"
+--bench-backends=numba,numpy`), the GaussianNB, LogisticRegression, LinearDiscriminantAnalysis and
+KNeighborsClassifier rows from one more after the integer-label encoding (13:43 UTC); both ran on
+that day's development machine, an AMD EPYC with 2 cores, where the torch-cpu and jax-cpu rows and the
+run's header come from an Intel Xeon (2026-12-01). The same code gives different ratios on the two:
+KNeighborsClassifier predict 0.84x on the Xeon against 0.48x-0.51x on the EPYC, GaussianNB 0.14x
+against 0.18x (before the label change). A full run of every case on every CPU backend takes well over an hour on
 2 cores (the pure-NumPy, torch and JAX gradient boosting on 10^6 rows above all).
 
 ## Reading it

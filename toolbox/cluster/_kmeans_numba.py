@@ -95,6 +95,38 @@ def _load_block(X, offset, b0, nb, xb):  # pragma: no cover - compiled
             xb[r, f] = X[b0 + r, f] - offset[f]
 
 
+@numba.njit(inline="always", nogil=True, fastmath=False)
+def _add_rows(xb, nb, b0, labels, labels_old, w, unit, sums, wsum, want_sq):  # pragma: no cover - compiled
+    """Add the centred rows ``xb[:nb]`` (rows ``b0:b0 + nb``) to their clusters' ``sums`` and ``wsum``, in order.
+
+    Returns the number of labels that differ from ``labels_old`` and, when
+    ``want_sq``, the rows' sum of squares (float64; else 0).
+    """
+    d = xb.shape[1]
+    changed = 0
+    sq = 0.0
+    for r in range(nb):
+        i = b0 + r
+        j = labels[i]
+        if j != labels_old[i]:
+            changed += 1
+        if unit:
+            wsum[j] += 1.0
+            for f in range(d):
+                sums[j, f] += xb[r, f]
+        else:
+            wi = w[i]
+            wsum[j] += wi
+            for f in range(d):
+                sums[j, f] += xb[r, f] * wi
+    if want_sq:
+        for r in range(nb):
+            for f in range(d):
+                t = xb[r, f]
+                sq += t * t
+    return changed, sq
+
+
 @numba.njit(cache=True, nogil=True, fastmath=False)
 def _lloyd_part(X, offset, w, m2_t, c_sq, labels_old, labels, start, stop, block, sums, wsum,
                 want_sq, unit):  # pragma: no cover - compiled
@@ -113,25 +145,10 @@ def _lloyd_part(X, offset, w, m2_t, c_sq, labels_old, labels, start, stop, block
         _load_block(X, offset, b0, nb, xb)
         D = np.dot(xb[:nb], m2_t)  # (nb, k) block of -2 x.c: one BLAS call
         for r in range(nb):
-            i = b0 + r
-            j = _nearest(D, r, c_sq)
-            labels[i] = j
-            if j != labels_old[i]:
-                changed += 1
-            if unit:
-                wsum[j] += 1.0
-                for f in range(d):
-                    sums[j, f] += xb[r, f]
-            else:
-                wi = w[i]
-                wsum[j] += wi
-                for f in range(d):
-                    sums[j, f] += xb[r, f] * wi
-        if want_sq:
-            for r in range(nb):
-                for f in range(d):
-                    t = xb[r, f]
-                    sq += t * t
+            labels[b0 + r] = _nearest(D, r, c_sq)
+        c, q = _add_rows(xb, nb, b0, labels, labels_old, w, unit, sums, wsum, want_sq)
+        changed += c
+        sq += q
     return changed, sq
 
 
@@ -268,24 +285,9 @@ def _lloyd_part_bounded(X, offset, w, m2_t, c_sq, labels_old, labels, start, sto
         nb = min(_CHUNK_ROWS, stop - b0)
         _block_labels(X, offset, m2_t, c_sq, labels_old, labels, b0, nb, xc, xb, rows, first, upper, lower,
                       xnorm, shift, shift_max, cmax, err, growth)
-        for r in range(nb):
-            i = b0 + r
-            j = labels[i]
-            if j != labels_old[i]:
-                changed += 1
-            if unit:
-                wsum[j] += 1.0
-                for f in range(d):
-                    sums[j, f] += xc[r, f]
-            else:
-                wi = w[i]
-                wsum[j] += wi
-                for f in range(d):
-                    sums[j, f] += xc[r, f] * wi
-            if want_sq:
-                for f in range(d):
-                    t = xc[r, f]
-                    sq += t * t
+        c, q = _add_rows(xc, nb, b0, labels, labels_old, w, unit, sums, wsum, want_sq)
+        changed += c
+        sq += q
     return changed, sq
 
 
